@@ -1,0 +1,557 @@
+"""The catalog: SQLite (WAL), the one source of truth of a library.
+
+Every write runs in an explicit transaction (:meth:`Catalog.transaction`); the
+indexer commits one batch per transaction, so a killed process loses at most
+the batch in flight. The connection may be used from several threads; an
+internal lock serialises access.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from photoseek.core import vectorcodec
+from photoseek.core.errors import LibraryError
+from photoseek.core.migrations import migrate
+from photoseek.core.records import (
+    Folder,
+    ModelIdentity,
+    PhotoMeta,
+    PhotoRecord,
+    PhotoState,
+    Problem,
+    WorkItem,
+)
+
+log = logging.getLogger(__name__)
+
+TOMBSTONE_DAYS = 7
+_CHUNK = 500  # SQLite host parameters per IN (...) list
+
+_PHOTO_COLUMNS = (
+    "p.id, p.path, p.size, p.mtime_ns, p.fingerprint, p.format, p.width, p.height, "
+    "p.taken_at, f.status"
+)
+
+#: The date a photo sorts and filters by: EXIF taken-at, else its mtime (local time).
+PHOTO_DATE_SQL = (
+    "COALESCE(p.taken_at, strftime('%Y-%m-%dT%H:%M:%S', p.mtime_ns / 1000000000, "
+    "'unixepoch', 'localtime'))"
+)
+
+
+@dataclass(frozen=True)
+class MoveCandidate:
+    """A photo row that may be one end of a move (``fingerprint`` known for tombstones)."""
+
+    id: int
+    path: Path
+    size: int
+    inode: int | None
+    fingerprint: str | None
+
+    @classmethod
+    def of(cls, row: sqlite3.Row) -> MoveCandidate:
+        """Build from (id, path, size, inode, fingerprint)."""
+        return cls(int(row[0]), Path(row[1]), int(row[2]), row[3], row[4])
+
+
+def _chunks(items: Sequence[int], size: int = _CHUNK) -> Iterator[Sequence[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class Catalog:
+    """Typed access to the catalog database at ``path``."""
+
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        self.path = path
+        self.read_only = read_only
+        self._lock = threading.RLock()
+        self._conn = self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            if self.read_only:
+                if not self.path.exists():
+                    raise LibraryError(f"no photoseek library at {self.path.parent}")
+                uri = f"{self.path.resolve().as_uri()}?mode=ro"
+                conn = sqlite3.connect(
+                    uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30
+                )
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(
+                    self.path, isolation_level=None, check_same_thread=False, timeout=30
+                )
+                migrate(conn, self.path)
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            return conn
+        except sqlite3.DatabaseError as exc:
+            raise LibraryError(f"cannot open catalog {self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        """Close the connection (checkpointing the WAL when writable)."""
+        with self._lock:
+            if not self.read_only:
+                try:
+                    self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                except sqlite3.Error as exc:  # a reader may hold the WAL; not fatal
+                    log.debug("wal checkpoint skipped: %s", exc)
+            self._conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed on success, rolled back on error."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _query(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            cursor = self._conn.execute(sql, params)
+            rows: list[sqlite3.Row] = cursor.fetchall()
+            return rows
+
+    def integrity_check(self) -> str:
+        """SQLite's integrity check: ``"ok"`` or what is wrong."""
+        rows = self._query("PRAGMA integrity_check")
+        return "; ".join(str(r[0]) for r in rows)
+
+    # -- meta and models ------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        """A value from the ``meta`` table."""
+        rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a value in the ``meta`` table."""
+        with self.transaction() as tx:
+            tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def model_id(self, identity: ModelIdentity, *, create: bool = True) -> int | None:
+        """The catalog id of a model identity, registering it when ``create``."""
+        params = (identity.arch, identity.pretrained, identity.digest)
+        sql = "SELECT id FROM models WHERE arch = ? AND pretrained = ? AND digest = ?"
+        rows = self._query(sql, params)
+        if rows:
+            return int(rows[0][0])
+        if not create:
+            return None
+        with self.transaction() as tx:
+            cursor = tx.execute(
+                "INSERT INTO models (arch, pretrained, digest, dim, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (*params, identity.dim, time.time()),
+            )
+            return int(cursor.lastrowid or 0)
+
+    # -- folders ----------------------------------------------------------------
+
+    def folders(self) -> list[Folder]:
+        """Every top folder with its count of photos (indexed or pending; not problems)."""
+        rows = self._query(
+            "SELECT f.id, f.path, f.device, f.status, f.status_reason, "
+            "(SELECT COUNT(*) FROM photos p WHERE p.folder_id = f.id "
+            " AND p.status IN ('indexed', 'pending')) FROM folders f ORDER BY f.path"
+        )
+        return [
+            Folder(int(r[0]), Path(r[1]), r[2], str(r[3]), r[4], int(r[5])) for r in rows
+        ]
+
+    def folder_by_path(self, path: Path) -> Folder | None:
+        """The top folder at exactly ``path``."""
+        return next((f for f in self.folders() if f.path == path), None)
+
+    def add_folder(self, path: Path, device: int | None) -> Folder:
+        """Add a top folder; a folder inside it that was added before is absorbed.
+
+        Raises :class:`LibraryError` when ``path`` lies inside a folder already added.
+        """
+        existing = self.folders()
+        for folder in existing:
+            if folder.path == path:
+                return folder
+            if path.is_relative_to(folder.path):
+                raise LibraryError(f"{path} is already in the library (inside {folder.path})")
+        with self.transaction() as tx:
+            cursor = tx.execute(
+                "INSERT INTO folders (path, device, added_at) VALUES (?, ?, ?)",
+                (str(path), device, time.time()),
+            )
+            new_id = int(cursor.lastrowid or 0)
+            for inner in (f for f in existing if f.path.is_relative_to(path)):
+                tx.execute("UPDATE photos SET folder_id = ? WHERE folder_id = ?", (new_id, inner.id))
+                tx.execute("DELETE FROM folders WHERE id = ?", (inner.id,))
+                log.info("folder %s absorbed into %s", inner.path, path)
+        folder = self.folder_by_path(path)
+        assert folder is not None
+        return folder
+
+    def remove_folder(self, path: Path) -> int:
+        """Forget a top folder and its photos; return how many photos were dropped."""
+        folder = self.folder_by_path(path)
+        if folder is None:
+            raise LibraryError(f"{path} is not a folder of this library")
+        with self.transaction() as tx:
+            count = tx.execute("SELECT COUNT(*) FROM photos WHERE folder_id = ?", (folder.id,))
+            dropped = int(count.fetchone()[0])
+            tx.execute("DELETE FROM photos WHERE folder_id = ?", (folder.id,))
+            tx.execute("DELETE FROM folders WHERE id = ?", (folder.id,))
+            self._prune_orphan_embeddings(tx)
+        return dropped
+
+    def set_folder_state(
+        self, folder_id: int, status: str, reason: str | None, device: int | None = None
+    ) -> None:
+        """Mark a folder ``ok`` (recording its device) or ``unavailable`` with a reason."""
+        with self.transaction() as tx:
+            tx.execute(
+                "UPDATE folders SET status = ?, status_reason = ?, scanned_at = ?, "
+                "device = COALESCE(?, device) WHERE id = ?",
+                (status, reason, time.time(), device, folder_id),
+            )
+
+    # -- scanning ---------------------------------------------------------------
+
+    def photo_states(self, folder_id: int) -> dict[str, PhotoState]:
+        """Path -> state of every non-deleted photo row in a folder."""
+        rows = self._query(
+            "SELECT path, id, size, mtime_ns, status FROM photos "
+            "WHERE folder_id = ? AND status != 'deleted'",
+            (folder_id,),
+        )
+        return {str(r[0]): PhotoState(int(r[1]), int(r[2]), int(r[3]), str(r[4])) for r in rows}
+
+    def record_scan(
+        self,
+        folder_id: int,
+        new: Iterable[tuple[Path, int, int, int]],
+        changed: Iterable[tuple[int, int, int]],
+        vanished: Iterable[int],
+        problems: Iterable[tuple[Path, str]],
+    ) -> None:
+        """Apply one folder's scan in one transaction.
+
+        ``new`` are (path, size, mtime_ns, inode) to insert as pending; ``changed`` are
+        (id, size, mtime_ns) to re-examine; ``vanished`` ids become tombstones
+        (kept so that a moved file can adopt its old id); ``problems`` are paths
+        that are not regular files, recorded as errors.
+        """
+        now = time.time()
+        with self.transaction() as tx:
+            tx.executemany(
+                "INSERT INTO photos (folder_id, path, size, mtime_ns, inode, status, added_at, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) "
+                "ON CONFLICT(path) DO UPDATE SET folder_id = excluded.folder_id, "
+                "size = excluded.size, mtime_ns = excluded.mtime_ns, inode = excluded.inode, "
+                "status = 'pending', fingerprint = NULL, error = NULL, "
+                "updated_at = excluded.updated_at",
+                [(folder_id, str(p), size, mtime, ino, now, now) for p, size, mtime, ino in new],
+            )
+            tx.executemany(
+                "UPDATE photos SET size = ?, mtime_ns = ?, status = 'pending', "
+                "fingerprint = NULL, error = NULL, updated_at = ? WHERE id = ?",
+                [(size, mtime, now, pid) for pid, size, mtime in changed],
+            )
+            tx.executemany(
+                "UPDATE photos SET status = 'deleted', updated_at = ? WHERE id = ?",
+                [(now, pid) for pid in vanished],
+            )
+            tx.executemany(
+                "INSERT INTO photos (folder_id, path, size, mtime_ns, status, error, "
+                "added_at, updated_at) VALUES (?, ?, 0, 0, 'error', ?, ?, ?) "
+                "ON CONFLICT(path) DO UPDATE SET status = 'error', error = excluded.error, "
+                "updated_at = excluded.updated_at",
+                [(folder_id, str(p), reason, now, now) for p, reason in problems],
+            )
+
+    def purge_tombstones(self, max_age_days: float = TOMBSTONE_DAYS) -> int:
+        """Drop deleted rows older than ``max_age_days`` and embeddings nobody uses."""
+        cutoff = time.time() - max_age_days * 86400
+        with self.transaction() as tx:
+            cursor = tx.execute(
+                "DELETE FROM photos WHERE status = 'deleted' AND updated_at < ?", (cutoff,)
+            )
+            self._prune_orphan_embeddings(tx)
+            return cursor.rowcount
+
+    @staticmethod
+    def _prune_orphan_embeddings(tx: sqlite3.Connection) -> None:
+        tx.execute(
+            "DELETE FROM embeddings WHERE fingerprint NOT IN "
+            "(SELECT fingerprint FROM photos WHERE fingerprint IS NOT NULL)"
+        )
+
+    # -- indexing ---------------------------------------------------------------
+
+    def pending_work(self, model_id: int) -> list[WorkItem]:
+        """Photos to decode (pending) or to embed with this model (no vector yet)."""
+        rows = self._query(
+            "SELECT p.id, p.path, p.size, p.mtime_ns FROM photos p "
+            "JOIN folders f ON f.id = p.folder_id AND f.status = 'ok' "
+            "LEFT JOIN embeddings e ON e.fingerprint = p.fingerprint AND e.model_id = ? "
+            "WHERE p.status = 'pending' OR (p.status = 'indexed' AND e.id IS NULL) "
+            "ORDER BY p.path",
+            (model_id,),
+        )
+        return [WorkItem(int(r[0]), Path(r[1]), int(r[2]), int(r[3])) for r in rows]
+
+    def embedded_fingerprints(self, model_id: int) -> set[str]:
+        """Fingerprints that already have a vector for this model."""
+        rows = self._query("SELECT fingerprint FROM embeddings WHERE model_id = ?", (model_id,))
+        return {str(r[0]) for r in rows}
+
+    @staticmethod
+    def store_embedding(
+        tx: sqlite3.Connection, model_id: int, fingerprint: str, vector: vectorcodec.FloatArray
+    ) -> None:
+        """Insert a vector (inside a transaction); an existing one is kept."""
+        tx.execute(
+            "INSERT OR IGNORE INTO embeddings (model_id, fingerprint, vector) VALUES (?, ?, ?)",
+            (model_id, fingerprint, vectorcodec.encode(vector)),
+        )
+
+    @staticmethod
+    def mark_error(
+        tx: sqlite3.Connection, photo_id: int, reason: str, fingerprint: str | None
+    ) -> None:
+        """Record why a photo was skipped (inside a transaction)."""
+        tx.execute(
+            "UPDATE photos SET status = 'error', error = ?, fingerprint = ?, updated_at = ? "
+            "WHERE id = ?",
+            (reason, fingerprint, time.time(), photo_id),
+        )
+
+    @staticmethod
+    def mark_indexed(
+        tx: sqlite3.Connection, photo_id: int, fingerprint: str, meta: PhotoMeta | None
+    ) -> int:
+        """Finish a photo (inside a transaction); return the id it ends up with.
+
+        A tombstone with the same content (the file was moved or renamed) is
+        revived at the new path, so the photo keeps its id, vector and tags.
+        ``meta`` None means the content was seen before: copy what is known.
+        """
+        adopted = _adopt_tombstone(tx, photo_id, fingerprint)
+        if adopted is not None:
+            return adopted
+        if meta is None:
+            meta = _known_meta(tx, fingerprint)
+        if meta is None:
+            raise LibraryError(f"no metadata known for content {fingerprint}")
+        tx.execute(
+            "UPDATE photos SET status = 'indexed', error = NULL, fingerprint = ?, format = ?, "
+            "width = ?, height = ?, taken_at = ?, updated_at = ? WHERE id = ?",
+            (
+                fingerprint,
+                meta.format,
+                meta.width,
+                meta.height,
+                meta.taken_at,
+                time.time(),
+                photo_id,
+            ),
+        )
+        return photo_id
+
+    def move_candidates(self) -> tuple[list[MoveCandidate], list[MoveCandidate]]:
+        """New pending rows, and tombstones of photos with a size among theirs."""
+        new = self._query(
+            "SELECT id, path, size, inode, NULL FROM photos WHERE status = 'pending' "
+            "AND fingerprint IS NULL AND size IN "
+            "(SELECT size FROM photos WHERE status = 'deleted' AND width IS NOT NULL)"
+        )
+        if not new:
+            return [], []
+        tombs = self._query(
+            "SELECT id, path, size, inode, fingerprint FROM photos WHERE status = 'deleted' "
+            "AND width IS NOT NULL AND fingerprint IS NOT NULL ORDER BY updated_at DESC"
+        )
+        return [MoveCandidate.of(r) for r in new], [MoveCandidate.of(r) for r in tombs]
+
+    def adopt(self, moves: Sequence[tuple[int, int]]) -> None:
+        """Apply (tombstone id, new row id) pairs: each moved photo keeps its old id."""
+        with self.transaction() as tx:
+            for tomb_id, photo_id in moves:
+                _move_into(tx, tomb_id, photo_id)
+
+    def has_meta_for(self, fingerprint: str) -> bool:
+        """Whether an indexed photo with this content exists (its decode can be skipped)."""
+        rows = self._query(
+            "SELECT 1 FROM photos WHERE fingerprint = ? AND width IS NOT NULL LIMIT 1",
+            (fingerprint,),
+        )
+        return bool(rows)
+
+    # -- search support ---------------------------------------------------------
+
+    def live_ids(self, model_id: int) -> set[int]:
+        """Ids of photos that belong in this model's vector index."""
+        rows = self._query(
+            "SELECT p.id FROM photos p JOIN embeddings e "
+            "ON e.fingerprint = p.fingerprint AND e.model_id = ? WHERE p.status = 'indexed'",
+            (model_id,),
+        )
+        return {int(r[0]) for r in rows}
+
+    def vectors(self, model_id: int, ids: Sequence[int], dim: int) -> vectorcodec.FloatArray:
+        """Vectors of ``ids`` in the given order (every id must have one)."""
+        found = self._vector_blobs(model_id, ids, live_only=False)
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise LibraryError(f"{len(missing)} photos have no vector for this model")
+        return vectorcodec.decode_many((found[i] for i in ids), dim)
+
+    def live_vectors(
+        self, model_id: int, ids: Sequence[int], dim: int
+    ) -> tuple[list[int], vectorcodec.FloatArray]:
+        """The ids (in the given order) that are indexed and have a vector, and those vectors."""
+        found = self._vector_blobs(model_id, ids, live_only=True)
+        kept = [i for i in ids if i in found]
+        return kept, vectorcodec.decode_many((found[i] for i in kept), dim)
+
+    def _vector_blobs(self, model_id: int, ids: Sequence[int], *, live_only: bool) -> dict[int, bytes]:
+        status = "AND p.status = 'indexed'" if live_only else ""
+        by_id: dict[int, bytes] = {}
+        for chunk in _chunks(list(ids)):
+            marks = ",".join("?" * len(chunk))
+            rows = self._query(
+                f"SELECT p.id, e.vector FROM photos p JOIN embeddings e "
+                f"ON e.fingerprint = p.fingerprint AND e.model_id = ? "
+                f"WHERE p.id IN ({marks}) {status}",
+                (model_id, *chunk),
+            )
+            by_id.update((int(r[0]), bytes(r[1])) for r in rows)
+        return by_id
+
+    def photos(self, ids: Sequence[int]) -> dict[int, PhotoRecord]:
+        """Records of the given photo ids (missing ids are absent)."""
+        found: dict[int, PhotoRecord] = {}
+        for chunk in _chunks(list(ids)):
+            marks = ",".join("?" * len(chunk))
+            rows = self._query(
+                f"SELECT {_PHOTO_COLUMNS} FROM photos p JOIN folders f ON f.id = p.folder_id "
+                f"WHERE p.id IN ({marks})",
+                tuple(chunk),
+            )
+            found.update((int(r[0]), _record(r)) for r in rows)
+        return found
+
+    def photo_at(self, path: Path) -> PhotoRecord | None:
+        """The indexed photo at ``path``, if any."""
+        rows = self._query(
+            f"SELECT {_PHOTO_COLUMNS} FROM photos p JOIN folders f ON f.id = p.folder_id "
+            "WHERE p.path = ? AND p.status = 'indexed'",
+            (str(path),),
+        )
+        return _record(rows[0]) if rows else None
+
+    def filtered_ids(self, model_id: int, where: str, params: Sequence[object]) -> set[int]:
+        """Live ids that satisfy an SQL condition on ``p`` (photos) and ``f`` (folders)."""
+        rows = self._query(
+            "SELECT p.id FROM photos p JOIN folders f ON f.id = p.folder_id "
+            "JOIN embeddings e ON e.fingerprint = p.fingerprint AND e.model_id = ? "
+            f"WHERE p.status = 'indexed' AND ({where})",
+            (model_id, *params),
+        )
+        return {int(r[0]) for r in rows}
+
+    def photo_dates(self, ids: Sequence[int]) -> dict[int, str]:
+        """The sort date (EXIF taken-at, else mtime) of each id."""
+        dates: dict[int, str] = {}
+        for chunk in _chunks(list(ids)):
+            marks = ",".join("?" * len(chunk))
+            rows = self._query(
+                f"SELECT p.id, {PHOTO_DATE_SQL} FROM photos p WHERE p.id IN ({marks})",
+                tuple(chunk),
+            )
+            dates.update((int(r[0]), str(r[1])) for r in rows)
+        return dates
+
+    # -- status -----------------------------------------------------------------
+
+    def status_counts(self) -> dict[str, int]:
+        """Number of photo rows per status."""
+        rows = self._query("SELECT status, COUNT(*) FROM photos GROUP BY status")
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    def embedding_count(self, model_id: int) -> int:
+        """Number of distinct contents embedded with this model."""
+        rows = self._query("SELECT COUNT(*) FROM embeddings WHERE model_id = ?", (model_id,))
+        return int(rows[0][0])
+
+    def problems(self) -> list[Problem]:
+        """Every skipped file with its reason, by path."""
+        rows = self._query(
+            "SELECT path, COALESCE(error, 'unknown error') FROM photos "
+            "WHERE status = 'error' ORDER BY path"
+        )
+        return [Problem(Path(r[0]), str(r[1])) for r in rows]
+
+
+def _record(row: sqlite3.Row) -> PhotoRecord:
+    return PhotoRecord(
+        id=int(row[0]),
+        path=Path(row[1]),
+        size=int(row[2]),
+        mtime_ns=int(row[3]),
+        fingerprint=row[4],
+        format=row[5],
+        width=row[6],
+        height=row[7],
+        taken_at=row[8],
+        folder_available=row[9] == "ok",
+    )
+
+
+def _adopt_tombstone(tx: sqlite3.Connection, photo_id: int, fingerprint: str) -> int | None:
+    tomb = tx.execute(
+        "SELECT id FROM photos WHERE status = 'deleted' AND fingerprint = ? "
+        "AND width IS NOT NULL ORDER BY updated_at DESC LIMIT 1",
+        (fingerprint,),
+    ).fetchone()
+    if tomb is None:
+        return None
+    _move_into(tx, int(tomb[0]), photo_id)
+    return int(tomb[0])
+
+
+def _move_into(tx: sqlite3.Connection, tomb_id: int, photo_id: int) -> None:
+    """Give tombstone ``tomb_id`` the place of row ``photo_id`` and drop that row."""
+    new = tx.execute(
+        "SELECT folder_id, path, size, mtime_ns, inode FROM photos WHERE id = ?", (photo_id,)
+    ).fetchone()
+    tx.execute("DELETE FROM photos WHERE id = ?", (photo_id,))
+    tx.execute(
+        "UPDATE photos SET folder_id = ?, path = ?, size = ?, mtime_ns = ?, inode = ?, "
+        "status = 'indexed', error = NULL, updated_at = ? WHERE id = ?",
+        (new[0], new[1], new[2], new[3], new[4], time.time(), tomb_id),
+    )
+    log.debug("%s is a moved photo: kept id %d", new[1], tomb_id)
+
+
+def _known_meta(tx: sqlite3.Connection, fingerprint: str) -> PhotoMeta | None:
+    row = tx.execute(
+        "SELECT format, width, height, taken_at FROM photos WHERE fingerprint = ? "
+        "AND width IS NOT NULL LIMIT 1",
+        (fingerprint,),
+    ).fetchone()
+    if row is None:
+        return None
+    return PhotoMeta(format=row[0], width=int(row[1]), height=int(row[2]), taken_at=row[3])

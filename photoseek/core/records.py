@@ -1,0 +1,93 @@
+"""Plain data records passed between core modules and to the front ends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ModelIdentity:
+    """Which weights produced a vector. Vectors of different identities never mix."""
+
+    arch: str
+    pretrained: str
+    digest: str
+    dim: int
+
+    @property
+    def key(self) -> str:
+        """A stable string naming this identity (used for index file names)."""
+        return f"{self.arch}/{self.pretrained}/{self.digest}"
+
+    @property
+    def slug(self) -> str:
+        """The key made safe for a file name."""
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in self.key)
+        return safe[:120]
+
+
+@dataclass(frozen=True)
+class Folder:
+    """A top folder the user added."""
+
+    id: int
+    path: Path
+    device: int | None
+    status: str
+    status_reason: str | None
+    photo_count: int = 0
+
+
+@dataclass(frozen=True)
+class PhotoState:
+    """What the catalog knows of one path, for incremental scanning."""
+
+    id: int
+    size: int
+    mtime_ns: int
+    status: str
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """A photo that needs decoding or embedding."""
+
+    id: int
+    path: Path
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class PhotoMeta:
+    """What decoding learned about a photo."""
+
+    format: str
+    width: int
+    height: int
+    taken_at: str | None
+
+
+@dataclass(frozen=True)
+class PhotoRecord:
+    """A catalogued photo as search results show it."""
+
+    id: int
+    path: Path
+    size: int
+    mtime_ns: int
+    fingerprint: str | None
+    format: str | None
+    width: int | None
+    height: int | None
+    taken_at: str | None
+    folder_available: bool
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A file photoseek skipped, and why."""
+
+    path: Path
+    reason: str

@@ -1,0 +1,346 @@
+"""Walk one top folder and list the files that may be photos.
+
+The scanner only looks at names and ``stat`` results; it never opens a file.
+Whether a file really is an image is decided later by
+:func:`photoseek.core.imaging.decode_image` from its content, so a ``.txt`` or
+an extension-less file is listed here and then recorded as a problem there.
+
+What is skipped silently (not photos, and not worth a problem report):
+
+* hidden entries: any name starting with ``.`` (this covers macOS AppleDouble
+  ``._*`` files, ``.DS_Store``, ``.Trashes``, ``.Spotlight-V100``,
+  ``.fseventsd``, ``.thumbnails``), plus entries the OS marks hidden (Windows
+  hidden/system attribute, macOS ``UF_HIDDEN`` flag);
+* system and NAS folders, compared case-insensitively: see
+  :data:`SYSTEM_FOLDER_NAMES` (Synology ``@eaDir``/``#recycle``/``#snapshot``,
+  QNAP ``@Recycle``/``@Recently-Snapshot``, Windows ``$RECYCLE.BIN``/``System
+  Volume Information``/``RECYCLER``, Linux ``lost+found``);
+* system files :data:`SYSTEM_FILE_NAMES` (``Thumbs.db``, ``desktop.ini``,
+  macOS ``Icon\\r``);
+* companion files that live next to photos: :data:`COMPANION_EXTENSIONS`
+  (sidecars, videos, Live Photo clips, editor settings);
+* a folder already visited (through a symbolic link or a bind mount): each
+  folder is walked once, so symlink loops end.
+
+What is reported in :attr:`FolderScan.skipped` (the user may want to know):
+FIFOs, sockets and devices, broken or looping symbolic links, and subfolders
+that cannot be read.
+
+The root itself is walked even if its name is hidden: the user chose it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+logger = logging.getLogger(__name__)
+
+COMPANION_EXTENSIONS: frozenset[str] = frozenset(
+    {
+        # metadata sidecars and edit settings
+        ".xmp", ".aae", ".thm", ".pp3", ".dop", ".on1", ".xml", ".json",
+        ".acr", ".cos", ".arp", ".picasa", ".lrv", ".ithmb", ".photoscape",
+        # video (incl. Live Photo / motion photo clips) and audio notes
+        ".mov", ".mp4", ".m4v", ".avi", ".mkv", ".mts", ".m2ts", ".3gp", ".3g2",
+        ".wmv", ".mpg", ".mpeg", ".webm", ".flv", ".wav", ".mp3", ".m4a", ".aac",
+        # databases, settings and OS/tool droppings
+        ".db", ".ini", ".ds_store", ".tmp", ".part", ".crdownload", ".lnk",
+        ".url", ".sfv", ".md5", ".par2",
+    }
+)  # fmt: skip
+"""Lower-case extensions (with the dot) of files that are not photos but
+commonly live next to them; they are ignored silently."""
+
+SYSTEM_FOLDER_NAMES: frozenset[str] = frozenset(
+    {
+        "@eadir",
+        "#recycle",
+        "#snapshot",
+        "@recycle",
+        "@recently-snapshot",
+        "@tmp",
+        "$recycle.bin",
+        "recycler",
+        "system volume information",
+        "lost+found",
+        ".trashes",
+        ".trash",
+        ".spotlight-v100",
+        ".fseventsd",
+        ".thumbnails",
+    }
+)
+"""Lower-cased names of OS, NAS and recycle-bin folders that are never walked."""
+
+SYSTEM_FILE_NAMES: frozenset[str] = frozenset({"thumbs.db", "desktop.ini", "icon\r"})
+"""Lower-cased names of system files that are ignored silently."""
+
+_WINDOWS_HIDDEN: Final = 0x2 | 0x4  # FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_SYSTEM
+_MAC_UF_HIDDEN: Final = getattr(stat, "UF_HIDDEN", 0)
+
+
+@dataclass(frozen=True)
+class ScannedFile:
+    """A regular file that may be a photo: its path (under the root), size, mtime and inode."""
+
+    path: Path
+    size: int
+    mtime_ns: int
+    inode: int = 0
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file or folder that could not be considered, with a user-facing reason."""
+
+    path: Path
+    reason: str
+
+
+@dataclass
+class FolderScan:
+    """Result of :func:`scan_folder`.
+
+    When ``available`` is false (folder missing, unreadable, volume not
+    mounted) ``reason`` says why and the caller must keep, not delete, the
+    photos it knows under ``root``. Likewise for photos under any of
+    ``unlisted_folders``.
+    """
+
+    root: Path
+    available: bool
+    reason: str | None = None
+    files: list[ScannedFile] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    unlisted_folders: list[Path] = field(default_factory=list)
+    """Subfolders that could not be read (also in ``skipped``): photos known
+    under them were not seen but must be kept, not treated as deleted."""
+
+
+def device_of(path: Path) -> int:
+    """The device id (``st_dev``) of ``path``, following symlinks.
+
+    Stored with a folder so a later scan can tell an unmounted volume (an empty
+    mount point on another device) from a folder whose photos were deleted.
+    Raises ``OSError`` if ``path`` cannot be accessed.
+    """
+    return path.stat().st_dev
+
+
+def scan_folder(
+    root: Path, *, expected_device: int | None = None, had_photos: bool = False
+) -> FolderScan:
+    """List every candidate photo under ``root``, in a deterministic order.
+
+    The walk is iterative (no recursion limit), depth first, names sorted by
+    code point within each folder: a folder's files come before its subfolders.
+    Symbolic links to files and folders are followed; every folder is walked
+    at most once (tracked by device and inode), so loops terminate.
+
+    The root is *unavailable* when it is missing, not a folder or unreadable.
+    Offline-volume heuristic: when ``expected_device`` is given, the root now
+    lives on another device, it holds no visible entries and ``had_photos`` is
+    true, the volume is taken as not mounted (an empty mount point) and the
+    scan is unavailable with reason ``"volume not mounted"``, because an empty
+    mount point must never make the library delete every photo. An empty
+    folder on the expected device, or without ``had_photos``, is available.
+
+    Never raises for file-system problems: they end up in ``reason`` or
+    ``skipped``.
+    """
+    root_stat = _stat_root(root)
+    if isinstance(root_stat, str):
+        return _unavailable(root, root_stat)
+    entries = _list_root(root)
+    if isinstance(entries, str):
+        return _unavailable(root, entries)
+    if _looks_unmounted(root_stat, entries, expected_device, had_photos):
+        return _unavailable(root, "volume not mounted")
+    scan = FolderScan(root=root, available=True)
+    _walk(root, root_stat, entries, scan)
+    return scan
+
+
+def _stat_root(root: Path) -> os.stat_result | str:
+    """Stat the root folder; a string is the reason it is unavailable."""
+    try:
+        st = root.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return "folder not found"
+    except PermissionError:
+        return "permission denied"
+    except OSError as exc:
+        return f"folder not reachable: {exc.strerror or exc}"
+    return st if stat.S_ISDIR(st.st_mode) else "not a folder"
+
+
+def _list_root(root: Path) -> list[os.DirEntry[str]] | str:
+    """The root's visible entries; a string is the reason it is unavailable."""
+    try:
+        return _visible_entries(root)
+    except FileNotFoundError:
+        return "folder not found"
+    except PermissionError:
+        return "permission denied"
+    except OSError as exc:
+        return f"folder not readable: {exc.strerror or exc}"
+
+
+def _unavailable(root: Path, reason: str) -> FolderScan:
+    """An unavailable scan of ``root``: its photos must be kept, not deleted."""
+    logger.info("folder %s unavailable: %s", root, reason)
+    return FolderScan(root=root, available=False, reason=reason)
+
+
+def _looks_unmounted(
+    root_stat: os.stat_result,
+    entries: list[os.DirEntry[str]],
+    expected_device: int | None,
+    had_photos: bool,
+) -> bool:
+    """The offline-volume heuristic documented in :func:`scan_folder`."""
+    return (
+        expected_device is not None
+        and root_stat.st_dev != expected_device
+        and not entries
+        and had_photos
+    )
+
+
+def _walk(
+    root: Path,
+    root_stat: os.stat_result,
+    root_entries: list[os.DirEntry[str]],
+    scan: FolderScan,
+) -> None:
+    """Depth-first walk with an explicit stack, filling ``scan``."""
+    visited = {_folder_key(root, root_stat)}
+    stack: list[tuple[Path, list[os.DirEntry[str]] | None]] = [(root, root_entries)]
+    while stack:
+        folder, entries = stack.pop()
+        if entries is None:
+            entries = _list_subfolder(folder, scan)
+        subfolders = _scan_entries(entries, visited, scan)
+        stack.extend((sub, None) for sub in reversed(subfolders))
+
+
+def _list_subfolder(folder: Path, scan: FolderScan) -> list[os.DirEntry[str]]:
+    """A subfolder's visible entries; problems become skipped entries."""
+    try:
+        return _visible_entries(folder)
+    except FileNotFoundError:
+        logger.debug("folder vanished during the scan: %s", folder)
+    except PermissionError:
+        _unlisted(scan, folder, "permission denied (folder)")
+    except OSError as exc:
+        _unlisted(scan, folder, f"folder not readable: {exc.strerror or exc}")
+    return []
+
+
+def _unlisted(scan: FolderScan, folder: Path, reason: str) -> None:
+    """Record a subfolder whose content is unknown this time."""
+    scan.skipped.append(SkippedFile(folder, reason))
+    scan.unlisted_folders.append(folder)
+
+
+def _visible_entries(folder: Path) -> list[os.DirEntry[str]]:
+    """Entries of ``folder`` that are not ignored by name, sorted by name."""
+    with os.scandir(folder) as it:
+        entries = [entry for entry in it if not _ignored_name(entry)]
+    entries.sort(key=lambda entry: entry.name)
+    return entries
+
+
+def _ignored_name(entry: os.DirEntry[str]) -> bool:
+    """Hidden, system or companion by name alone (no system call on POSIX)."""
+    name = entry.name
+    lower = name.lower()
+    if name.startswith(".") or lower in SYSTEM_FOLDER_NAMES or lower in SYSTEM_FILE_NAMES:
+        return True
+    dot = lower.rfind(".")
+    return dot > 0 and lower[dot:] in COMPANION_EXTENSIONS
+
+
+def _scan_entries(
+    entries: list[os.DirEntry[str]], visited: set[tuple[int, int | str]], scan: FolderScan
+) -> list[Path]:
+    """Add one folder's files to ``scan``; return its subfolders still to walk."""
+    subfolders: list[Path] = []
+    for entry in entries:
+        path = Path(entry.path)
+        st = _stat_entry(entry, path, scan)
+        if st is None or _hidden_by_attributes(st):
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            if _first_visit(path, st, visited):
+                subfolders.append(path)
+        elif stat.S_ISREG(st.st_mode):
+            scan.files.append(ScannedFile(path, st.st_size, st.st_mtime_ns, st.st_ino))
+        else:
+            scan.skipped.append(SkippedFile(path, f"not a regular file ({_kind(st.st_mode)})"))
+    return subfolders
+
+
+def _stat_entry(entry: os.DirEntry[str], path: Path, scan: FolderScan) -> os.stat_result | None:
+    """Stat an entry following symlinks; report broken links and unreadable ones."""
+    try:
+        return entry.stat(follow_symlinks=True)
+    except FileNotFoundError:
+        if entry.is_symlink():
+            scan.skipped.append(SkippedFile(path, "broken symbolic link"))
+        else:
+            logger.debug("file vanished during the scan: %s", path)
+    except PermissionError:
+        scan.skipped.append(SkippedFile(path, "permission denied"))
+    except OSError as exc:
+        reason = "broken symbolic link (loop)" if entry.is_symlink() else "cannot read"
+        scan.skipped.append(SkippedFile(path, f"{reason}: {exc.strerror or exc}"))
+    return None
+
+
+def _hidden_by_attributes(st: os.stat_result) -> bool:
+    """Hidden by the OS rather than by name (Windows attributes, macOS flags)."""
+    attributes = getattr(st, "st_file_attributes", 0)
+    flags = getattr(st, "st_flags", 0)
+    return bool(attributes & _WINDOWS_HIDDEN) or bool(flags & _MAC_UF_HIDDEN)
+
+
+def _first_visit(path: Path, st: os.stat_result, visited: set[tuple[int, int | str]]) -> bool:
+    """Record a folder; ``False`` if it was walked already (symlink loop, bind mount)."""
+    key = _folder_key(path, st)
+    if key in visited:
+        logger.debug("folder already walked, not entering again: %s", path)
+        return False
+    visited.add(key)
+    return True
+
+
+def _folder_key(path: Path, st: os.stat_result) -> tuple[int, int | str]:
+    """Identity of a folder: (device, inode), or the resolved path where the
+    platform reports no inode (``DirEntry.stat`` on Windows, some file systems)."""
+    if st.st_ino == 0:
+        try:
+            st = path.stat()
+        except OSError:
+            return (st.st_dev, os.path.realpath(path))
+        if st.st_ino == 0:
+            return (st.st_dev, os.path.realpath(path))
+    return (st.st_dev, st.st_ino)
+
+
+def _kind(mode: int) -> str:
+    """Name of a non-regular, non-folder file type."""
+    if stat.S_ISFIFO(mode):
+        return "fifo"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode):
+        return "character device"
+    if stat.S_ISBLK(mode):
+        return "block device"
+    return "unknown type"

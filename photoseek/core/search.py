@@ -1,0 +1,202 @@
+"""Search: turn a query into a vector, find candidates, re-score them exactly.
+
+Without filters the HNSW index proposes candidates (``ef`` from
+:meth:`VectorIndex.choose_ef`, so the top results equal an exact search) and
+each is re-scored against its vector in the catalog, which also drops any id
+the index holds but the catalog no longer does. With filters that leave at
+most ``EXACT_LIMIT`` photos, those are scored exhaustively (exact and fast
+with numpy); broader filters over-fetch from the index.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from photoseek.core import vectorcodec
+from photoseek.core.catalog import PHOTO_DATE_SQL, Catalog
+from photoseek.core.embedder import Embedder
+from photoseek.core.errors import ImageError, QueryError
+from photoseek.core.imaging import decode_image
+from photoseek.core.query import QueryTerm, parse_query
+from photoseek.core.records import PhotoRecord
+from photoseek.core.vectorindex import VectorIndex
+
+log = logging.getLogger(__name__)
+
+EXACT_LIMIT = 20_000
+MIN_CANDIDATES = 100
+SORTS = ("relevance", "date")
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Restrict results; every field is optional."""
+
+    folder: Path | None = None
+    date_from: date | None = None
+    date_to: date | None = None  # inclusive
+    formats: frozenset[str] | None = None  # sniffed formats: "jpeg", "png", ...
+
+    def is_empty(self) -> bool:
+        """Whether no filter is set."""
+        return not (self.folder or self.date_from or self.date_to or self.formats)
+
+    def sql(self) -> tuple[str, list[object]]:
+        """An SQL condition over photos ``p`` and its parameters."""
+        clauses: list[str] = []
+        params: list[object] = []
+        if self.folder is not None:
+            prefix = str(self.folder).rstrip("/") + "/"
+            clauses.append("p.path >= ? AND p.path < ?")
+            params += [prefix, prefix[:-1] + chr(ord("/") + 1)]
+        if self.date_from is not None:
+            clauses.append(f"{PHOTO_DATE_SQL} >= ?")
+            params.append(self.date_from.isoformat())
+        if self.date_to is not None:
+            clauses.append(f"{PHOTO_DATE_SQL} < ?")
+            params.append((self.date_to + timedelta(days=1)).isoformat())
+        if self.formats:
+            clauses.append(f"p.format IN ({','.join('?' * len(self.formats))})")
+            params += sorted(self.formats)
+        return " AND ".join(clauses) or "1", params
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """How many results, which ones, in what order."""
+
+    limit: int = 50
+    filters: SearchFilters = field(default_factory=SearchFilters)
+    min_score: float | None = None
+    sort: str = "relevance"
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One result: the photo and its cosine similarity to the query."""
+
+    photo: PhotoRecord
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """Results, best first (or newest first), plus anything the user should know."""
+
+    hits: list[SearchHit]
+    warnings: list[str]
+    elapsed_s: float
+
+
+class Searcher:
+    """Answers queries against one model's vectors."""
+
+    def __init__(
+        self, catalog: Catalog, index: VectorIndex, embedder: Embedder, model_id: int
+    ) -> None:
+        self.catalog = catalog
+        self.index = index
+        self.embedder = embedder
+        self.model_id = model_id
+
+    def search(self, query: str, options: SearchOptions) -> SearchResults:
+        """Answer a query string in the syntax of :mod:`photoseek.core.query`."""
+        return self.search_terms(parse_query(query), options)
+
+    def search_terms(self, terms: list[QueryTerm], options: SearchOptions) -> SearchResults:
+        """Answer parsed query terms."""
+        if options.sort not in SORTS:
+            raise QueryError(f"unknown sort {options.sort!r} (use {' or '.join(SORTS)})")
+        if options.limit < 1:
+            raise QueryError("limit must be at least 1")
+        started = time.perf_counter()
+        warnings: list[str] = []
+        vector = self._query_vector(terms, warnings)
+        ids, scores = self._rank(vector, options)
+        hits = self._hits(ids, scores, options)
+        return SearchResults(hits, warnings, time.perf_counter() - started)
+
+    def _query_vector(self, terms: list[QueryTerm], warnings: list[str]) -> vectorcodec.FloatArray:
+        total = np.zeros(self.embedder.identity.dim, dtype=np.float32)
+        for term in terms:
+            total += term.weight * self._term_vector(term, warnings)
+        if not np.any(total):
+            raise QueryError("the query's terms cancel each other out")
+        return vectorcodec.normalize(total)[0]
+
+    def _term_vector(self, term: QueryTerm, warnings: list[str]) -> vectorcodec.FloatArray:
+        if term.text is not None:
+            encoded = self.embedder.encode_text(term.text)
+            if encoded.truncated:
+                warnings.append(
+                    f"text longer than CLIP's 77-token limit was cut: {term.text[:40]!r}..."
+                )
+            return encoded.vector
+        assert term.image is not None
+        return self.image_vector(term.image)
+
+    def image_vector(self, path: Path) -> vectorcodec.FloatArray:
+        """The vector of an indexed photo, or of any image file (embedded now)."""
+        resolved = path.expanduser().resolve()
+        record = self.catalog.photo_at(resolved)
+        if record is not None:
+            dim = self.embedder.identity.dim
+            return self.catalog.vectors(self.model_id, [record.id], dim)[0]
+        if not resolved.exists():
+            raise QueryError(f"image not found: {path}")
+        try:
+            decoded = decode_image(resolved, min_side=self.embedder.image_size)
+        except ImageError as exc:
+            raise QueryError(f"cannot use {path} as a query: {exc.reason}") from exc
+        return vectorcodec.quantize(self.embedder.encode_image(decoded.image)[None, :])[0]
+
+    def _rank(
+        self, vector: vectorcodec.FloatArray, options: SearchOptions
+    ) -> tuple[list[int], np.ndarray]:
+        wanted = options.limit
+        if options.filters.is_empty():
+            candidates = self._candidates(vector, max(2 * wanted, MIN_CANDIDATES))
+        else:
+            where, params = options.filters.sql()
+            allowed = self.catalog.filtered_ids(self.model_id, where, params)
+            if len(allowed) <= EXACT_LIMIT:
+                candidates = sorted(allowed)
+            else:
+                oversample = max(2 * wanted, MIN_CANDIDATES) * len(self.index) // len(allowed)
+                candidates = [i for i in self._candidates(vector, oversample) if i in allowed]
+        return self._rescore(vector, candidates)
+
+    def _candidates(self, vector: vectorcodec.FloatArray, k: int) -> list[int]:
+        count = len(self.index)
+        k = min(k, count)
+        if k == 0:
+            return []
+        labels, _ = self.index.query(vector, k, ef=VectorIndex.choose_ef(k, count))
+        return [int(label) for label in labels]
+
+    def _rescore(
+        self, vector: vectorcodec.FloatArray, candidates: list[int]
+    ) -> tuple[list[int], np.ndarray]:
+        dim = self.embedder.identity.dim
+        ids, matrix = self.catalog.live_vectors(self.model_id, candidates, dim)
+        if not ids:
+            return [], np.zeros(0, dtype=np.float32)
+        scores = matrix @ vector
+        order = np.argsort(-scores, kind="stable")
+        return [ids[i] for i in order], scores[order]
+
+    def _hits(self, ids: list[int], scores: np.ndarray, options: SearchOptions) -> list[SearchHit]:
+        keep = len(ids) if options.min_score is None else int(np.sum(scores >= options.min_score))
+        ids, scores = ids[: min(keep, options.limit)], scores[: min(keep, options.limit)]
+        records = self.catalog.photos(ids)
+        hits = [SearchHit(records[i], float(s)) for i, s in zip(ids, scores, strict=True)]
+        if options.sort == "date":
+            dates = self.catalog.photo_dates(ids)
+            hits.sort(key=lambda h: dates.get(h.photo.id, ""), reverse=True)
+        return hits

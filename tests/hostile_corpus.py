@@ -1,0 +1,467 @@
+"""A folder of good, hostile and ignorable files for decoder/scanner/indexer tests.
+
+``make_hostile_corpus(root)`` writes everything in well under a second and
+returns a :class:`HostileCorpus` saying what each file must become.
+
+Good files (``good``; must decode and be indexed, every one with different
+content): baseline JPEG, progressive JPEG, grayscale JPEG, CMYK JPEG (Adobe
+inverted), JPEG with EXIF orientation 6 + DateTimeOriginal, JPEG with only
+IFD0 DateTime, JPEG with a garbage orientation value (99), JPEG with a garbage
+EXIF block, upper-case ``.JPEG`` and a Unicode file name with spaces, 16-bit
+RGB PNG, 16-bit grayscale PNG, palette PNG with a transparent index, LA PNG,
+RGBA PNG (half transparent), 1-bit PNG, 1x1 PNG, PNG bytes behind a ``.jpg``
+name, animated GIF (first frame red), 1-bit BMP, RGB TIFF, 16-bit TIFF, float
+TIFF, CIELab TIFF, lossless WebP with alpha, JPEG 2000, PPM, PGM, PBM, ICO, AVIF
+(only where Pillow can write it), an image inside a folder named ``photo.jpg``,
+and a symbolic link to an image kept in a hidden folder.
+
+Bad files (``bad``; each must end up as a recorded problem with a reason).
+Kinds, 35 (the last three are reported by the scanner, the rest by the
+decoder):
+
+ 1. empty ``.jpg`` (0 bytes)
+ 2. random bytes named ``.jpg``
+ 3. plain text named ``.jpg``
+ 4. HTML page named ``.png``
+ 5. PDF named ``.jpg``
+ 6. ZIP archive named ``.jpg``
+ 7. MP4 video named ``.jpg``
+ 8. JPEG truncated at half its length
+ 9. JPEG header only (SOI + APP0)
+10. JPEG whose SOF declares 65000x65000 (decompression bomb)
+11. only NUL bytes named ``.jpg``
+12. PNG truncated at half its length
+13. PNG with a corrupt IHDR CRC
+14. PNG with garbage (non-zlib) IDAT data
+15. PNG decompression bomb: 40000x40000 declared in a 100-byte file
+16. PNG with zero width
+17. PNG with IHDR and IEND but no IDAT
+18. PNG with a zTXt chunk that inflates past Pillow's text limit
+19. GIF with a bogus header after the signature
+20. GIF truncated at half its length
+21. BMP with an impossible bit depth
+22. TIFF with a garbage IFD
+23. TIFF truncated at half its length
+24. WebP truncated at half its length
+25. JPEG 2000 truncated to its header boxes
+26. PNM with a non-numeric header
+27. HEIC that is only an ``ftyp`` box
+28. AVIF that is only an ``ftyp`` box
+29. ICO whose directory points past the end of the file
+30. SVG drawing (vector, not supported)
+31. ``.txt`` note
+32. extension-less binary blob
+33. FIFO named ``.jpg`` (never opened: scanner reports "not a regular file")
+34. broken symbolic link named ``.jpg``
+35. symbolic link pointing to itself named ``.jpg``
+
+Kinds 33-35 need POSIX FIFOs/symlinks and are left out where the platform
+cannot create them. ``scan_problems`` lists the bad paths the scanner itself
+reports; the decoder reports the others.
+
+Ignored (``ignored``; silently skipped, neither files nor problems): hidden file,
+hidden folder, AppleDouble ``._*``, ``.DS_Store``, sidecars (``.xmp``, ``.AAE``,
+``.json``), videos (``.MOV``, ``.mp4``), ``Thumbs.db``, ``desktop.ini``, NAS and
+OS folders (``@eaDir``, ``#recycle``, ``$RECYCLE.BIN``, ``System Volume
+Information``) holding JPEGs, and a symbolic link looping back to the root.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import struct
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from PIL import Image, ImageDraw, features
+
+
+@dataclass
+class HostileCorpus:
+    """What :func:`make_hostile_corpus` wrote and what each file must become."""
+
+    root: Path
+    good: list[Path] = field(default_factory=list)
+    bad: dict[Path, str] = field(default_factory=dict)
+    ignored: list[Path] = field(default_factory=list)
+    sizes: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    """Full-resolution (width, height) after EXIF orientation, per good file."""
+    taken_at: dict[Path, datetime] = field(default_factory=dict)
+    """Expected EXIF capture time, for the good files that have one."""
+    scan_problems: set[Path] = field(default_factory=set)
+    """Bad paths the scanner reports itself (not regular files, broken links)."""
+
+
+def make_hostile_corpus(root: Path) -> HostileCorpus:
+    """Write the corpus under ``root`` (created if needed) and describe it."""
+    root.mkdir(parents=True, exist_ok=True)
+    corpus = HostileCorpus(root=root)
+    _write_good(corpus)
+    _write_bad(corpus)
+    _write_scan_problems(corpus)
+    _write_ignored(corpus)
+    return corpus
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _picture(
+    size: tuple[int, int], background: tuple[int, int, int], shape: str, mode: str = "RGB"
+) -> Image.Image:
+    """A small, visually distinct picture: a background and one shape."""
+    image = Image.new("RGB", size, background)
+    draw = ImageDraw.Draw(image)
+    w, h = size
+    box = (w // 5, h // 5, w * 4 // 5, h * 4 // 5)
+    inverse = tuple(255 - c for c in background)
+    if shape == "circle":
+        draw.ellipse(box, fill=inverse)
+    elif shape == "square":
+        draw.rectangle(box, fill=inverse)
+    elif shape == "triangle":
+        draw.polygon([(w // 2, h // 5), (w // 5, h * 4 // 5), (w * 4 // 5, h * 4 // 5)], inverse)
+    else:
+        draw.line((0, 0, w, h), fill=inverse, width=max(1, w // 10))
+    return image if mode == "RGB" else image.convert(mode)
+
+
+def _encode(image: Image.Image, fmt: str, **params: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **params)
+    return buffer.getvalue()
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+
+def _png(width: int, height: int, depth: int, colour: int, raw_rows: bytes) -> bytes:
+    """A hand-made PNG (no filter bytes added: ``raw_rows`` must contain them)."""
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", ihdr)
+        + _png_chunk(b"IDAT", zlib.compress(raw_rows))
+        + _png_chunk(b"IEND", b"")
+    )
+
+
+def _exif(orientation: int | None = None, **dates: str) -> bytes:
+    exif = Image.Exif()
+    if orientation is not None:
+        exif[0x0112] = orientation
+    if "datetime" in dates:
+        exif[0x0132] = dates["datetime"]
+    if "original" in dates:
+        exif.get_ifd(0x8769)[0x9003] = dates["original"]
+    return exif.tobytes()
+
+
+def _noise(size: tuple[int, int], seed: int) -> Image.Image:
+    rng = random.Random(seed)
+    return Image.frombytes("RGB", size, rng.randbytes(size[0] * size[1] * 3))
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def _symlink(link: Path, target: str | Path, *, is_dir: bool = False) -> bool:
+    try:
+        link.symlink_to(target, target_is_directory=is_dir)
+    except (OSError, NotImplementedError):
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- good
+
+
+def _add_good(corpus: HostileCorpus, name: str, data: bytes, size: tuple[int, int]) -> Path:
+    path = _write(corpus.root / name, data)
+    corpus.good.append(path)
+    corpus.sizes[path] = size
+    return path
+
+
+def _write_good(corpus: HostileCorpus) -> None:
+    _good_jpegs(corpus)
+    _good_pngs(corpus)
+    _good_others(corpus)
+    _good_special_paths(corpus)
+
+
+def _good_jpegs(corpus: HostileCorpus) -> None:
+    add = _add_good
+    add(corpus, "photo.jpg", _encode(_picture((200, 150), (200, 30, 30), "circle"), "JPEG"),
+        (200, 150))  # fmt: skip
+    add(corpus, "progressive.jpg",
+        _encode(_picture((180, 120), (30, 160, 60), "square"), "JPEG", progressive=True),
+        (180, 120))  # fmt: skip
+    add(corpus, "gray.jpg", _encode(_picture((128, 96), (90, 90, 90), "triangle", "L"), "JPEG"),
+        (128, 96))  # fmt: skip
+    add(corpus, "cmyk.jpg", _encode(Image.new("CMYK", (90, 90), (255, 0, 0, 0)), "JPEG"),
+        (90, 90))  # fmt: skip
+    rotated = _picture((160, 90), (40, 40, 200), "line")
+    path = add(corpus, "sub/rotated.jpg",
+               _encode(rotated, "JPEG", exif=_exif(6, original="2021:07:04 18:30:05")),
+               (90, 160))  # fmt: skip
+    corpus.taken_at[path] = datetime(2021, 7, 4, 18, 30, 5)
+    path = add(corpus, "sub/ifd0_date.jpg",
+               _encode(_picture((70, 70), (250, 200, 0), "circle"), "JPEG",
+                       exif=_exif(datetime="2019:12:31 23:59:58")),
+               (70, 70))  # fmt: skip
+    corpus.taken_at[path] = datetime(2019, 12, 31, 23, 59, 58)
+    add(corpus, "bad_orientation.jpg",
+        _encode(_picture((80, 60), (0, 200, 200), "square"), "JPEG", exif=_exif(99)),
+        (80, 60))  # fmt: skip
+    garbage_exif = b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\xff\xff" + bytes(range(40))
+    add(corpus, "garbage_exif.jpg",
+        _encode(_picture((64, 80), (120, 0, 120), "triangle"), "JPEG", exif=garbage_exif),
+        (64, 80))  # fmt: skip
+    add(corpus, "UPPER.JPEG", _encode(_picture((100, 50), (255, 128, 0), "line"), "JPEG"),
+        (100, 50))  # fmt: skip
+    add(corpus, "sub/été à la plage.jpg",
+        _encode(_picture((150, 100), (0, 120, 255), "circle"), "JPEG"), (150, 100))  # fmt: skip
+
+
+def _good_pngs(corpus: HostileCorpus) -> None:
+    add = _add_good
+    rows16 = b"".join(
+        b"\x00" + b"".join(struct.pack(">HHH", x * 500, y * 800, 40000) for x in range(120))
+        for y in range(80)
+    )
+    add(corpus, "rgb16.png", _png(120, 80, 16, 2, rows16), (120, 80))
+    grey16 = b"".join(
+        b"\x00" + b"".join(struct.pack(">H", (x * 650 + y * 7) & 0xFFFF) for x in range(100))
+        for y in range(60)
+    )
+    add(corpus, "gray16.png", _png(100, 60, 16, 0, grey16), (100, 60))
+    palette = Image.new("P", (64, 64), 0)
+    palette.putpalette([255, 0, 0, 0, 0, 255])  # index 0 red (made transparent), 1 blue
+    palette.paste(1, (32, 0, 64, 64))
+    add(corpus, "palette_transparent.png", _encode(palette, "PNG", transparency=0), (64, 64))
+    la = _picture((80, 40), (60, 60, 60), "square", "L")
+    la.putalpha(Image.linear_gradient("L").resize((80, 40)))
+    add(corpus, "gray_alpha.png", _encode(la, "PNG"), (80, 40))
+    rgba = Image.new("RGBA", (96, 64), (0, 255, 0, 255))
+    rgba.paste((255, 0, 0, 0), (0, 0, 48, 64))  # left half fully transparent red
+    add(corpus, "rgba.png", _encode(rgba, "PNG"), (96, 64))
+    add(corpus, "onebit.png", _encode(_picture((40, 72), (0, 0, 0), "circle", "1"), "PNG"),
+        (40, 72))  # fmt: skip
+    add(corpus, "tiny.png", _encode(Image.new("RGB", (1, 1), (12, 34, 56)), "PNG"), (1, 1))
+    add(corpus, "png_bytes.jpg", _encode(_picture((70, 50), (255, 0, 255), "line"), "PNG"),
+        (70, 50))  # fmt: skip
+
+
+def _good_others(corpus: HostileCorpus) -> None:
+    add = _add_good
+    frames = [Image.new("RGB", (64, 48), colour) for colour in ((255, 0, 0), (0, 0, 255))]
+    add(corpus, "animated.gif",
+        _encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0),
+        (64, 48))  # fmt: skip
+    add(corpus, "onebit.bmp", _encode(_picture((72, 40), (255, 255, 255), "triangle", "1"), "BMP"),
+        (72, 40))  # fmt: skip
+    add(corpus, "image.tif", _encode(_picture((110, 70), (140, 70, 20), "circle"), "TIFF"),
+        (110, 70))  # fmt: skip
+    add(corpus, "gray16.tif",
+        _encode(Image.linear_gradient("L").resize((50, 30)).convert("I;16"), "TIFF"),
+        (50, 30))  # fmt: skip
+    floats = Image.linear_gradient("L").resize((50, 50)).convert("F").point(lambda v: v / 255)
+    add(corpus, "float.tif", _encode(floats, "TIFF"), (50, 50))
+    add(corpus, "lab.tif", _encode(Image.new("LAB", (60, 40), (60, 150, 90)), "TIFF"), (60, 40))
+    webp = _picture((100, 100), (255, 255, 0), "square", "RGBA")
+    add(corpus, "image.webp", _encode(webp, "WEBP", lossless=True), (100, 100))
+    add(corpus, "photo.jp2", _encode(_picture((64, 64), (0, 80, 80), "triangle"), "JPEG2000"),
+        (64, 64))  # fmt: skip
+    add(corpus, "image.ppm", _encode(_picture((48, 32), (210, 100, 160), "circle"), "PPM"),
+        (48, 32))  # fmt: skip
+    add(corpus, "image.pgm", _encode(_picture((32, 48), (30, 30, 30), "square", "L"), "PPM"),
+        (32, 48))  # fmt: skip
+    add(corpus, "image.pbm", _encode(_picture((40, 40), (0, 0, 0), "line", "1"), "PPM"),
+        (40, 40))  # fmt: skip
+    add(corpus, "icon.ico",
+        _encode(_picture((32, 32), (255, 60, 120), "circle"), "ICO", sizes=[(32, 32)]),
+        (32, 32))  # fmt: skip
+    if features.check("avif"):
+        add(corpus, "image.avif",
+            _encode(_picture((64, 64), (100, 0, 255), "square"), "AVIF", quality=60),
+            (64, 64))  # fmt: skip
+
+
+def _good_special_paths(corpus: HostileCorpus) -> None:
+    """An image inside a folder named like a photo, and a symlinked image."""
+    _add_good(corpus, "folder.jpg/inside.png",
+              _encode(_picture((50, 90), (20, 20, 120), "triangle"), "PNG"), (50, 90))  # fmt: skip
+    target = _write(
+        corpus.root / ".store" / "target.png",
+        _encode(_picture((90, 50), (160, 220, 255), "circle"), "PNG"),
+    )
+    corpus.ignored.append(target.parent)
+    link = corpus.root / "linked.png"
+    if _symlink(link, target):
+        corpus.good.append(link)
+        corpus.sizes[link] = (90, 50)
+
+
+# --------------------------------------------------------------------------- bad
+
+
+def _add_bad(corpus: HostileCorpus, name: str, data: bytes, what: str) -> None:
+    corpus.bad[_write(corpus.root / name, data)] = what
+
+
+def _write_bad(corpus: HostileCorpus) -> None:
+    _bad_not_images(corpus)
+    _bad_jpegs(corpus)
+    _bad_pngs(corpus)
+    _bad_others(corpus)
+
+
+def _bad_not_images(corpus: HostileCorpus) -> None:
+    add = _add_bad
+    rng = random.Random(1234)
+    add(corpus, "empty.jpg", b"", "empty file")
+    add(corpus, "random.jpg", b"\x13\x37" + rng.randbytes(4094), "random bytes")
+    add(corpus, "text.jpg", b"Shopping list:\n- milk\n- eggs\n" * 20, "text named .jpg")
+    add(corpus, "page.png", b"<!DOCTYPE html>\n<html><body><img src=x></body></html>\n",
+        "HTML named .png")  # fmt: skip
+    add(corpus, "document.jpg", b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n",
+        "PDF named .jpg")  # fmt: skip
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("photo.jpg", b"not really")
+    add(corpus, "archive.jpg", archive.getvalue(), "ZIP named .jpg")
+    add(corpus, "video.jpg", b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(64),
+        "MP4 video named .jpg")  # fmt: skip
+    add(corpus, "nul_bytes.jpg", bytes(4096), "only NUL bytes")
+    add(corpus, "sub/drawing.svg",
+        b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" '
+        b'height="10"><rect width="10" height="10"/></svg>\n',
+        "SVG vector drawing")  # fmt: skip
+    add(corpus, "sub/notes.txt", b"Holiday 2021: remember to back up the photos.\n", "text note")
+    add(corpus, "sub/blob", b"\x01\x02\x03\xfe" + rng.randbytes(1020), "extension-less binary")
+
+
+def _bad_jpegs(corpus: HostileCorpus) -> None:
+    add = _add_bad
+    noisy = _encode(_noise((128, 128), 7), "JPEG", quality=90)
+    add(corpus, "truncated_half.jpg", noisy[: len(noisy) // 2], "JPEG truncated at half")
+    soi_app0 = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    add(corpus, "header_only.jpg", soi_app0, "JPEG header only (SOI+APP0)")
+    small = bytearray(_encode(Image.new("RGB", (8, 8), (1, 2, 3)), "JPEG"))
+    sof = small.index(b"\xff\xc0")
+    small[sof + 5 : sof + 9] = struct.pack(">HH", 65000, 65000)
+    add(corpus, "huge_sof.jpg", bytes(small), "JPEG declaring 65000x65000 (bomb)")
+
+
+def _bad_pngs(corpus: HostileCorpus) -> None:
+    add = _add_bad
+    noisy = _encode(_noise((64, 64), 8), "PNG")
+    add(corpus, "truncated.png", noisy[: len(noisy) // 2], "PNG truncated at half")
+    bad_crc = bytearray(_encode(Image.new("RGB", (8, 8), (9, 9, 9)), "PNG"))
+    bad_crc[29] ^= 0xFF  # last byte of the IHDR CRC
+    add(corpus, "bad_crc.png", bytes(bad_crc), "PNG with corrupt IHDR CRC")
+    ihdr = struct.pack(">IIBBBBB", 16, 16, 8, 2, 0, 0, 0)
+    signature = b"\x89PNG\r\n\x1a\n"
+    add(corpus, "bad_idat.png",
+        signature + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", b"this is not zlib data")
+        + _png_chunk(b"IEND", b""), "PNG with garbage IDAT")  # fmt: skip
+    bomb_row = zlib.compress(b"\x00" * 41)  # rows are never reached: the size is refused
+    bomb = struct.pack(">IIBBBBB", 40000, 40000, 8, 0, 0, 0, 0)
+    add(corpus, "bomb.png",
+        signature + _png_chunk(b"IHDR", bomb) + _png_chunk(b"IDAT", bomb_row)
+        + _png_chunk(b"IEND", b""), "PNG bomb declaring 40000x40000")  # fmt: skip
+    add(corpus, "zero_width.png", _png(0, 10, 8, 0, b""), "PNG with zero width")
+    add(corpus, "no_idat.png", signature + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IEND", b""),
+        "PNG without IDAT")  # fmt: skip
+    text_bomb = _png_chunk(b"zTXt", b"Comment\x00\x00" + zlib.compress(bytes(4 * 1024 * 1024), 9))
+    valid = _png(2, 2, 8, 0, b"\x00\x00\x00\x00\x00\x00")
+    add(corpus, "ztxt_bomb.png", valid[:33] + text_bomb + valid[33:],
+        "PNG with a zTXt chunk inflating to 4 MB")  # fmt: skip
+
+
+def _bad_others(corpus: HostileCorpus) -> None:
+    add = _add_bad
+    add(corpus, "bogus.gif", b"GIF89a" + b"\xff\xff\xff\xff\x00" + b"garbage" * 10,
+        "GIF with bogus header")  # fmt: skip
+    gif = _encode(_noise((64, 64), 9), "GIF")
+    add(corpus, "truncated.gif", gif[: len(gif) // 2], "GIF truncated at half")
+    bmp = b"BM" + struct.pack("<IHHI", 70, 0, 0, 54)
+    bmp += struct.pack("<IiiHHIIiiII", 40, 4, 4, 1, 7, 0, 16, 0, 0, 0, 0) + bytes(16)
+    add(corpus, "bad_header.bmp", bmp, "BMP with 7 bits per pixel")
+    ifd = struct.pack("<H", 0xFFFF) + b"\xde\xad\xbe\xef" * 30
+    add(corpus, "garbage_ifd.tif", b"II*\x00" + struct.pack("<I", 8) + ifd, "TIFF garbage IFD")
+    tif = _encode(_noise((64, 64), 10), "TIFF")
+    add(corpus, "truncated.tif", tif[: len(tif) // 2], "TIFF truncated at half")
+    webp = _encode(_noise((64, 64), 11), "WEBP", quality=80)
+    add(corpus, "truncated.webp", webp[: len(webp) // 2], "WebP truncated at half")
+    jp2 = _encode(_noise((64, 64), 12), "JPEG2000")
+    add(corpus, "truncated.jp2", jp2[:120], "JPEG 2000 cut after its header")
+    add(corpus, "bad_header.ppm", b"P6\nabc def\n255\n" + bytes(30), "PNM non-numeric header")
+    add(corpus, "header_only.heic", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic",
+        "HEIC ftyp box only")  # fmt: skip
+    add(corpus, "header_only.avif", b"\x00\x00\x00\x18ftypavif\x00\x00\x00\x00mif1miaf",
+        "AVIF ftyp box only")  # fmt: skip
+    ico = b"\x00\x00\x01\x00\x01\x00" + struct.pack("<BBBBHHII", 32, 32, 0, 0, 1, 32, 4096, 22)
+    add(corpus, "corrupt.ico", ico + b"\x28" + bytes(20), "ICO pointing past the end")
+
+
+# --------------------------------------------------------------------------- scanner-level
+
+
+def _write_scan_problems(corpus: HostileCorpus) -> None:
+    """FIFO, broken symlink and self-referencing symlink (where supported)."""
+    root = corpus.root
+    fifo = root / "sub" / "fifo.jpg"
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(fifo)
+        corpus.bad[fifo] = "FIFO named .jpg"
+        corpus.scan_problems.add(fifo)
+    broken = root / "broken_link.jpg"
+    if _symlink(broken, root / "does-not-exist.jpg"):
+        corpus.bad[broken] = "broken symbolic link"
+        corpus.scan_problems.add(broken)
+    loop = root / "self_loop.jpg"
+    if _symlink(loop, loop):
+        corpus.bad[loop] = "symbolic link to itself"
+        corpus.scan_problems.add(loop)
+
+
+# --------------------------------------------------------------------------- ignored
+
+
+def _write_ignored(corpus: HostileCorpus) -> None:
+    root = corpus.root
+    jpeg = _encode(_picture((40, 30), (77, 77, 0), "circle"), "JPEG")
+    files = {
+        ".hidden.jpg": jpeg,
+        ".hidden_dir/inside.jpg": jpeg,
+        "._photo.jpg": b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + bytes(50),
+        ".DS_Store": b"\x00\x00\x00\x01Bud1" + bytes(40),
+        "photo.xmp": b"<x:xmpmeta xmlns:x='adobe:ns:meta/'></x:xmpmeta>",
+        "sub/IMG_0001.AAE": b"<?xml version='1.0'?><plist></plist>",
+        "sub/IMG_0001.MOV": b"\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00qt  ",
+        "live.mp4": b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom",
+        "metadata.json": b'{"title": "holiday"}',
+        "Thumbs.db": b"\xd0\xcf\x11\xe0" + bytes(60),
+        "desktop.ini": b"[.ShellClassInfo]\r\n",
+        "@eaDir/photo.jpg/SYNOPHOTO_THUMB_XL.jpg": jpeg,
+        "#recycle/old.jpg": jpeg,
+        "$RECYCLE.BIN/deleted.jpg": jpeg,
+        "System Volume Information/x.jpg": jpeg,
+    }
+    for name, data in files.items():
+        corpus.ignored.append(_write(root / name, data))
+    loop_dir = root / "sub" / "loop"
+    if _symlink(loop_dir, root, is_dir=True):
+        corpus.ignored.append(loop_dir)

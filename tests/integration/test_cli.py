@@ -1,0 +1,116 @@
+"""The command line, in process (fast) and as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from photoseek.cli import main
+from tests.conftest import TINY_MODEL, make_photos, tiny_env
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> Path:
+    for key, value in tiny_env(data_dir).items():
+        if key.startswith("PHOTOSEEK_"):
+            monkeypatch.setenv(key, value)
+    return data_dir
+
+
+def test_full_command_cycle(cli_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    photos = make_photos(tmp_path / "pics", 12)
+    (tmp_path / "pics" / "notes.txt").write_text("not a photo")
+    assert main(["add", str(tmp_path / "pics")]) == 0
+    assert main(["index", "--batch-size", "4"]) == 0
+    assert "done: 13 of 13 processed, 12 embedded" in capsys.readouterr().out
+
+    assert main(["search", "a colourful picture", "--limit", "5", "--json"]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert len(hits) == 5 and {"path", "score"} <= hits[0].keys()
+
+    assert main(["similar", str(photos[2]), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["path"] == str(photos[2])
+
+    assert main(["similar", str(photos[2])]) == 0
+    assert str(photos[2]) in capsys.readouterr().out.splitlines()[0]
+
+    assert main(["status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["photos"] == {"indexed": 12, "error": 1} and status["pending"] == 0
+
+    assert main(["problems", "--json"]) == 0
+    (problem,) = json.loads(capsys.readouterr().out)
+    assert problem["path"].endswith("notes.txt") and "not an image" in problem["reason"]
+
+    assert main(["folders"]) == 0
+    assert "12" in capsys.readouterr().out
+
+    assert main(["doctor"]) == 0
+    report = capsys.readouterr().out
+    assert "[ok] index: 12 vectors, 12 in catalog, in sync" in report
+
+    assert main(["remove", str(tmp_path / "pics")]) == 0
+    capsys.readouterr()
+    assert main(["search", "anything", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+
+
+def test_user_errors_exit_1_with_one_line(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["similar", "/no/such/photo.jpg"]) == 1
+    assert main(["add", "/no/such/folder"]) == 1
+    assert main(["search", "- only negative"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and all(line.startswith("photoseek: error: ") for line in err)
+
+
+def test_usage_errors_exit_2(cli_env: Path) -> None:
+    for argv in (["search"], ["nonsense"], ["search", "x", "--limit", "0"], ["--device", "tpu", "status"]):
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 2
+
+
+def test_no_command_prints_help(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 0
+    assert "usage: photoseek" in capsys.readouterr().out
+
+
+def test_offline_model_error_is_one_line(data_dir: Path, tmp_path: Path) -> None:
+    env = tiny_env(data_dir)
+    env.update(PHOTOSEEK_MODEL="ViT-B-32-256", PHOTOSEEK_PRETRAINED="datacomp_s34b_b86k",
+               HF_HUB_OFFLINE="1")
+    make_photos(tmp_path / "pics", 1)
+    run = [sys.executable, "-m", "photoseek"]
+    subprocess.run([*run, "add", str(tmp_path / "pics")], env=env, check=True, capture_output=True)
+    out = subprocess.run([*run, "index"], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot be downloaded" in lines[0] and "Traceback" not in out.stderr
+
+
+def test_module_entry_point_and_checkpoint_file(data_dir: Path, tmp_path: Path) -> None:
+    """`python -m photoseek` with --model/--pretrained FILE, as a user would run it."""
+    import torch
+
+    from photoseek.core.embedder import load_embedder
+    from tests.conftest import tiny_settings
+
+    model = load_embedder(tiny_settings(), tmp_path / "m")._model
+    checkpoint = tmp_path / "weights.pt"
+    torch.save({k: v * 1.02 if v.is_floating_point() else v for k, v in model.state_dict().items()}, checkpoint)
+    photos = make_photos(tmp_path / "pics", 4)
+    env = tiny_env(data_dir)
+    for key in ("PHOTOSEEK_MODEL", "PHOTOSEEK_PRETRAINED"):
+        env.pop(key)
+    run = [sys.executable, "-m", "photoseek", "--model", str(TINY_MODEL), "--pretrained", str(checkpoint)]
+    for argv in (["add", str(tmp_path / "pics")], ["index"]):
+        subprocess.run([*run, *argv], env=env, check=True, capture_output=True, timeout=120)
+    out = subprocess.run([*run, "similar", str(photos[1]), "--json"], env=env, check=True,
+                         capture_output=True, text=True, timeout=120)
+    assert json.loads(out.stdout)[0]["path"] == str(photos[1])
+    doctor = subprocess.run([*run, "doctor"], env=env, capture_output=True, text=True, timeout=120)
+    assert "weights.pt" in doctor.stdout and "sha256:" in doctor.stdout
