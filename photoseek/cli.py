@@ -96,7 +96,9 @@ def _add_folder_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
 def _add_index_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     index = commands.add_parser("index", help="scan folders and index new or changed photos")
     index.add_argument(
-        "--batch-size", type=_positive_int, default=DEFAULT_BATCH_SIZE,
+        "--batch-size",
+        type=_positive_int,
+        default=DEFAULT_BATCH_SIZE,
         help=f"photos per model batch and per commit (default {DEFAULT_BATCH_SIZE})",
     )
     index.add_argument("--workers", type=_positive_int, help="decoding threads")
@@ -126,7 +128,10 @@ def _add_search_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         sub.add_argument("--after", type=_iso_date, help="taken on or after YYYY-MM-DD")
         sub.add_argument("--before", type=_iso_date, help="taken on or before YYYY-MM-DD")
         sub.add_argument(
-            "--type", action="append", dest="types", metavar="FORMAT",
+            "--type",
+            action="append",
+            dest="types",
+            metavar="FORMAT",
             help="only this format (jpeg, png, heif, ...); repeatable",
         )
         sub.add_argument("--min-score", type=float, help="relevance cut-off (cosine, e.g. 0.2)")

@@ -59,8 +59,12 @@ def status_as_json(status: LibraryStatus) -> dict[str, Any]:
         "photos": status.counts,
         "pending": status.pending,
         "folders": [
-            {"path": str(f.path), "photos": f.photo_count, "status": f.status,
-             "reason": f.status_reason}
+            {
+                "path": str(f.path),
+                "photos": f.photo_count,
+                "status": f.status,
+                "reason": f.status_reason,
+            }
             for f in status.folders
         ],
     }

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from photoseek.core import vectorcodec
+from photoseek.core.batchwrites import move_into
 from photoseek.core.errors import LibraryError
 from photoseek.core.migrations import migrate
 from photoseek.core.records import (
     Folder,
     ModelIdentity,
-    PhotoMeta,
     PhotoRecord,
     PhotoState,
     Problem,
@@ -170,9 +170,7 @@ class Catalog:
             "(SELECT COUNT(*) FROM photos p WHERE p.folder_id = f.id "
             " AND p.status IN ('indexed', 'pending')) FROM folders f ORDER BY f.path"
         )
-        return [
-            Folder(int(r[0]), Path(r[1]), r[2], str(r[3]), r[4], int(r[5])) for r in rows
-        ]
+        return [Folder(int(r[0]), Path(r[1]), r[2], str(r[3]), r[4], int(r[5])) for r in rows]
 
     def folder_by_path(self, path: Path) -> Folder | None:
         """The top folder at exactly ``path``."""
@@ -196,12 +194,15 @@ class Catalog:
             )
             new_id = int(cursor.lastrowid or 0)
             for inner in (f for f in existing if f.path.is_relative_to(path)):
-                tx.execute("UPDATE photos SET folder_id = ? WHERE folder_id = ?", (new_id, inner.id))
+                tx.execute(
+                    "UPDATE photos SET folder_id = ? WHERE folder_id = ?", (new_id, inner.id)
+                )
                 tx.execute("DELETE FROM folders WHERE id = ?", (inner.id,))
                 log.info("folder %s absorbed into %s", inner.path, path)
-        folder = self.folder_by_path(path)
-        assert folder is not None
-        return folder
+        added = self.folder_by_path(path)
+        if added is None:  # pragma: no cover - the insert above committed it
+            raise LibraryError(f"could not add {path}")
+        return added
 
     def remove_folder(self, path: Path) -> int:
         """Forget a top folder and its photos; return how many photos were dropped."""
@@ -317,59 +318,6 @@ class Catalog:
         rows = self._query("SELECT fingerprint FROM embeddings WHERE model_id = ?", (model_id,))
         return {str(r[0]) for r in rows}
 
-    @staticmethod
-    def store_embedding(
-        tx: sqlite3.Connection, model_id: int, fingerprint: str, vector: vectorcodec.FloatArray
-    ) -> None:
-        """Insert a vector (inside a transaction); an existing one is kept."""
-        tx.execute(
-            "INSERT OR IGNORE INTO embeddings (model_id, fingerprint, vector) VALUES (?, ?, ?)",
-            (model_id, fingerprint, vectorcodec.encode(vector)),
-        )
-
-    @staticmethod
-    def mark_error(
-        tx: sqlite3.Connection, photo_id: int, reason: str, fingerprint: str | None
-    ) -> None:
-        """Record why a photo was skipped (inside a transaction)."""
-        tx.execute(
-            "UPDATE photos SET status = 'error', error = ?, fingerprint = ?, updated_at = ? "
-            "WHERE id = ?",
-            (reason, fingerprint, time.time(), photo_id),
-        )
-
-    @staticmethod
-    def mark_indexed(
-        tx: sqlite3.Connection, photo_id: int, fingerprint: str, meta: PhotoMeta | None
-    ) -> int:
-        """Finish a photo (inside a transaction); return the id it ends up with.
-
-        A tombstone with the same content (the file was moved or renamed) is
-        revived at the new path, so the photo keeps its id, vector and tags.
-        ``meta`` None means the content was seen before: copy what is known.
-        """
-        adopted = _adopt_tombstone(tx, photo_id, fingerprint)
-        if adopted is not None:
-            return adopted
-        if meta is None:
-            meta = _known_meta(tx, fingerprint)
-        if meta is None:
-            raise LibraryError(f"no metadata known for content {fingerprint}")
-        tx.execute(
-            "UPDATE photos SET status = 'indexed', error = NULL, fingerprint = ?, format = ?, "
-            "width = ?, height = ?, taken_at = ?, updated_at = ? WHERE id = ?",
-            (
-                fingerprint,
-                meta.format,
-                meta.width,
-                meta.height,
-                meta.taken_at,
-                time.time(),
-                photo_id,
-            ),
-        )
-        return photo_id
-
     def move_candidates(self) -> tuple[list[MoveCandidate], list[MoveCandidate]]:
         """New pending rows, and tombstones of photos with a size among theirs."""
         new = self._query(
@@ -389,7 +337,7 @@ class Catalog:
         """Apply (tombstone id, new row id) pairs: each moved photo keeps its old id."""
         with self.transaction() as tx:
             for tomb_id, photo_id in moves:
-                _move_into(tx, tomb_id, photo_id)
+                move_into(tx, tomb_id, photo_id)
 
     def has_meta_for(self, fingerprint: str) -> bool:
         """Whether an indexed photo with this content exists (its decode can be skipped)."""
@@ -426,7 +374,9 @@ class Catalog:
         kept = [i for i in ids if i in found]
         return kept, vectorcodec.decode_many((found[i] for i in kept), dim)
 
-    def _vector_blobs(self, model_id: int, ids: Sequence[int], *, live_only: bool) -> dict[int, bytes]:
+    def _vector_blobs(
+        self, model_id: int, ids: Sequence[int], *, live_only: bool
+    ) -> dict[int, bytes]:
         status = "AND p.status = 'indexed'" if live_only else ""
         by_id: dict[int, bytes] = {}
         for chunk in _chunks(list(ids)):
@@ -518,40 +468,3 @@ def _record(row: sqlite3.Row) -> PhotoRecord:
         taken_at=row[8],
         folder_available=row[9] == "ok",
     )
-
-
-def _adopt_tombstone(tx: sqlite3.Connection, photo_id: int, fingerprint: str) -> int | None:
-    tomb = tx.execute(
-        "SELECT id FROM photos WHERE status = 'deleted' AND fingerprint = ? "
-        "AND width IS NOT NULL ORDER BY updated_at DESC LIMIT 1",
-        (fingerprint,),
-    ).fetchone()
-    if tomb is None:
-        return None
-    _move_into(tx, int(tomb[0]), photo_id)
-    return int(tomb[0])
-
-
-def _move_into(tx: sqlite3.Connection, tomb_id: int, photo_id: int) -> None:
-    """Give tombstone ``tomb_id`` the place of row ``photo_id`` and drop that row."""
-    new = tx.execute(
-        "SELECT folder_id, path, size, mtime_ns, inode FROM photos WHERE id = ?", (photo_id,)
-    ).fetchone()
-    tx.execute("DELETE FROM photos WHERE id = ?", (photo_id,))
-    tx.execute(
-        "UPDATE photos SET folder_id = ?, path = ?, size = ?, mtime_ns = ?, inode = ?, "
-        "status = 'indexed', error = NULL, updated_at = ? WHERE id = ?",
-        (new[0], new[1], new[2], new[3], new[4], time.time(), tomb_id),
-    )
-    log.debug("%s is a moved photo: kept id %d", new[1], tomb_id)
-
-
-def _known_meta(tx: sqlite3.Connection, fingerprint: str) -> PhotoMeta | None:
-    row = tx.execute(
-        "SELECT format, width, height, taken_at FROM photos WHERE fingerprint = ? "
-        "AND width IS NOT NULL LIMIT 1",
-        (fingerprint,),
-    ).fetchone()
-    if row is None:
-        return None
-    return PhotoMeta(format=row[0], width=int(row[1]), height=int(row[2]), taken_at=row[3])

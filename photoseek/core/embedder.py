@@ -127,7 +127,7 @@ class Embedder:
 
     def encode_image(self, image: Image.Image) -> vectorcodec.FloatArray:
         """Embed one decoded image; returns a (dim,) unit vector."""
-        return self.encode_images([self.preprocess(image)])[0]
+        return vectorcodec.first_row(self.encode_images([self.preprocess(image)]))
 
     def encode_text(self, text: str) -> TextVector:
         """Embed a text (cached); CLIP's 77-token limit truncates and is reported."""
@@ -140,7 +140,9 @@ class Embedder:
         with self._lock, torch.inference_mode():
             tokens = self._tokenizer([text]).to(self.device)
             features = self._model.encode_text(tokens)
-        result = TextVector(vectorcodec.normalize(features.float().cpu().numpy())[0], self._truncated(text))
+        result = TextVector(
+            vectorcodec.normalize(features.float().cpu().numpy())[0], self._truncated(text)
+        )
         self._text_cache[text] = result
         if len(self._text_cache) > _TEXT_CACHE_SIZE:
             self._text_cache.popitem(last=False)

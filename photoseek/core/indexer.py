@@ -20,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from photoseek.core import vectorcodec
+from photoseek.core import batchwrites, vectorcodec
 from photoseek.core.catalog import Catalog
 from photoseek.core.embedder import Embedder
 from photoseek.core.errors import ImageError
@@ -110,7 +110,9 @@ class Indexer:
         self.options = options or IndexerOptions()
         self._known: set[str] = set()
 
-    def run(self, work: list[WorkItem], cancel: threading.Event | None = None) -> Iterator[Progress]:
+    def run(
+        self, work: list[WorkItem], cancel: threading.Event | None = None
+    ) -> Iterator[Progress]:
         """Process ``work``; yield progress; the last item has phase done/cancelled."""
         cancel = cancel or threading.Event()
         self._known = self.catalog.embedded_fingerprints(self.model_id)
@@ -183,14 +185,18 @@ class Indexer:
         with self.catalog.transaction() as tx:
             for outcome in batch:
                 if isinstance(outcome, _Failed):
-                    Catalog.mark_error(tx, outcome.item.id, outcome.reason, outcome.fingerprint)
+                    batchwrites.mark_error(tx, outcome.item.id, outcome.reason, outcome.fingerprint)
                     continue
                 if isinstance(outcome, _Decoded):
-                    Catalog.store_embedding(tx, self.model_id, outcome.fingerprint, vectors[outcome.fingerprint])
+                    batchwrites.store_embedding(
+                        tx, self.model_id, outcome.fingerprint, vectors[outcome.fingerprint]
+                    )
                     meta: PhotoMeta | None = outcome.meta
                 else:
                     meta = None
-                live.append(Catalog.mark_indexed(tx, outcome.item.id, outcome.fingerprint, meta))
+                live.append(
+                    batchwrites.mark_indexed(tx, outcome.item.id, outcome.fingerprint, meta)
+                )
         self._known.update(vectors)
         if live:
             dim = self.embedder.identity.dim
@@ -233,8 +239,15 @@ class _Tracker:
         rate = self.done / elapsed
         eta = (self.total - self.done) / rate if rate > 0 else None
         return Progress(
-            phase, self.done, self.total, rate, eta, self.current, self.problems,
-            self.embedded, self.reused,
+            phase,
+            self.done,
+            self.total,
+            rate,
+            eta,
+            self.current,
+            self.problems,
+            self.embedded,
+            self.reused,
         )
 
 

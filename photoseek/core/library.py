@@ -18,8 +18,8 @@ from photoseek.core.catalog import Catalog
 from photoseek.core.embedder import Embedder, ModelSettings, load_embedder
 from photoseek.core.errors import LibraryError
 from photoseek.core.indexer import Indexer, IndexerOptions, Progress
-from photoseek.core.records import Folder, PhotoRecord, Problem
 from photoseek.core.reconcile import ScanSummary, reconcile_all
+from photoseek.core.records import Folder, PhotoRecord, Problem
 from photoseek.core.scanner import device_of
 from photoseek.core.search import Searcher, SearchOptions, SearchResults
 from photoseek.core.thumbnails import ThumbnailCache
@@ -141,6 +141,8 @@ class Library:
                     fetch_vectors=self._fetch_vectors,
                 )
                 log.info("vector index: %s", self._index_note)
+                if self._index_note != "loaded":
+                    self._save_index()  # so the next start does not redo the work
             return self._index
 
     def _fetch_vectors(self, ids: list[int]) -> vectorindex.FloatMatrix:

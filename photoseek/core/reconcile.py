@@ -42,7 +42,9 @@ class ScanSummary:
 
 def reconcile_folder(catalog: Catalog, folder: Folder) -> ScanSummary:
     """Scan one top folder and record the differences in one transaction."""
-    scan = scan_folder(folder.path, expected_device=folder.device, had_photos=folder.photo_count > 0)
+    scan = scan_folder(
+        folder.path, expected_device=folder.device, had_photos=folder.photo_count > 0
+    )
     if not scan.available:
         log.warning("folder %s is unavailable: %s", folder.path, scan.reason)
         catalog.set_folder_state(folder.id, "unavailable", scan.reason)

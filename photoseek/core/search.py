@@ -128,7 +128,7 @@ class Searcher:
             total += term.weight * self._term_vector(term, warnings)
         if not np.any(total):
             raise QueryError("the query's terms cancel each other out")
-        return vectorcodec.normalize(total)[0]
+        return vectorcodec.first_row(vectorcodec.normalize(total))
 
     def _term_vector(self, term: QueryTerm, warnings: list[str]) -> vectorcodec.FloatArray:
         if term.text is not None:
@@ -147,14 +147,15 @@ class Searcher:
         record = self.catalog.photo_at(resolved)
         if record is not None:
             dim = self.embedder.identity.dim
-            return self.catalog.vectors(self.model_id, [record.id], dim)[0]
+            return vectorcodec.first_row(self.catalog.vectors(self.model_id, [record.id], dim))
         if not resolved.exists():
             raise QueryError(f"image not found: {path}")
         try:
             decoded = decode_image(resolved, min_side=self.embedder.image_size)
         except ImageError as exc:
             raise QueryError(f"cannot use {path} as a query: {exc.reason}") from exc
-        return vectorcodec.quantize(self.embedder.encode_image(decoded.image)[None, :])[0]
+        vector = self.embedder.encode_image(decoded.image)
+        return vectorcodec.first_row(vectorcodec.quantize(vector[None, :]))
 
     def _rank(
         self, vector: vectorcodec.FloatArray, options: SearchOptions

@@ -23,7 +23,14 @@ def normalize(vectors: npt.ArrayLike) -> FloatArray:
     array = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
     norms = np.linalg.norm(array, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return (array / norms).astype(np.float32)
+    normalized: FloatArray = (array / norms).astype(np.float32)
+    return normalized
+
+
+def first_row(matrix: FloatArray) -> FloatArray:
+    """Row 0 of a matrix, typed as a vector."""
+    row: FloatArray = matrix[0]
+    return row
 
 
 def quantize(vectors: FloatArray) -> FloatArray:

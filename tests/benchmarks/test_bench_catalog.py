@@ -26,7 +26,9 @@ def _bytes_per_vector(path: Path, dtype: str, page_size: int) -> float:
         (1, f"{i:x}-{hashlib.blake2b(str(i).encode(), digest_size=16).hexdigest()}", v.tobytes())
         for i, v in enumerate(vectors)
     ]
-    conn.executemany("INSERT INTO embeddings (model_id, fingerprint, vector) VALUES (?, ?, ?)", rows)
+    conn.executemany(
+        "INSERT INTO embeddings (model_id, fingerprint, vector) VALUES (?, ?, ?)", rows
+    )
     conn.commit()
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()

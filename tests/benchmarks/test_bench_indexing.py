@@ -78,8 +78,14 @@ def test_indexing_throughput(embedder, tmp_path: Path) -> None:
         started = time.perf_counter()
         library.search(query, SearchOptions(limit=50))
         latencies.append(time.perf_counter() - started)
-    rows.append(["search (text, cached after 1st)", "", f"p50 {statistics.median(latencies) * 1000:.1f} ms",
-                 f"max {max(latencies) * 1000:.1f} ms"])
+    rows.append(
+        [
+            "search (text, cached after 1st)",
+            "",
+            f"p50 {statistics.median(latencies) * 1000:.1f} ms",
+            f"max {max(latencies) * 1000:.1f} ms",
+        ]
+    )
     print_table(
         f"indexing speed, {DEFAULT_ARCH} random weights on {embedder.device}, {len(paths)} photos",
         ["stage", "full decode /s", "draft decode /s (or rate)", "ratio"],

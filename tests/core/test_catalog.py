@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from photoseek.core import migrations
+from photoseek.core import batchwrites, migrations
 from photoseek.core.catalog import Catalog
 from photoseek.core.errors import LibraryError, SchemaTooNewError
 from photoseek.core.fingerprint import FULL_HASH_LIMIT, fingerprint
@@ -90,13 +90,13 @@ def test_moved_photo_adopts_its_tombstone(tmp_path: Path) -> None:
     catalog.record_scan(folder.id, [(old_path, 10, 1, 0)], [], [], [])
     old_id = catalog.photo_states(folder.id)[str(old_path)].id
     with catalog.transaction() as tx:
-        Catalog.store_embedding(tx, model, "fp", np.ones(4, dtype=np.float32) / 2)
-        Catalog.mark_indexed(tx, old_id, "fp", PhotoMeta("jpeg", 4, 3, None))
+        batchwrites.store_embedding(tx, model, "fp", np.ones(4, dtype=np.float32) / 2)
+        batchwrites.mark_indexed(tx, old_id, "fp", PhotoMeta("jpeg", 4, 3, None))
     catalog.record_scan(folder.id, [(new_path, 10, 2, 0)], [], [old_id], [])
     new_id = catalog.photo_states(folder.id)[str(new_path)].id
     assert new_id != old_id
     with catalog.transaction() as tx:
-        kept = Catalog.mark_indexed(tx, new_id, "fp", None)
+        kept = batchwrites.mark_indexed(tx, new_id, "fp", None)
     assert kept == old_id
     record = catalog.photos([old_id])[old_id]
     assert record.path == new_path and record.width == 4

@@ -14,8 +14,8 @@ def test_core_imports_no_qt_module() -> None:
         "import sys, importlib\n"
         f"for name in {modules!r}:\n"
         "    importlib.import_module('photoseek.core.' + name)\n"
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'PyQt5', 'PyQt6')"
-        " or m.startswith('photoseek.gui')]\n"
+        "qt = ('PySide6', 'shiboken6', 'PyQt5', 'PyQt6')\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in qt or m.startswith('photoseek.gui')]\n"
         "print(','.join(bad))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -185,8 +185,8 @@ def test_sizes_and_mtimes_are_correct(tmp_path: Path) -> None:
     big = _touch(tmp_path / "sub" / "big.png", b"\x00" * 70_000)
     os.utime(small, ns=(1_600_000_000_123_456_789, 1_600_000_000_123_456_789))
     expected = {
-        small: ScannedFile(small, 5, small.stat().st_mtime_ns),
-        big: ScannedFile(big, 70_000, big.stat().st_mtime_ns),
+        small: ScannedFile(small, 5, small.stat().st_mtime_ns, small.stat().st_ino),
+        big: ScannedFile(big, 70_000, big.stat().st_mtime_ns, big.stat().st_ino),
     }
     scan = scan_folder(tmp_path)
     assert {entry.path: entry for entry in scan.files} == expected

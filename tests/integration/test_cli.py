@@ -21,7 +21,9 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> Path:
     return data_dir
 
 
-def test_full_command_cycle(cli_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_full_command_cycle(
+    cli_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     photos = make_photos(tmp_path / "pics", 12)
     (tmp_path / "pics" / "notes.txt").write_text("not a photo")
     assert main(["add", str(tmp_path / "pics")]) == 0
@@ -59,7 +61,9 @@ def test_full_command_cycle(cli_env: Path, tmp_path: Path, capsys: pytest.Captur
     assert json.loads(capsys.readouterr().out) == []
 
 
-def test_user_errors_exit_1_with_one_line(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_user_errors_exit_1_with_one_line(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["similar", "/no/such/photo.jpg"]) == 1
     assert main(["add", "/no/such/folder"]) == 1
     assert main(["search", "- only negative"]) == 1
@@ -68,7 +72,12 @@ def test_user_errors_exit_1_with_one_line(cli_env: Path, capsys: pytest.CaptureF
 
 
 def test_usage_errors_exit_2(cli_env: Path) -> None:
-    for argv in (["search"], ["nonsense"], ["search", "x", "--limit", "0"], ["--device", "tpu", "status"]):
+    for argv in (
+        ["search"],
+        ["nonsense"],
+        ["search", "x", "--limit", "0"],
+        ["--device", "tpu", "status"],
+    ):
         with pytest.raises(SystemExit) as info:
             main(argv)
         assert info.value.code == 2
@@ -81,8 +90,11 @@ def test_no_command_prints_help(cli_env: Path, capsys: pytest.CaptureFixture[str
 
 def test_offline_model_error_is_one_line(data_dir: Path, tmp_path: Path) -> None:
     env = tiny_env(data_dir)
-    env.update(PHOTOSEEK_MODEL="ViT-B-32-256", PHOTOSEEK_PRETRAINED="datacomp_s34b_b86k",
-               HF_HUB_OFFLINE="1")
+    env.update(
+        PHOTOSEEK_MODEL="ViT-B-32-256",
+        PHOTOSEEK_PRETRAINED="datacomp_s34b_b86k",
+        HF_HUB_OFFLINE="1",
+    )
     make_photos(tmp_path / "pics", 1)
     run = [sys.executable, "-m", "photoseek"]
     subprocess.run([*run, "add", str(tmp_path / "pics")], env=env, check=True, capture_output=True)
@@ -101,16 +113,33 @@ def test_module_entry_point_and_checkpoint_file(data_dir: Path, tmp_path: Path) 
 
     model = load_embedder(tiny_settings(), tmp_path / "m")._model
     checkpoint = tmp_path / "weights.pt"
-    torch.save({k: v * 1.02 if v.is_floating_point() else v for k, v in model.state_dict().items()}, checkpoint)
+    torch.save(
+        {k: v * 1.02 if v.is_floating_point() else v for k, v in model.state_dict().items()},
+        checkpoint,
+    )
     photos = make_photos(tmp_path / "pics", 4)
     env = tiny_env(data_dir)
     for key in ("PHOTOSEEK_MODEL", "PHOTOSEEK_PRETRAINED"):
         env.pop(key)
-    run = [sys.executable, "-m", "photoseek", "--model", str(TINY_MODEL), "--pretrained", str(checkpoint)]
+    run = [
+        sys.executable,
+        "-m",
+        "photoseek",
+        "--model",
+        str(TINY_MODEL),
+        "--pretrained",
+        str(checkpoint),
+    ]
     for argv in (["add", str(tmp_path / "pics")], ["index"]):
         subprocess.run([*run, *argv], env=env, check=True, capture_output=True, timeout=120)
-    out = subprocess.run([*run, "similar", str(photos[1]), "--json"], env=env, check=True,
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [*run, "similar", str(photos[1]), "--json"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert json.loads(out.stdout)[0]["path"] == str(photos[1])
     doctor = subprocess.run([*run, "doctor"], env=env, capture_output=True, text=True, timeout=120)
     assert "weights.pt" in doctor.stdout and "sha256:" in doctor.stdout

@@ -24,7 +24,9 @@ def _indexed(catalog: Path) -> int:
     try:
         conn = sqlite3.connect(f"{catalog.as_uri()}?mode=ro", uri=True, timeout=1)
         try:
-            return int(conn.execute("SELECT COUNT(*) FROM photos WHERE status='indexed'").fetchone()[0])
+            return int(
+                conn.execute("SELECT COUNT(*) FROM photos WHERE status='indexed'").fetchone()[0]
+            )
         finally:
             conn.close()
     except sqlite3.Error:
@@ -34,7 +36,9 @@ def _indexed(catalog: Path) -> int:
 def _index_until_killed(env: dict[str, str], catalog: Path, target: int) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "photoseek", "index", "--batch-size", "8"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 120
     while process.poll() is None and time.monotonic() < deadline:
@@ -50,8 +54,12 @@ def test_sigkill_at_random_points_loses_nothing_committed(data_dir: Path, tmp_pa
     rng = random.Random(1234)
     make_photos(tmp_path / "pics", PHOTOS)
     env = tiny_env(data_dir)
-    subprocess.run([sys.executable, "-m", "photoseek", "add", str(tmp_path / "pics")],
-                   env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "photoseek", "add", str(tmp_path / "pics")],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     catalog = resolve_paths(data_dir).catalog
     committed = 0
     for kill in range(KILLS):

@@ -42,7 +42,9 @@ def test_second_index_does_nothing(library: Library, tmp_path: Path) -> None:
     assert (last.total, last.embedded) == (0, 0)
 
 
-def test_changed_file_is_reembedded_and_deleted_file_leaves(library: Library, tmp_path: Path) -> None:
+def test_changed_file_is_reembedded_and_deleted_file_leaves(
+    library: Library, tmp_path: Path
+) -> None:
     photos = make_photos(tmp_path / "pics", 6)
     library.add_folder(tmp_path / "pics")
     run_index(library)
@@ -167,9 +169,11 @@ def test_corrupt_or_truncated_index_is_rebuilt(library: Library, tmp_path: Path)
 
 
 def test_missing_folder_and_read_only_errors(tmp_path: Path) -> None:
-    with Library(resolve_paths(tmp_path / "data"), tiny_settings()) as library:
-        with pytest.raises(LibraryError, match="not a folder"):
-            library.add_folder(tmp_path / "nope")
+    with (
+        Library(resolve_paths(tmp_path / "data"), tiny_settings()) as library,
+        pytest.raises(LibraryError, match="not a folder"),
+    ):
+        library.add_folder(tmp_path / "nope")
     with (
         Library(resolve_paths(tmp_path / "data"), tiny_settings(), read_only=True) as reader,
         pytest.raises(LibraryError, match="read-only"),
