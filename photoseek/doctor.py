@@ -13,8 +13,15 @@ from photoseek.core.errors import PhotoseekError
 from photoseek.core.library import Library
 
 _PACKAGES = (
-    "torch", "open_clip_torch", "hnswlib", "numpy", "pillow", "pillow-heif",
-    "platformdirs", "watchdog", "pyside6",
+    "torch",
+    "open_clip_torch",
+    "hnswlib",
+    "numpy",
+    "pillow",
+    "pillow-heif",
+    "platformdirs",
+    "watchdog",
+    "pyside6",
 )
 
 
@@ -59,13 +66,18 @@ def run_checks(library: Library) -> list[Check]:
     """Every check, in order; a failing check does not stop the others."""
     paths = library.paths
     checks = [
-        Check("photoseek", True, f"{__version__} on Python {sys.version.split()[0]}, "
-              f"{platform.platform()}"),
+        Check(
+            "photoseek",
+            True,
+            f"{__version__} on Python {sys.version.split()[0]}, {platform.platform()}",
+        ),
         _check("packages", _versions),
         Check("data dir", True, str(paths.data_dir)),
         Check("cache dir", True, str(paths.cache_dir)),
         Check("log dir", True, str(paths.log_dir)),
-        _check("catalog", lambda: f"{paths.catalog}: integrity {library.catalog.integrity_check()}"),
+        _check(
+            "catalog", lambda: f"{paths.catalog}: integrity {library.catalog.integrity_check()}"
+        ),
         _check("device", _device),
         _check("model", lambda: f"{library.embedder.identity.key} on {library.embedder.device}"),
     ]

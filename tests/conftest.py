@@ -44,8 +44,9 @@ def make_photo(path: Path, seed: int, size: tuple[int, int] = (160, 120)) -> Pat
     image = Image.new("RGB", size, tuple(rng.randrange(256) for _ in range(3)))
     draw = ImageDraw.Draw(image)
     for _ in range(4):
-        box = sorted(rng.randrange(size[0]) for _ in range(2)), sorted(
-            rng.randrange(size[1]) for _ in range(2)
+        box = (
+            sorted(rng.randrange(size[0]) for _ in range(2)),
+            sorted(rng.randrange(size[1]) for _ in range(2)),
         )
         colour = tuple(rng.randrange(256) for _ in range(3))
         shape = draw.ellipse if rng.random() < 0.5 else draw.rectangle

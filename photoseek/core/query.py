@@ -94,7 +94,7 @@ def _term(sign: int, chunk: str) -> QueryTerm:
 
 def _unquote(chunk: str) -> str:
     if len(chunk) >= 2:
-        for opening, closing in (("\"", "\""), ("'", "'"), ("\u201c", "\u201d")):
+        for opening, closing in (('"', '"'), ("'", "'"), ("\u201c", "\u201d")):
             if chunk.startswith(opening) and chunk.endswith(closing):
                 return chunk[1:-1].strip()
     return chunk.strip()

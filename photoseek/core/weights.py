@@ -109,7 +109,8 @@ def _tag_weights(arch: str, tag: str, models_dir: Path) -> Path:
         return Path(open_clip.download_pretrained(cfg, cache_dir=str(models_dir)))
     except Exception as exc:  # any network/hub failure ends in the same advice
         raise ModelUnavailableError(
-            f"download of {arch}/{tag} failed ({exc}); " + _offline_message(arch, tag, cfg, models_dir)
+            f"download of {arch}/{tag} failed ({exc}); "
+            + _offline_message(arch, tag, cfg, models_dir)
         ) from exc
 
 

@@ -87,8 +87,12 @@ def test_missing_weights_offline_is_one_clear_error(tmp_path: Path, monkeypatch)
         (ModelSettings("no-such-model", "none", "cpu"), "unknown model"),
         (ModelSettings("ViT-B-32-256", "no-such-tag", "cpu"), "unknown pretrained tag"),
         (ModelSettings(str(TINY_MODEL), "/nonexistent/file.safetensors", "cpu"), "not found"),
-        (ModelSettings(str(TINY_MODEL), "none", "cuda" if not torch.cuda.is_available() else "x"),
-         "not available|unknown device"),
+        (
+            ModelSettings(
+                str(TINY_MODEL), "none", "cuda" if not torch.cuda.is_available() else "x"
+            ),
+            "not available|unknown device",
+        ),
     ],
 )
 def test_bad_model_settings_are_clear_errors(settings, match, tmp_path: Path) -> None:

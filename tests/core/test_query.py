@@ -12,14 +12,19 @@ from photoseek.core.query import QueryTerm, parse_query
         ("kids on a beach", [QueryTerm(1.0, text="kids on a beach")]),
         (
             '"beach" + 0.5*@photo.jpg - "people"',
-            [QueryTerm(1.0, text="beach"), QueryTerm(0.5, image=Path("photo.jpg")),
-             QueryTerm(-1.0, text="people")],
+            [
+                QueryTerm(1.0, text="beach"),
+                QueryTerm(0.5, image=Path("photo.jpg")),
+                QueryTerm(-1.0, text="people"),
+            ],
         ),
         ("t-shirt on a line", [QueryTerm(1.0, text="t-shirt on a line")]),
         ("-people + beach", [QueryTerm(-1.0, text="people"), QueryTerm(1.0, text="beach")]),
         ('a "quoted - not split" x', [QueryTerm(1.0, text='a "quoted - not split" x')]),
-        ('@"my pic.jpg" - 0.3*blur', [QueryTerm(1.0, image=Path("my pic.jpg")),
-                                      QueryTerm(-0.3, text="blur")]),
+        (
+            '@"my pic.jpg" - 0.3*blur',
+            [QueryTerm(1.0, image=Path("my pic.jpg")), QueryTerm(-0.3, text="blur")],
+        ),
         ("kid's toy + .25 * dog", [QueryTerm(1.0, text="kid's toy"), QueryTerm(0.25, text="dog")]),
     ],
 )
