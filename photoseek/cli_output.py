@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -104,7 +105,9 @@ def progress_printer(stream: IO[str]) -> Iterator[Callable[[Progress], None]]:
     if stream.isatty():
         from tqdm import tqdm
 
-        with tqdm(total=0, unit="photo", file=stream, dynamic_ncols=True) as bar:
+        # shutil falls back to 80x24 where a pty reports 0x0 (tqdm would then draw nothing)
+        size = shutil.get_terminal_size()
+        with tqdm(total=0, unit="photo", file=stream, ncols=size.columns, nrows=size.lines) as bar:
             yield lambda progress: _update_bar(bar, progress)
         return
     last = [0.0]
