@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from photoseek.core import vectorindex
+from photoseek.core import indexfiles, vectorindex
 from photoseek.core.errors import IndexCorruptError, LibraryError
 from photoseek.core.vectorindex import (
     IndexMissingError,
@@ -368,7 +368,7 @@ def test_load_never_hands_an_unverified_file_to_hnswlib(
     path, _, _, _ = saved(tmp_path)
     flip_bytes(path)
     calls: list[Path] = []
-    monkeypatch.setattr(vectorindex, "_load_native", lambda p, dim, cap: calls.append(p))
+    monkeypatch.setattr(indexfiles, "load_native", lambda p, dim, cap: calls.append(p))
     with pytest.raises(IndexCorruptError):
         VectorIndex.load(path, dim=DIM, model_key=KEY)
     assert calls == []
@@ -639,7 +639,7 @@ def test_recall_test_detects_a_too_small_ef(
 
 
 def test_pid_named_temporaries_do_not_collide_with_the_index(tmp_path: Path) -> None:
-    assert vectorindex._temp_path(tmp_path / "a.hnsw").name == f"a.hnsw.tmp-{os.getpid()}"
+    assert indexfiles.temp_path(tmp_path / "a.hnsw").name == f"a.hnsw.tmp-{os.getpid()}"
 
 
 def test_load_retries_when_a_writer_saves_meanwhile(
@@ -647,7 +647,7 @@ def test_load_retries_when_a_writer_saves_meanwhile(
 ) -> None:
     path, _, _, _ = saved(tmp_path)
     newer, labels, _ = built(40, seed=3)
-    real = vectorindex._load_native
+    real = indexfiles.load_native
     calls: list[int] = []
 
     def load_native(p: Path, dim: int, capacity: int) -> Any:
@@ -656,6 +656,6 @@ def test_load_retries_when_a_writer_saves_meanwhile(
         calls.append(1)
         return real(p, dim, capacity)
 
-    monkeypatch.setattr(vectorindex, "_load_native", load_native)
+    monkeypatch.setattr(indexfiles, "load_native", load_native)
     loaded = VectorIndex.load(path, dim=DIM, model_key=KEY)
     assert len(calls) == 2 and loaded.labels() == set(labels)
