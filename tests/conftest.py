@@ -17,7 +17,7 @@ from photoseek.paths import resolve_paths
 
 REPO = Path(__file__).resolve().parents[1]
 TINY_MODEL = REPO / "tests" / "fixtures" / "tiny-clip.json"
-SHARED_PHOTOS = REPO.parent / "shared" / "photos"
+SHARED_PHOTOS = (REPO.parent / "shared" / "photos").resolve()
 
 
 def tiny_settings(pretrained: str = "none") -> ModelSettings:

@@ -239,6 +239,25 @@ class Catalog:
         )
         return {str(r[0]): PhotoState(int(r[1]), int(r[2]), int(r[3]), str(r[4])) for r in rows}
 
+    def photo_states_under(
+        self, folder_id: int, directory: Path, *, recursive: bool
+    ) -> dict[str, PhotoState]:
+        """Like :meth:`photo_states`, for the files in (or below) one directory."""
+        prefix = str(directory).rstrip("/") + "/"
+        rows = self._query(
+            "SELECT path, id, size, mtime_ns, status FROM photos WHERE folder_id = ? "
+            "AND status != 'deleted' AND path >= ? AND path < ?",
+            (folder_id, prefix, prefix[:-1] + chr(ord("/") + 1)),
+        )
+        states = {str(r[0]): PhotoState(int(r[1]), int(r[2]), int(r[3]), str(r[4])) for r in rows}
+        if recursive:
+            return states
+        return {path: state for path, state in states.items() if "/" not in path[len(prefix) :]}
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits (cheap; for followers)."""
+        return int(self._query("PRAGMA data_version")[0][0])
+
     def record_scan(
         self,
         folder_id: int,

@@ -23,6 +23,13 @@ reject legitimate panoramas below our limit. Pillow raises
 ``DecompressionBombError`` above twice that value; it becomes an ``ImageError``
 too. The module never touches ``warnings`` filters (process-global, not
 thread-safe); all functions are safe to call from several threads.
+
+The work is shared with sibling modules, whose public names are re-exported
+here: :mod:`photoseek.core.sniffing` (magic bytes, describing non-images),
+:mod:`photoseek.core.pixels` (mode conversion, orientation) and
+:mod:`photoseek.core.exifdata` (EXIF block and capture time). This module
+keeps the open/limits/draft flow, plugin registration, failure reasons and
+thumbnails.
 """
 
 from __future__ import annotations
@@ -38,22 +45,31 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Final
 
-import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from photoseek.core.errors import ImageError
+from photoseek.core.exifdata import parse_exif_datetime, read_exif, taken_at
+from photoseek.core.pixels import apply_orientation, to_rgb
+from photoseek.core.sniffing import SIGNATURE_BYTES, describe_content, sniff_format
+
+__all__ = [
+    "DEFAULT_MAX_PIXELS",
+    "SIGNATURE_BYTES",
+    "DecodedImage",
+    "decode_image",
+    "describe_content",
+    "make_thumbnail",
+    "parse_exif_datetime",
+    "sniff_format",
+]
 
 logger = logging.getLogger(__name__)
-
-SIGNATURE_BYTES: int = 32
-"""How many head bytes :func:`sniff_format` needs to recognise every format."""
 
 DEFAULT_MAX_PIXELS: int = 250_000_000
 """Decompression-bomb limit: images declaring more pixels are refused."""
 
 _HINT_BYTES: Final = 512  # read at once; the extra bytes describe non-images
 _MAX_REASON: Final = 160
-_WHITE: Final = (255, 255, 255)
 
 # Sniffed container -> the only Pillow plugin(s) allowed to parse it.
 _PIL_FORMATS: Final[dict[str, tuple[str, ...]]] = {
@@ -70,35 +86,6 @@ _PIL_FORMATS: Final[dict[str, tuple[str, ...]]] = {
     "ico": ("ICO",),
 }
 
-_HEIF_BRANDS: Final = frozenset(
-    {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"heif"}
-)
-_AVIF_BRANDS: Final = frozenset({b"avif", b"avis"})
-_GENERIC_HEIF_BRANDS: Final = frozenset({b"mif1", b"msf1", b"mif2", b"miaf"})
-_BMP_HEADER_SIZES: Final = frozenset({12, 16, 40, 52, 56, 64, 108, 124})
-_JP2_SIGNATURE: Final = b"\x00\x00\x00\x0cjP  \r\n\x87\n"
-
-# EXIF orientation -> the transpose that shows the picture upright.
-_ORIENTATION_FIX: Final[dict[int, Image.Transpose]] = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
-_EXIF_IFD: Final = 0x8769
-_TAG_ORIENTATION: Final = 0x0112
-_TAG_DATETIME: Final = 0x0132
-_TAG_DATETIME_ORIGINAL: Final = 0x9003
-_TAG_DATETIME_DIGITIZED: Final = 0x9004
-_EXIF_DATE_RE: Final = re.compile(
-    r"^\s*(\d{4})[:\-/.](\d{1,2})[:\-/.](\d{1,2})[ T]+(\d{1,2}):(\d{1,2})(?::(\d{1,2}))?"
-)
-
-_HIGH_DEPTH_MODES: Final = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I", "F"})
-_ALPHA_MODES: Final = frozenset({"RGBA", "LA", "PA", "La", "RGBa"})
 _BOMB_PIXELS_RE: Final = re.compile(r"\((\d+) pixels\)")
 
 # Everything Pillow's plugins and decoders are known to raise on bad input.
@@ -139,144 +126,6 @@ class DecodedImage:
     height: int
     format: str
     taken_at: datetime | None
-
-
-# --------------------------------------------------------------------------- sniffing
-
-
-def sniff_format(head: bytes) -> str | None:
-    """Return the image container recognised from the file's first bytes.
-
-    ``head`` should hold at least :data:`SIGNATURE_BYTES` bytes (fewer only for
-    tiny files). Returns one of ``'jpeg'``, ``'png'``, ``'gif'``, ``'webp'``,
-    ``'tiff'``, ``'bmp'``, ``'jp2'``, ``'pnm'``, ``'heif'``, ``'avif'``,
-    ``'ico'``, or ``None`` when the bytes are not a supported raster image.
-    """
-    checks = (
-        _sniff_simple,
-        _sniff_bmp,
-        _sniff_pnm,
-        _sniff_isobmff,
-        _sniff_ico,
-    )
-    for check in checks:
-        found = check(head)
-        if found is not None:
-            return found
-    return None
-
-
-def _sniff_simple(head: bytes) -> str | None:
-    """Formats identified by a fixed prefix."""
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
-        return "tiff"
-    if head.startswith(_JP2_SIGNATURE) or head.startswith(b"\xff\x4f\xff\x51"):
-        return "jp2"
-    return None
-
-
-def _sniff_bmp(head: bytes) -> str | None:
-    """BMP: ``BM`` plus a known DIB header size, so text starting "BM" is no BMP."""
-    if len(head) < 18 or head[:2] != b"BM":
-        return None
-    (dib_size,) = struct.unpack_from("<I", head, 14)
-    return "bmp" if dib_size in _BMP_HEADER_SIZES else None
-
-
-def _sniff_pnm(head: bytes) -> str | None:
-    """Netpbm P1-P6 and PFM: ``P`` + kind + whitespace."""
-    if len(head) >= 3 and head[:1] == b"P" and head[1:2] in b"123456f":
-        return "pnm" if head[2:3] in b" \t\r\n" else None
-    return None
-
-
-def _sniff_isobmff(head: bytes) -> str | None:
-    """HEIF and AVIF: an ISO-BMFF ``ftyp`` box whose brands name them."""
-    if len(head) < 12 or head[4:8] != b"ftyp":
-        return None
-    (box_size,) = struct.unpack_from(">I", head, 0)
-    major = head[8:12]
-    end = min(max(box_size, 16), len(head))
-    compatible = {head[i : i + 4] for i in range(16, end - 3, 4)}
-    if major in _AVIF_BRANDS:
-        return "avif"
-    if major in _HEIF_BRANDS:
-        return "heif"
-    if compatible & _AVIF_BRANDS:
-        return "avif"
-    if major in _GENERIC_HEIF_BRANDS or compatible & _HEIF_BRANDS:
-        return "heif"
-    return None
-
-
-def _sniff_ico(head: bytes) -> str | None:
-    """Windows icon: reserved 0, type 1, a non-zero image count."""
-    if len(head) >= 6 and head[:4] == b"\x00\x00\x01\x00" and head[4:6] != b"\x00\x00":
-        return "ico"
-    return None
-
-
-def describe_content(data: bytes) -> str | None:
-    """Guess what a non-image file is from its first bytes.
-
-    Returns a short noun phrase ("text", "PDF", "ZIP", "HTML", "SVG vector
-    drawing", "MP4/MOV video", "zero bytes", ...) or ``None`` if unknown.
-    """
-    if not data:
-        return "empty file"
-    if data.count(0) == len(data):
-        return "zero bytes"
-    for prefix, label in _KNOWN_PREFIXES:
-        if data.startswith(prefix):
-            return label
-    if data[4:8] == b"ftyp":
-        return "Canon CR3 raw" if data[8:12] == b"crx " else "MP4/MOV video"
-    if data[:4] == b"RIFF":
-        return {b"AVI ": "AVI video", b"WAVE": "WAV audio"}.get(data[8:12], "RIFF media")
-    return _describe_text(data)
-
-
-_KNOWN_PREFIXES: Final[tuple[tuple[bytes, str], ...]] = (
-    (b"%PDF", "PDF"),
-    (b"%!PS", "PostScript"),
-    (b"PK\x03\x04", "ZIP"),
-    (b"PK\x05\x06", "ZIP"),
-    (b"\x1f\x8b", "gzip archive"),
-    (b"7z\xbc\xaf\x27\x1c", "7-Zip archive"),
-    (b"Rar!", "RAR archive"),
-    (b"8BPS", "Photoshop PSD"),
-    (b"ID3", "MP3 audio"),
-    (b"\x1aE\xdf\xa3", "Matroska/WebM video"),
-    (b"FUJIFILMCCD-RAW", "Fujifilm raw"),
-    (b"\x7fELF", "executable"),
-    (b"MZ", "executable"),
-    (b"SQLite format 3\x00", "SQLite database"),
-)
-
-
-def _describe_text(data: bytes) -> str | None:
-    """Recognise text, and among text HTML, SVG and XML."""
-    if b"\x00" in data:
-        return None
-    text = data.decode("utf-8", errors="ignore").lstrip("\ufeff \t\r\n").lower()
-    printable = sum(ch.isprintable() or ch in "\t\r\n" for ch in text)
-    if not text or printable < 0.95 * len(text):
-        return None
-    if "<svg" in text:
-        return "SVG vector drawing"
-    if text.startswith(("<!doctype html", "<html")) or "<html" in text:
-        return "HTML"
-    if text.startswith("<?xml"):
-        return "XML"
-    return "text"
 
 
 # --------------------------------------------------------------------------- decoding
@@ -437,14 +286,14 @@ def _decode_opened(
     if fmt == "jpeg" and min_side is not None:
         im.draft("RGB", (min_side, min_side))
     im.load()
-    exif = _read_exif(im)
-    rgb = _to_rgb(im)
-    upright, swapped = _apply_orientation(rgb, exif)
+    exif = read_exif(im)
+    rgb = to_rgb(im)
+    upright, swapped = apply_orientation(rgb, exif)
     if swapped:
         width, height = height, width
     if upright is im:
         upright = im.copy()  # detach from the file handle
-    return DecodedImage(upright, width, height, fmt, _taken_at(exif))
+    return DecodedImage(upright, width, height, fmt, taken_at(exif))
 
 
 def _check_dimensions(width: int, height: int, max_pixels: int) -> None:
@@ -460,129 +309,6 @@ def _check_dimensions(width: int, height: int, max_pixels: int) -> None:
 def _megapixels(pixels: int) -> str:
     """``250_000_000`` -> ``"250 MP"``."""
     return f"{pixels / 1e6:.0f} MP" if pixels >= 1_000_000 else f"{pixels} pixels"
-
-
-# --------------------------------------------------------------------------- modes
-
-
-def _to_rgb(im: Image.Image) -> Image.Image:
-    """Convert any Pillow mode to RGB; transparency is composited on white."""
-    if im.mode == "RGB":
-        return im
-    if im.mode in _HIGH_DEPTH_MODES:
-        return _high_depth_to_rgb(im)
-    if im.mode in _ALPHA_MODES or "transparency" in im.info:
-        return _flatten_on_white(im)
-    try:
-        return im.convert("RGB")
-    except ValueError:
-        raise ImageError(f"unsupported pixel mode {im.mode}") from None
-
-
-def _flatten_on_white(im: Image.Image) -> Image.Image:
-    """Composite an image with alpha (or a transparent colour) on white."""
-    rgba = im.convert("RGBA")
-    background = Image.new("RGBA", rgba.size, (*_WHITE, 255))
-    return Image.alpha_composite(background, rgba).convert("RGB")
-
-
-def _high_depth_to_rgb(im: Image.Image) -> Image.Image:
-    """Scale 16-bit, 32-bit integer or float grey levels to 8-bit RGB."""
-    values = np.asarray(im)
-    if values.ndim != 2:
-        raise ImageError(f"unsupported pixel layout for mode {im.mode}")
-    scaled = _scale_to_byte_range(values, sixteen_bit=im.mode.startswith("I;16"))
-    grey = np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
-    return Image.fromarray(grey).convert("RGB")
-
-
-def _scale_to_byte_range(values: np.ndarray, *, sixteen_bit: bool) -> np.ndarray:
-    """Map grey values to 0..255: by their nominal range when it is known
-    (8 bit, 16 bit, float 0..1), otherwise by the image's own min..max."""
-    data = np.nan_to_num(values.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
-    low, high = float(data.min()), float(data.max())
-    if sixteen_bit:
-        return data / 257.0
-    if values.dtype.kind == "f" and low >= 0.0 and high <= 1.0:
-        return data * 255.0
-    if values.dtype.kind != "f" and low >= 0 and high <= 255:
-        return data
-    if values.dtype.kind != "f" and low >= 0 and high <= 65535:
-        return data / 257.0
-    if high <= low:
-        return np.zeros_like(data)
-    return (data - low) * (255.0 / (high - low))
-
-
-# --------------------------------------------------------------------------- EXIF
-
-
-def _read_exif(im: Image.Image) -> Image.Exif | None:
-    """The image's EXIF, or ``None`` when it is absent or unreadable."""
-    try:
-        exif = im.getexif()
-    except Exception:
-        logger.debug("unreadable EXIF ignored", exc_info=True)
-        return None
-    return exif if len(exif) else None
-
-
-def _apply_orientation(im: Image.Image, exif: Image.Exif | None) -> tuple[Image.Image, bool]:
-    """Rotate/flip ``im`` upright per EXIF; returns it and whether w/h swapped.
-
-    Broken or out-of-range orientation values leave the image as it is.
-    """
-    orientation = exif.get(_TAG_ORIENTATION) if exif is not None else None
-    if not isinstance(orientation, int) or orientation not in _ORIENTATION_FIX:
-        if orientation not in (None, 1):
-            logger.debug("ignoring invalid EXIF orientation %r", orientation)
-        return im, False
-    try:
-        upright = im.transpose(_ORIENTATION_FIX[orientation])
-    except Exception:
-        logger.debug("EXIF orientation %d not applied", orientation, exc_info=True)
-        return im, False
-    return upright, orientation >= 5
-
-
-def _taken_at(exif: Image.Exif | None) -> datetime | None:
-    """DateTimeOriginal, else DateTimeDigitized, else IFD0 DateTime."""
-    if exif is None:
-        return None
-    try:
-        exif_ifd = exif.get_ifd(_EXIF_IFD)
-    except Exception:
-        logger.debug("unreadable EXIF sub-IFD ignored", exc_info=True)
-        exif_ifd = {}
-    candidates = (
-        exif_ifd.get(_TAG_DATETIME_ORIGINAL),
-        exif_ifd.get(_TAG_DATETIME_DIGITIZED),
-        exif.get(_TAG_DATETIME),
-    )
-    for value in candidates:
-        parsed = parse_exif_datetime(value)
-        if parsed is not None:
-            return parsed
-    return None
-
-
-def parse_exif_datetime(value: object) -> datetime | None:
-    """Parse an EXIF date ("2021:07:04 18:30:05", bytes or str) to a naive datetime.
-
-    Returns ``None`` for missing, blank ("    :  :  "), zero or impossible dates.
-    """
-    if isinstance(value, bytes):
-        value = value.decode("ascii", errors="replace")
-    if not isinstance(value, str):
-        return None
-    match = _EXIF_DATE_RE.match(value.replace("\x00", " "))
-    if match is None:
-        return None
-    year, month, day, hour, minute, second = (int(g) if g else 0 for g in match.groups())
-    try:
-        return datetime(year, month, day, hour, minute, second)
-    except ValueError:
-        return None
 
 
 # --------------------------------------------------------------------------- errors
@@ -632,7 +358,7 @@ def make_thumbnail(image: Image.Image, max_side: int) -> Image.Image:
     """
     if max_side < 1:
         raise ValueError(f"max_side must be positive, not {max_side}")
-    rgb = _to_rgb(image)
+    rgb = to_rgb(image)
     thumb = rgb.copy() if rgb is image else rgb
     thumb.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     return thumb

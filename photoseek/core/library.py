@@ -18,12 +18,13 @@ from photoseek.core.catalog import Catalog
 from photoseek.core.embedder import Embedder, ModelSettings, load_embedder
 from photoseek.core.errors import LibraryError
 from photoseek.core.indexer import Indexer, IndexerOptions, Progress
-from photoseek.core.reconcile import ScanSummary, reconcile_all
-from photoseek.core.records import Folder, PhotoRecord, Problem
+from photoseek.core.reconcile import ScanSummary, reconcile_all, reconcile_changes
+from photoseek.core.records import Changes, Folder, PhotoRecord, Problem
 from photoseek.core.scanner import device_of
 from photoseek.core.search import Searcher, SearchOptions, SearchResults
 from photoseek.core.thumbnails import ThumbnailCache
 from photoseek.core.vectorindex import VectorIndex
+from photoseek.core.writerlock import WriterLock
 from photoseek.paths import AppPaths
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,8 @@ class Library:
         self._index: VectorIndex | None = None
         self._index_note = ""
         self._lock = threading.RLock()
+        self.writer_lock = WriterLock(paths.lock_file)
+        self._seen_version = -1
 
     def __enter__(self) -> Library:
         return self
@@ -77,8 +80,30 @@ class Library:
         self.close()
 
     def close(self) -> None:
-        """Release the catalog (the index is saved by every indexing run)."""
+        """Release the catalog and the writer lock (every indexing run saves the index)."""
         self.catalog.close()
+        self.writer_lock.release()
+
+    def acquire_writer(self, purpose: str) -> None:
+        """Become the library's one writer (raises LibraryLockedError if another is)."""
+        if self.read_only:
+            raise LibraryError("the library is open read-only; another process is writing it")
+        self.writer_lock.acquire(purpose)
+
+    def follow(self) -> bool:
+        """Catch the in-memory index up with rows another process committed.
+
+        Cheap when nothing changed (one PRAGMA); otherwise only the new or
+        removed vectors are applied, never a full reload. Returns whether
+        anything was checked.
+        """
+        version = self.catalog.data_version()
+        if version == self._seen_version or self._index is None:
+            self._seen_version = version
+            return False
+        self._seen_version = version
+        self._sync_index(self._index)
+        return True
 
     # -- folders ----------------------------------------------------------------
 
@@ -167,11 +192,25 @@ class Library:
 
     def index(self, cancel: threading.Event | None = None) -> Iterator[Progress]:
         """Scan every folder, then decode, embed and index what is new or changed."""
-        if self.read_only:
-            raise LibraryError("the library is open read-only; another process is writing it")
+        self.acquire_writer("indexing")
         index = self.vector_index  # loads the model first: a missing model fails before scanning
         yield Progress("scanning")
         self.scan()
+        yield from self._index_pending(index, cancel)
+
+    def apply_changes(
+        self, changes: Changes, cancel: threading.Event | None = None
+    ) -> Iterator[Progress]:
+        """Reconcile what a watcher reported, then index what became pending."""
+        self.acquire_writer("watching")
+        index = self.vector_index
+        yield Progress("scanning")
+        reconcile_changes(self.catalog, changes)
+        yield from self._index_pending(index, cancel)
+
+    def _index_pending(
+        self, index: VectorIndex, cancel: threading.Event | None
+    ) -> Iterator[Progress]:
         self._sync_index(index)
         self.catalog.set_meta(LAST_MODEL_KEY, str(self.model_id))
         work = self.catalog.pending_work(self.model_id)
@@ -189,6 +228,7 @@ class Library:
     # -- search -----------------------------------------------------------------
 
     def _searcher(self) -> Searcher:
+        self.follow()
         return Searcher(self.catalog, self.vector_index, self.embedder, self.model_id)
 
     def search(self, query: str, options: SearchOptions | None = None) -> SearchResults:

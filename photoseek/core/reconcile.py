@@ -14,8 +14,8 @@ from pathlib import Path
 
 from photoseek.core.catalog import Catalog, MoveCandidate
 from photoseek.core.fingerprint import fingerprint
-from photoseek.core.records import Folder
-from photoseek.core.scanner import FolderScan, scan_folder
+from photoseek.core.records import Changes, Folder, PhotoState
+from photoseek.core.scanner import FolderScan, is_ignored_path, scan_directory, scan_folder
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def reconcile_folder(catalog: Catalog, folder: Folder) -> ScanSummary:
         log.warning("folder %s is unavailable: %s", folder.path, scan.reason)
         catalog.set_folder_state(folder.id, "unavailable", scan.reason)
         return ScanSummary(unavailable=[folder.path])
-    summary = _record_differences(catalog, folder, scan)
+    summary = _record_differences(catalog, folder, scan, catalog.photo_states(folder.id))
     catalog.set_folder_state(folder.id, "ok", None, device=_device(scan))
     return summary
 
@@ -61,6 +61,62 @@ def reconcile_all(catalog: Catalog) -> ScanSummary:
         total.add(reconcile_folder(catalog, folder))
     total.moved = adopt_moved_files(catalog)
     return total
+
+
+def reconcile_changes(catalog: Catalog, changes: Changes) -> ScanSummary:
+    """Reconcile only what a watcher reported: directories and subtrees.
+
+    An overflow, or a change at or above a top folder, falls back to
+    reconciling that whole top folder (or everything).
+    """
+    if changes.overflow:
+        return reconcile_all(catalog)
+    folders = catalog.folders()
+    total = ScanSummary()
+    whole: set[int] = set()
+    units: dict[Path, tuple[Folder, bool]] = {}
+    for path, recursive in [(t, True) for t in changes.trees] + [(d, False) for d in changes.dirs]:
+        folder = _owner(folders, path)
+        if folder is None:
+            if any(f.path.is_relative_to(path) for f in folders):  # a top folder itself moved
+                whole.update(f.id for f in folders if f.path.is_relative_to(path))
+            continue
+        if path == folder.path and recursive:
+            whole.add(folder.id)
+        elif not is_ignored_path(folder.path, path) or path == folder.path:
+            units[path] = (folder, recursive or units.get(path, (folder, False))[1])
+    for folder in folders:
+        if folder.id in whole:
+            total.add(reconcile_folder(catalog, folder))
+    for path, (folder, recursive) in _outermost(units).items():
+        if folder.id not in whole:
+            total.add(_reconcile_directory(catalog, folder, path, recursive))
+    total.moved = adopt_moved_files(catalog)
+    return total
+
+
+def _owner(folders: list[Folder], path: Path) -> Folder | None:
+    return next((f for f in folders if path.is_relative_to(f.path)), None)
+
+
+def _outermost(units: dict[Path, tuple[Folder, bool]]) -> dict[Path, tuple[Folder, bool]]:
+    """Drop directories already covered by a recursive unit above them."""
+    trees = [p for p, (_, recursive) in units.items() if recursive]
+    return {
+        path: unit
+        for path, unit in units.items()
+        if not any(path != tree and path.is_relative_to(tree) for tree in trees)
+    }
+
+
+def _reconcile_directory(
+    catalog: Catalog, folder: Folder, directory: Path, recursive: bool
+) -> ScanSummary:
+    if not folder.path.is_dir():
+        return reconcile_folder(catalog, folder)  # the top folder itself went away
+    scan = scan_directory(directory, recursive=recursive)
+    known = catalog.photo_states_under(folder.id, directory, recursive=recursive)
+    return _record_differences(catalog, folder, scan, known)
 
 
 def adopt_moved_files(catalog: Catalog) -> int:
@@ -104,8 +160,9 @@ def _pair(vanished: list[MoveCandidate], arrivals: list[MoveCandidate]) -> list[
     return pairs
 
 
-def _record_differences(catalog: Catalog, folder: Folder, scan: FolderScan) -> ScanSummary:
-    known = catalog.photo_states(folder.id)
+def _record_differences(
+    catalog: Catalog, folder: Folder, scan: FolderScan, known: dict[str, PhotoState]
+) -> ScanSummary:
     new: list[tuple[Path, int, int, int]] = []
     changed: list[tuple[int, int, int]] = []
     seen: set[str] = set()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -91,3 +91,15 @@ class Problem:
 
     path: Path
     reason: str
+
+
+@dataclass
+class Changes:
+    """What a watcher says to re-examine: directories (their own files) and subtrees."""
+
+    dirs: set[Path] = field(default_factory=set)
+    trees: set[Path] = field(default_factory=set)
+    overflow: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.dirs or self.trees or self.overflow)

@@ -166,6 +166,43 @@ def scan_folder(
     return scan
 
 
+def scan_directory(folder: Path, *, recursive: bool) -> FolderScan:
+    """List the candidate photos in one folder below a top folder (for watched changes).
+
+    Non-recursive scans return the folder's own files only. A folder that no
+    longer exists yields an available, empty scan: its files are gone (the
+    caller checks the top folder itself with :func:`scan_folder`).
+    """
+    scan = FolderScan(root=folder, available=True)
+    try:
+        folder_stat = folder.stat()
+        entries = _visible_entries(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return scan
+    except OSError as exc:
+        _unlisted(scan, folder, f"folder not readable: {exc.strerror or exc}")
+        return scan
+    if recursive:
+        _walk(folder, folder_stat, entries, scan)
+    else:
+        _scan_entries(entries, {_folder_key(folder, folder_stat)}, scan)
+    return scan
+
+
+def is_ignored_path(root: Path, path: Path) -> bool:
+    """Whether the scanner would skip ``path`` (below ``root``) by its names alone."""
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:
+        return True
+    for part in parts:
+        lower = part.lower()
+        if part.startswith(".") or lower in SYSTEM_FOLDER_NAMES or lower in SYSTEM_FILE_NAMES:
+            return True
+    dot = path.name.rfind(".")
+    return dot > 0 and path.name[dot:].lower() in COMPANION_EXTENSIONS
+
+
 def _stat_root(root: Path) -> os.stat_result | str:
     """Stat the root folder; a string is the reason it is unavailable."""
     try:
