@@ -258,7 +258,9 @@ class SystemdUserUnit:
 
     name: str = "systemd user unit"
 
-    def __init__(self, unit_dir: Path, runner: Runner | None = None, label: str = "photoseek"):
+    def __init__(
+        self, unit_dir: Path, runner: Runner | None = None, label: str = "photoseek"
+    ) -> None:
         self.unit_dir = unit_dir
         self.label = _check_label(label)
         self._run = _CommandRunner(
@@ -315,8 +317,14 @@ class SystemdUserUnit:
         return "\n".join(lines) + "\n"
 
     def install(self, spec: ServiceSpec) -> list[str]:
-        """Write the unit, reload systemd, enable it, (re)start it."""
-        lines = _write_files(self.files(spec))
+        """Check systemctl exists, write the unit, reload systemd, enable and (re)start it.
+
+        ``restart`` rather than ``enable --now``, so that reinstalling with new
+        options takes effect on a running service.
+        """
+        files = self.files(spec)
+        self._run.must(["systemctl", "--version"])
+        lines = _write_files(files)
         unit = self.unit_name(spec.label)
         hint = " (is a user session running? over ssh, `loginctl enable-linger` first)"
         for argv in (["daemon-reload"], ["enable", unit], ["restart", unit]):

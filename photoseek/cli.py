@@ -26,8 +26,10 @@ from photoseek.cli_output import (
     print_folders,
     print_hits,
     print_problems,
+    print_service,
     print_status,
     progress_printer,
+    service_report,
     status_as_json,
 )
 from photoseek.core.embedder import DEFAULT_ARCH, DEFAULT_PRETRAINED, DEVICES, ModelSettings
@@ -35,6 +37,7 @@ from photoseek.core.errors import PhotoseekError
 from photoseek.core.indexer import DEFAULT_BATCH_SIZE, IndexerOptions
 from photoseek.core.library import Library
 from photoseek.core.search import SORTS, SearchFilters, SearchOptions, SearchResults
+from photoseek.daemon import read_state
 from photoseek.logsetup import configure_logging
 from photoseek.paths import DATA_DIR_ENV, resolve_paths
 
@@ -112,6 +115,20 @@ def _add_index_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     problems.set_defaults(handler=cmd_problems)
     doctor = commands.add_parser("doctor", help="check versions, device, model, paths, index")
     doctor.set_defaults(handler=cmd_doctor)
+    watch = commands.add_parser(
+        "watch", help="keep the library current: index, then watch folders until stopped"
+    )
+    watch.add_argument("--once", action="store_true", help="catch up and exit (for cron)")
+    watch.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=8,
+        help="photos per batch (default 8: a stop request is honoured within a batch)",
+    )
+    watch.set_defaults(handler=cmd_watch)
+    service = commands.add_parser("service", help="start the watcher at login (autostart)")
+    service.add_argument("action", choices=("install", "uninstall", "status"))
+    service.set_defaults(handler=cmd_service)
 
 
 def _add_search_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -152,9 +169,16 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from exc
 
 
-def open_library(args: argparse.Namespace) -> Library:
-    """The library the global options name."""
+def open_library(args: argparse.Namespace, *, reading: bool = False) -> Library:
+    """The library the global options name; ``reading`` opens it read-only when it exists.
+
+    Read-only readers never block, and are never blocked by, the writer (the
+    watch service or an ``index`` run); they follow its commits.
+    """
     settings = ModelSettings(args.model, args.pretrained, args.device)
+    paths = resolve_paths(args.data_dir)
+    if reading and paths.catalog.exists():
+        return Library(paths, settings, read_only=True)
     options = IndexerOptions()
     if getattr(args, "batch_size", None):
         options.batch_size = args.batch_size
@@ -162,7 +186,7 @@ def open_library(args: argparse.Namespace) -> Library:
         options.workers = args.workers
     if getattr(args, "no_draft", False):
         options.draft = False
-    return Library(resolve_paths(args.data_dir), settings, indexer_options=options)
+    return Library(paths, settings, indexer_options=options)
 
 
 def cmd_add(args: argparse.Namespace) -> int:
@@ -186,7 +210,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 def cmd_folders(args: argparse.Namespace) -> int:
     """``folders``."""
-    with open_library(args) as library:
+    with open_library(args, reading=True) as library:
         print_folders(library.folders())
     return EXIT_OK
 
@@ -237,30 +261,32 @@ def _show_results(args: argparse.Namespace, results: SearchResults) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     """``search QUERY``."""
-    with open_library(args) as library:
+    with open_library(args, reading=True) as library:
         return _show_results(args, library.search(args.query, _search_options(args)))
 
 
 def cmd_similar(args: argparse.Namespace) -> int:
     """``similar IMAGE``."""
-    with open_library(args) as library:
+    with open_library(args, reading=True) as library:
         return _show_results(args, library.similar(args.image, _search_options(args)))
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     """``status``."""
-    with open_library(args) as library:
+    with open_library(args, reading=True) as library:
         status = library.status()
+    service = service_report(status.writer, read_state(status.data_dir))
     if args.json:
-        print(json.dumps(status_as_json(status), indent=2))
+        print(json.dumps({**status_as_json(status), "service": service}, indent=2))
     else:
         print_status(status)
+        print_service(service)
     return EXIT_OK
 
 
 def cmd_problems(args: argparse.Namespace) -> int:
     """``problems``."""
-    with open_library(args) as library:
+    with open_library(args, reading=True) as library:
         problems = library.problems()
     if args.json:
         print(json.dumps([{"path": str(p.path), "reason": p.reason} for p in problems], indent=2))
@@ -277,6 +303,74 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         checks = run_checks(library)
     print_doctor(checks)
     return EXIT_OK if all(c.ok for c in checks) else EXIT_USER_ERROR
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """``watch``: SIGTERM or Ctrl-C stops cleanly (batch committed, index saved)."""
+    from photoseek.daemon import WatchService
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        log.info("signal %d: stopping", signum)
+        stop.set()
+
+    handlers = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with open_library(args) as library, progress_printer(sys.stderr) as show:
+            WatchService(library, on_progress=show).run(stop, once=args.once)
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    return EXIT_OK
+
+
+def cmd_service(args: argparse.Namespace) -> int:
+    """``service install|uninstall|status``: autostart of ``photoseek watch`` at login."""
+    from photoseek.autostart import AutostartError, ServiceSpec, for_platform, service_command
+
+    autostart = for_platform()
+    try:
+        if args.action == "status":
+            print(f"{autostart.name}: {autostart.status()}")
+            return EXIT_OK
+        if args.action == "uninstall":
+            lines = autostart.uninstall()
+        else:
+            paths = resolve_paths(args.data_dir)
+            spec = ServiceSpec(
+                command=service_command(paths.data_dir, _model_options(args)),
+                environment={},
+                log_dir=paths.log_dir,
+            )
+            lines = autostart.install(spec)
+    except AutostartError as exc:
+        print(f"photoseek: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    for line in lines:
+        print(line)
+    return EXIT_OK
+
+
+def _model_options(args: argparse.Namespace) -> list[str]:
+    """The model options to pass on to the service, when not the defaults."""
+    options: list[str] = []
+    if args.model != DEFAULT_ARCH:
+        options += [
+            "--model",
+            str(Path(args.model).expanduser().resolve())
+            if args.model.endswith(".json")
+            else args.model,
+        ]
+    if args.pretrained != DEFAULT_PRETRAINED:
+        pretrained = Path(args.pretrained).expanduser()
+        options += [
+            "--pretrained",
+            str(pretrained.resolve()) if pretrained.exists() else args.pretrained,
+        ]
+    if args.device != "auto":
+        options += ["--device", args.device]
+    return options
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -85,6 +85,43 @@ def print_status(status: LibraryStatus) -> None:
     print_folders(status.folders)
 
 
+def service_report(writer: dict[str, Any] | None, state: dict[str, Any] | None) -> dict[str, Any]:
+    """Whether a watch service runs (it holds the writer lock) and what it is doing."""
+    running = writer is not None and writer.get("purpose") == "watch service"
+    report: dict[str, Any] = {"running": running}
+    if writer and not running:
+        report["writer"] = writer  # e.g. an `index` run in another terminal
+    if running and state:
+        report.update(
+            pid=state.get("pid"),
+            state=state.get("state"),
+            done=state.get("done"),
+            total=state.get("total"),
+            current=state.get("current"),
+            waiting_files=state.get("waiting_files"),
+            folders=state.get("folders"),
+            updated_at=state.get("updated_at"),
+        )
+    return report
+
+
+def print_service(report: dict[str, Any]) -> None:
+    """One or two lines about the watch service."""
+    if not report["running"]:
+        writer = report.get("writer")
+        busy = f" ({writer.get('purpose')} by pid {writer.get('pid')})" if writer else ""
+        print(f"service:  not running{busy}")
+        return
+    line = f"service:  running (pid {report.get('pid')}), {report.get('state')}"
+    if report.get("state") == "indexing":
+        line += f" {report.get('done')}/{report.get('total')}"
+    if report.get("waiting_files"):
+        line += f", {report['waiting_files']} files settling"
+    print(line)
+    for folder, mode in (report.get("folders") or {}).items():
+        print(f"          {folder}: {mode}")
+
+
 def print_problems(problems: list[Problem]) -> None:
     """Each skipped file and its reason."""
     if not problems:

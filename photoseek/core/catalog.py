@@ -358,6 +358,25 @@ class Catalog:
             for tomb_id, photo_id in moves:
                 move_into(tx, tomb_id, photo_id)
 
+    def moved_photo(self, fingerprint: str, *, exclude: int) -> int | None:
+        """A catalogued photo with this content whose file is gone from its available folder.
+
+        Watchers may report a move's arrival before its departure (two folders,
+        two observer threads); the arrival then takes over the old row, so the
+        photo keeps its id. Photos in unavailable folders are never taken.
+        """
+        rows = self._query(
+            "SELECT p.id, p.path, p.status, f.path FROM photos p JOIN folders f "
+            "ON f.id = p.folder_id WHERE p.fingerprint = ? AND p.id != ? AND p.width IS NOT NULL "
+            "AND p.status IN ('indexed', 'deleted') AND f.status = 'ok' "
+            "ORDER BY p.status = 'deleted' DESC, p.updated_at DESC",
+            (fingerprint, exclude),
+        )
+        for photo_id, path, status, root in rows:
+            if status == "deleted" or (Path(root).is_dir() and not Path(path).exists()):
+                return int(photo_id)
+        return None
+
     def has_meta_for(self, fingerprint: str) -> bool:
         """Whether an indexed photo with this content exists (its decode can be skipped)."""
         rows = self._query(

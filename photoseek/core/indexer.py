@@ -67,6 +67,7 @@ class _Decoded:
 class _Reused:
     item: WorkItem
     fingerprint: str
+    moved_from: int | None = None  # a catalogued photo whose file went away: this is it, moved
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,7 @@ class Indexer:
         except OSError as exc:
             return _Failed(item, None, _os_reason(exc))
         if fp in self._known and self.thumbnails.exists(fp) and self.catalog.has_meta_for(fp):
-            return _Reused(item, fp)
+            return _Reused(item, fp, self.catalog.moved_photo(fp, exclude=item.id))
         min_side = self.embedder.image_size if self.options.draft else None
         try:
             image = decode_image(item.path, min_side=min_side)
@@ -192,6 +193,10 @@ class Indexer:
                         tx, self.model_id, outcome.fingerprint, vectors[outcome.fingerprint]
                     )
                     meta: PhotoMeta | None = outcome.meta
+                elif outcome.moved_from is not None:
+                    batchwrites.move_into(tx, outcome.moved_from, outcome.item.id)
+                    live.append(outcome.moved_from)
+                    continue
                 else:
                     meta = None
                 live.append(

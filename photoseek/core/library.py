@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from photoseek.core import vectorindex
 from photoseek.core.catalog import Catalog
@@ -24,7 +25,7 @@ from photoseek.core.scanner import device_of
 from photoseek.core.search import Searcher, SearchOptions, SearchResults
 from photoseek.core.thumbnails import ThumbnailCache
 from photoseek.core.vectorindex import VectorIndex
-from photoseek.core.writerlock import WriterLock
+from photoseek.core.writerlock import LibraryLockedError, WriterLock
 from photoseek.paths import AppPaths
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class LibraryStatus:
     counts: dict[str, int]
     pending: int | None  # photos waiting for the last-used model; None if never indexed
     model: str | None
+    writer: dict[str, Any] | None = None  # who holds the writer lock (pid, purpose, since)
 
 
 class Library:
@@ -179,8 +181,20 @@ class Library:
             log.info("vector index caught up: +%d -%d", added, removed)
 
     def _save_index(self) -> None:
-        if self._index is not None and not self.read_only:
+        """Save the index if this process is, or can briefly become, the writer."""
+        if self._index is None or self.read_only:
+            return
+        borrowed = not self.writer_lock.held
+        if borrowed:
+            try:
+                self.writer_lock.acquire("saving the search index")
+            except LibraryLockedError:
+                return  # the writer saves its own, newer index
+        try:
             self._index.save(self.index_path)
+        finally:
+            if borrowed:
+                self.writer_lock.release()
 
     # -- indexing ---------------------------------------------------------------
 
@@ -260,6 +274,7 @@ class Library:
             counts=self.catalog.status_counts(),
             pending=pending,
             model=f"{self.settings.arch} / {self.settings.pretrained}",
+            writer=self.writer_lock.holder(),
         )
 
     def problems(self) -> list[Problem]:

@@ -124,6 +124,10 @@ class FolderWatcher:
                 self.modes[folder] = "unavailable"
         return dict(self.modes)
 
+    def watched(self) -> set[Path]:
+        """The folders under a live watch."""
+        return set(self._watches)
+
     def _unwatch(self, folder: Path) -> None:
         observer, handle = self._watches.pop(folder)
         try:

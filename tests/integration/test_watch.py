@@ -1,0 +1,204 @@
+"""The watch service with the real watchdog observer on temporary folders."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from photoseek.core.indexer import IndexerOptions
+from photoseek.core.library import Library
+from photoseek.daemon import ServiceOptions, WatchService
+from photoseek.paths import resolve_paths
+from tests.conftest import make_photo, make_photos, tiny_settings
+
+FAST = ServiceOptions(stable_s=0.5, folder_check_s=0.5, tick_s=0.1, reconcile_interval_s=3600)
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 60.0, what: str = "") -> float:
+    """Poll ``check`` until true; return the seconds it took."""
+    started = time.monotonic()
+    while not check():
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
+class Running:
+    """A WatchService in a thread, plus a count of every image the model embedded."""
+
+    def __init__(self, library: Library, options: ServiceOptions = FAST) -> None:
+        self.library = library
+        self.embedded = 0
+        original = library.embedder.encode_images
+
+        def counting(tensors):  # type: ignore[no-untyped-def]
+            self.embedded += len(tensors)
+            return original(tensors)
+
+        library.embedder.encode_images = counting  # type: ignore[method-assign]
+        self.service = WatchService(library, options)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.service.run, args=(self.stop,), daemon=True)
+
+    def __enter__(self) -> Running:
+        self.thread.start()
+        wait_for(lambda: self.service.state.state == "watching", what="service start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=30)
+        assert not self.thread.is_alive(), "service did not stop"
+
+    def idle(self) -> bool:
+        return self.service.state.state == "watching" and self.service.watcher.pending_count() == 0
+
+
+def on_disk(*roots: Path) -> set[Path]:
+    return {
+        p
+        for root in roots
+        for p in root.rglob("*")
+        if p.suffix in (".jpg", ".png") and not p.name.startswith(".")
+    }
+
+
+def in_catalog(library: Library) -> set[Path]:
+    reader = library.catalog
+    ids = sorted(reader.live_ids(library.model_id))
+    return {r.path for r in reader.photos(ids).values() if r.folder_available}
+
+
+def converged(run: Running, *roots: Path) -> Callable[[], bool]:
+    return lambda: run.idle() and in_catalog(run.library) == on_disk(*roots)
+
+
+@pytest.fixture
+def watched_library(data_dir: Path) -> Iterator[Library]:
+    library = Library(
+        resolve_paths(data_dir), tiny_settings(), indexer_options=IndexerOptions(batch_size=16)
+    )
+    yield library
+    library.close()
+
+
+def _copy_slowly(source: Path, target: Path, chunks: int = 3) -> None:
+    data = source.read_bytes()
+    step = len(data) // chunks + 1
+    with target.open("wb") as handle:
+        for start in range(0, len(data), step):
+            handle.write(data[start : start + step])
+            handle.flush()
+            time.sleep(0.15)
+
+
+@pytest.mark.slow
+def test_copy_rename_move_delete_end_equal_to_disk(
+    watched_library: Library, tmp_path: Path
+) -> None:
+    library = watched_library
+    first, second, staging = tmp_path / "first", tmp_path / "second", tmp_path / "staging"
+    first.mkdir()
+    second.mkdir()
+    library.add_folder(first)
+    library.add_folder(second)
+    sources = make_photos(staging, 200)
+    with Running(library) as run:
+        (first / "trip").mkdir()
+        for i, source in enumerate(sources):
+            target = (first / "trip" if i < 100 else first) / source.name
+            if i % 40 == 0:
+                _copy_slowly(source, target)  # arrives in chunks, slowly
+            else:
+                shutil.copy(source, target)
+        wait_for(converged(run, first, second), what="200 copied photos")
+        assert run.embedded == 200
+        ids = {r.path.name: r.id for r in _records(library)}
+
+        (first / "trip").rename(first / "holiday 2026")  # rename a folder of 100
+        wait_for(converged(run, first, second), what="renamed folder")
+        shutil.move(first / "holiday 2026", second / "holiday 2026")  # across watched folders
+        wait_for(converged(run, first, second), what="tree moved between folders")
+        assert run.embedded == 200, "a rename or move embedded photos again"
+        assert {r.path.name: r.id for r in _records(library)} == ids, "ids changed"
+
+        for path in sorted(first.glob("*.jpg"))[:30]:
+            path.unlink()
+        wait_for(converged(run, first, second), what="deleted files")
+        assert len(in_catalog(library)) == 170
+
+        third = tmp_path / "third"
+        make_photos(third, 5, start=500)
+        with Library(library.paths, tiny_settings()) as other:  # `photoseek add` elsewhere
+            other.add_folder(third)
+        wait_for(converged(run, first, second, third), what="a new top folder")
+        with Library(library.paths, tiny_settings()) as other:
+            other.remove_folder(first)
+        wait_for(converged(run, second, third), what="a removed top folder")
+
+        shutil.rmtree(third)  # a watched top folder vanishes: unavailable, entries kept
+        wait_for(lambda: _status(library, third) == "unavailable", what="folder unavailable")
+        assert len([r for r in _records(library) if r.path.is_relative_to(third)]) == 5
+        assert run.embedded == 205
+
+
+def _records(library: Library):  # type: ignore[no-untyped-def]
+    ids = sorted(library.catalog.live_ids(library.model_id))
+    return list(library.catalog.photos(ids).values())
+
+
+def _status(library: Library, folder: Path) -> str:
+    return next(f.status for f in library.folders() if f.path == folder)
+
+
+@pytest.mark.slow
+def test_event_storm_and_lost_events_converge(watched_library: Library, tmp_path: Path) -> None:
+    from PIL import Image
+
+    library = watched_library
+    folder = tmp_path / "storm"
+    folder.mkdir()
+    library.add_folder(folder)
+    with Running(library) as run:
+        for i in range(10_000):  # a burst of 10,000 distinct files (PNG: lossless, so distinct)
+            Image.new("RGB", (8, 8), (i % 256, (i // 256) % 256, 7)).save(folder / f"{i:05d}.png")
+        wait_for(converged(run, folder), timeout=600, what="10,000 files")
+        assert run.embedded == 10_000
+
+        dropped = run.service.watcher.note_event
+        run.service.watcher.note_event = lambda event: None  # type: ignore[method-assign]
+        for path in sorted(folder.glob("*.png"))[:500]:
+            path.unlink()  # these events are lost
+        make_photos(folder / "unseen", 20, start=20_000)
+        time.sleep(1.0)
+        assert len(in_catalog(library)) == 10_000  # nobody told the service
+        run.service.watcher.note_event = dropped  # type: ignore[method-assign]
+        run.service.watcher.mark_overflow()  # what an inotify queue overflow reports
+        wait_for(converged(run, folder), timeout=120, what="reconcile after lost events")
+        assert len(in_catalog(library)) == 9_520
+        assert run.embedded == 10_020  # only the 20 new files were embedded
+
+
+def test_file_is_not_read_before_it_is_stable(watched_library: Library, tmp_path: Path) -> None:
+    library = watched_library
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    library.add_folder(folder)
+    source = make_photo(tmp_path / "src.jpg", 3, size=(400, 300))
+    with Running(library, ServiceOptions(stable_s=1.5, folder_check_s=0.5, tick_s=0.1)) as run:
+        target = folder / "slow.jpg"
+        data = source.read_bytes()
+        with target.open("wb") as handle:
+            for start in range(0, len(data), len(data) // 4 + 1):
+                handle.write(data[start : start + len(data) // 4 + 1])
+                handle.flush()
+                time.sleep(0.5)  # gaps shorter than stable_s
+                assert library.problems() == [], "a half-written file was decoded"
+        wait_for(converged(run, folder), what="slow copy")
+        assert run.embedded == 1 and library.problems() == []
