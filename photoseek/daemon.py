@@ -32,6 +32,7 @@ from photoseek.core.watcher import POLL_INTERVAL_S, STABLE_S, FolderWatcher
 log = logging.getLogger(__name__)
 
 STATE_FILE = "service.json"
+HEARTBEAT_S = 30.0
 
 
 @dataclass
@@ -126,8 +127,7 @@ class WatchService:
                 self._run(self.library.apply_changes(changes, stop), "indexing")
                 self._set_state("watching", force=True)
             else:
-                self.state.waiting_files = self.watcher.pending_count()
-                self._publish()
+                self._idle_publish()
 
     def _full_pass(self, stop: threading.Event) -> None:
         log.info("reconciling every folder")
@@ -156,13 +156,21 @@ class WatchService:
             if self.on_progress is not None:
                 self.on_progress(item)
 
+    def _idle_publish(self) -> None:
+        waiting = self.watcher.pending_count()
+        if waiting != self.state.waiting_files:
+            self.state.waiting_files = waiting
+            self._publish(force=True)
+        else:
+            self._publish(min_interval=HEARTBEAT_S)  # idle: no disk write every tick
+
     def _set_state(self, state: str, *, force: bool = False) -> None:
         self.state.state = state
         self._publish(force=force)
 
-    def _publish(self, *, force: bool = False) -> None:
+    def _publish(self, *, force: bool = False, min_interval: float = 1.0) -> None:
         now = time.monotonic()
-        if not force and now - self._last_publish < 1.0:
+        if not force and now - self._last_publish < min_interval:
             return
         self._last_publish = now
         self.state.updated_at = time.time()

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from photoseek import autostart
 from photoseek.autostart import (
     AutostartError,
     LaunchAgent,
@@ -30,6 +29,7 @@ from photoseek.autostart import (
     service_command,
     write_atomic,
 )
+from photoseek.autostart import common as autostart_common
 
 POSIX_COMMAND = [
     "/opt/my apps/photo seek/bin/photoseek",
@@ -201,14 +201,14 @@ def test_service_command_prefers_console_script_beside_interpreter(tmp_path, mon
     script = scripts / "photoseek"
     script.write_text("#!/bin/sh\n")
     script.chmod(0o755)
-    monkeypatch.setattr(autostart, "_script_dirs", lambda: [str(scripts)])
+    monkeypatch.setattr(autostart_common, "_script_dirs", lambda: [str(scripts)])
     monkeypatch.chdir(tmp_path)
     argv = service_command(Path("lib"), ["--model", "X"])
     assert argv == [str(script), "--data-dir", str(tmp_path / "lib"), "--model", "X", "watch"]
 
 
 def test_service_command_falls_back_to_python_m(tmp_path, monkeypatch):
-    monkeypatch.setattr(autostart, "_script_dirs", lambda: [str(tmp_path)])
+    monkeypatch.setattr(autostart_common, "_script_dirs", lambda: [str(tmp_path)])
     assert service_command(None, []) == [
         str(Path(sys.executable).absolute()),
         "-m",

@@ -71,6 +71,16 @@ class _OverflowLogHook(logging.Handler):
             self._watcher.mark_overflow()
 
 
+class _ShutdownNoiseFilter(logging.Filter):
+    """watchdog logs an ERROR when an emitter thread races observer.stop(); it is harmless."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "called when the thread is inactive" not in record.getMessage()
+
+
+_SHUTDOWN_NOISE = _ShutdownNoiseFilter()
+
+
 class FolderWatcher:
     """Watches top folders and hands out coalesced, stable :class:`Changes`."""
 
@@ -96,20 +106,21 @@ class FolderWatcher:
         """Start the observer threads."""
         for name in _WATCHDOG_LOGGERS:
             logging.getLogger(name).addHandler(self._hook)
+            logging.getLogger(name).addFilter(_SHUTDOWN_NOISE)
         self._native.start()
         self._polling.start()
         self._started = True
 
     def stop(self) -> None:
         """Stop watching everything (joins the observer threads)."""
-        for name in _WATCHDOG_LOGGERS:
-            logging.getLogger(name).removeHandler(self._hook)
         if not self._started:
             return
         for observer in (self._native, self._polling):
             observer.stop()
         for observer in (self._native, self._polling):
             observer.join(timeout=5)
+        for name in _WATCHDOG_LOGGERS:
+            logging.getLogger(name).removeHandler(self._hook)
         self._started = False
 
     def watch(self, folders: list[Path]) -> dict[Path, str]:

@@ -21,6 +21,8 @@ from photoseek.core.errors import LibraryError
 
 log = logging.getLogger(__name__)
 
+_PROBE_GRACE_S = 1.0
+
 
 class LibraryLockedError(LibraryError):
     """Another process is writing this library."""
@@ -44,8 +46,8 @@ class WriterLock:
         if self.held:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._lock.acquire(timeout=0)
+        try:  # a short wait, so that another process's holder() probe never fails us
+            self._lock.acquire(timeout=_PROBE_GRACE_S)
         except filelock.Timeout:
             raise LibraryLockedError(_locked_message(self.holder())) from None
         owner = {"pid": os.getpid(), "purpose": purpose, "since": time.time()}

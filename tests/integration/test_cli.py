@@ -143,3 +143,44 @@ def test_module_entry_point_and_checkpoint_file(data_dir: Path, tmp_path: Path) 
     assert json.loads(out.stdout)[0]["path"] == str(photos[1])
     doctor = subprocess.run([*run, "doctor"], env=env, capture_output=True, text=True, timeout=120)
     assert "weights.pt" in doctor.stdout and "sha256:" in doctor.stdout
+
+
+def test_watch_once_catches_up_and_status_reports_no_service(
+    cli_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_photos(tmp_path / "pics", 6)
+    assert main(["add", str(tmp_path / "pics")]) == 0
+    assert main(["watch", "--once"]) == 0
+    capsys.readouterr()
+    assert main(["status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["photos"] == {"indexed": 6} and status["service"] == {"running": False}
+    assert main(["status"]) == 0
+    assert "service:  not running" in capsys.readouterr().out
+
+
+def test_service_install_writes_a_unit_for_this_library(
+    cli_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    import subprocess as sp
+
+    import photoseek.autostart as autostart
+
+    calls: list[list[str]] = []
+
+    def runner(argv: list[str]) -> sp.CompletedProcess[str]:
+        calls.append(argv)
+        return sp.CompletedProcess(argv, 0, "active\n", "")
+
+    real = autostart.for_platform
+    monkeypatch.setattr(
+        autostart, "for_platform", lambda *a, **k: real("linux", home=tmp_path, runner=runner)
+    )
+    assert main(["service", "install"]) == 0
+    unit = (tmp_path / ".config/systemd/user/photoseek.service").read_text()
+    assert "watch" in unit and str(cli_env) in unit and str(TINY_MODEL) in unit
+    assert any("enable" in call for call in calls)
+    assert main(["service", "status"]) == 0
+    assert "running" in capsys.readouterr().out
+    assert main(["service", "uninstall"]) == 0
+    assert not (tmp_path / ".config/systemd/user/photoseek.service").exists()
