@@ -19,6 +19,7 @@ from photoseek.core.catalog import Catalog
 from photoseek.core.embedder import Embedder, ModelSettings, load_embedder
 from photoseek.core.errors import LibraryError
 from photoseek.core.indexer import Indexer, IndexerOptions, Progress
+from photoseek.core.query import QueryTerm
 from photoseek.core.reconcile import ScanSummary, reconcile_all, reconcile_changes
 from photoseek.core.records import Changes, Folder, PhotoRecord, Problem
 from photoseek.core.scanner import device_of
@@ -251,8 +252,6 @@ class Library:
 
     def similar(self, image: Path, options: SearchOptions | None = None) -> SearchResults:
         """Photos that look like ``image`` (an indexed photo or any image file)."""
-        from photoseek.core.query import QueryTerm
-
         searcher = self._searcher()
         return searcher.search_terms([QueryTerm(1.0, image=image)], options or SearchOptions())
 
