@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 STABLE_S = 2.0
 POLL_INTERVAL_S = 30.0
+MAX_ATTEMPTS = 8  # 2 + 4 + ... + 60 s: about four minutes of retries
+MAX_BACKOFF_S = 60.0
 INOTIFY_SYSCTL = "fs.inotify.max_user_watches"
 _IGNORED_EVENTS = frozenset({"opened", "closed_no_write"})
 _WATCHDOG_LOGGERS = ("watchdog.observers.inotify", "watchdog.observers.inotify_c")
@@ -45,6 +47,8 @@ class _Pending:
     last_event: float
     signature: tuple[int, int] | None = None
     changed_at: float = 0.0
+    attempts: int = 0  # failed looks (e.g. a file locked by the program writing it)
+    retry_at: float = 0.0
 
 
 class _Collector(FileSystemEventHandler):
@@ -226,14 +230,17 @@ class FolderWatcher:
         return ready
 
     def _is_stable(self, path: Path, pending: _Pending, now: float) -> bool:
+        if now < pending.retry_at:
+            return False
         try:
             st = path.stat()
         except FileNotFoundError:
             return True  # gone: reconcile records the deletion
-        except OSError:
-            return (
-                now - pending.first_seen > 60 * self.stable_s
-            )  # unreadable for long: let reconcile say why
+        except OSError as exc:  # retry with backoff; in the end reconcile records why
+            pending.attempts += 1
+            pending.retry_at = now + min(2.0**pending.attempts, MAX_BACKOFF_S)
+            log.debug("cannot look at %s yet (%s); attempt %d", path, exc, pending.attempts)
+            return pending.attempts > MAX_ATTEMPTS
         signature = (st.st_size, st.st_mtime_ns)
         if signature != pending.signature:
             pending.signature, pending.changed_at = signature, now

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import itertools
 import logging
 import time
 from pathlib import Path
@@ -143,3 +144,34 @@ def test_missing_top_folder_is_unwatched_then_rewatched(
     assert watcher.watched() == set()
     folder.mkdir()
     assert watcher.watch([folder]) == {folder: "native events"}
+
+
+def test_unreadable_file_is_retried_with_backoff(tmp_path: Path, monkeypatch) -> None:
+    w = FolderWatcher(stable_s=1.0)
+    target = tmp_path / "locked.jpg"
+    target.write_bytes(b"1")
+
+    class Event:
+        event_type, is_directory, src_path = "created", False, str(target)
+
+    looks: list[float] = []
+    real_stat = Path.stat
+
+    def locked_stat(self, *args, **kwargs):
+        if self == target:
+            looks.append(now)
+            raise PermissionError("in use by another program")
+        return real_stat(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", locked_stat)
+    w.note_event(Event())
+    now = time.monotonic()
+    released = None
+    for step in range(0, 600):  # ten simulated minutes, one look a second
+        now += 1.0
+        if w.take(now):
+            released = step
+            break
+    gaps = [b - a for a, b in itertools.pairwise(looks)]
+    assert gaps[:4] == [2.0, 4.0, 8.0, 16.0]  # backoff, not a busy retry
+    assert released is not None and len(looks) == 9  # then reconcile records the reason
