@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from photoseek.core import vectorcodec
-from photoseek.core.catalog import PHOTO_DATE_SQL, Catalog
+from photoseek.core.catalog import Catalog
+from photoseek.core.catalog_reads import PHOTO_DATE_SQL
 from photoseek.core.embedder import Embedder
 from photoseek.core.errors import ImageError, QueryError
 from photoseek.core.imaging import decode_image
