@@ -99,6 +99,9 @@ class WatchService:
         """Catch up, then (unless ``once``) watch until ``stop`` is set."""
         self.library.acquire_writer("watch service")
         try:
+            if not once:  # watch first, so changes during the (long) catch-up are queued
+                self.watcher.start()
+                self._rewatch()
             self._full_pass(stop)
             if not once and not stop.is_set():
                 self._watch(stop)
@@ -109,8 +112,6 @@ class WatchService:
 
     def _watch(self, stop: threading.Event) -> None:
         options = self.options
-        self.watcher.start()
-        self._rewatch()
         self._set_state("watching", force=True)
         now = time.monotonic()
         next_full, next_folders = now + options.reconcile_interval_s, now + options.folder_check_s

@@ -202,3 +202,25 @@ def test_file_is_not_read_before_it_is_stable(watched_library: Library, tmp_path
                 assert library.problems() == [], "a half-written file was decoded"
         wait_for(converged(run, folder), what="slow copy")
         assert run.embedded == 1 and library.problems() == []
+
+
+def test_changes_during_the_catch_up_pass_are_not_lost(
+    watched_library: Library, tmp_path: Path
+) -> None:
+    library = watched_library
+    folder = tmp_path / "pics"
+    make_photos(folder, 300)
+    library.add_folder(folder)
+    run = Running(library)
+    run.thread.start()
+    try:
+        wait_for(
+            lambda: run.service.state.state == "indexing" and run.service.state.done > 0,
+            what="catch-up under way",
+        )
+        late = make_photo(folder / "arrived during catch-up.jpg", 9999)
+        assert run.service.state.state == "indexing", "catch-up ended too soon to test this"
+        wait_for(converged(run, folder), what="the late photo")  # no periodic rescan is due
+        assert late in in_catalog(library)
+    finally:
+        run.__exit__()
