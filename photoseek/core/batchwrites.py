@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+from pathlib import Path
 
 from photoseek.core import vectorcodec
 from photoseek.core.errors import LibraryError
@@ -79,6 +80,12 @@ def _adopt_tombstone(tx: sqlite3.Connection, photo_id: int, fingerprint: str) ->
         return None
     move_into(tx, int(tomb[0]), photo_id)
     return int(tomb[0])
+
+
+def still_gone(tx: sqlite3.Connection, photo_id: int) -> bool:
+    """Whether the row still exists and its file is still missing (a move may take it over)."""
+    row = tx.execute("SELECT path FROM photos WHERE id = ?", (photo_id,)).fetchone()
+    return row is not None and not Path(row[0]).exists()
 
 
 def move_into(tx: sqlite3.Connection, tomb_id: int, photo_id: int) -> None:

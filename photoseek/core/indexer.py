@@ -193,7 +193,9 @@ class Indexer:
                         tx, self.model_id, outcome.fingerprint, vectors[outcome.fingerprint]
                     )
                     meta: PhotoMeta | None = outcome.meta
-                elif outcome.moved_from is not None:
+                elif outcome.moved_from is not None and batchwrites.still_gone(
+                    tx, outcome.moved_from
+                ):  # re-checked here: two copies of one moved photo may both have claimed it
                     batchwrites.move_into(tx, outcome.moved_from, outcome.item.id)
                     live.append(outcome.moved_from)
                     continue

@@ -179,3 +179,28 @@ def test_missing_folder_and_read_only_errors(tmp_path: Path) -> None:
         pytest.raises(LibraryError, match="read-only"),
     ):
         next(iter(reader.index()))
+
+
+def test_move_reported_before_departure_keeps_id_even_with_a_copy(
+    library: Library, tmp_path: Path
+) -> None:
+    """A watcher may report arrivals (here a move and a copy) before the departure."""
+    from photoseek.core.records import Changes
+
+    root = tmp_path / "root"
+    (original,) = make_photos(root / "a", 1)
+    library.add_folder(root)
+    run_index(library)
+    (old_id,) = library.catalog.live_ids(library.model_id)
+    (root / "b").mkdir()
+    (root / "c").mkdir()
+    moved = Path(shutil.move(original, root / "b" / original.name))
+    copied = Path(shutil.copy(moved, root / "c" / original.name))
+    for _ in library.apply_changes(Changes(trees={root / "b", root / "c"})):
+        pass
+    records = {
+        r.path: r.id
+        for r in library.catalog.photos(sorted(library.catalog.live_ids(library.model_id))).values()
+    }
+    assert set(records) == {moved, copied}  # neither arrival was lost
+    assert old_id in records.values()  # one of them kept the photo's id
