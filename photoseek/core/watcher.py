@@ -8,6 +8,11 @@ gives only ``created``). Lost events (an inotify queue overflow, a Windows
 buffer overflow, events while nobody listened) are caught by the caller's
 periodic full reconcile, and an overflow asks for one at once.
 
+Coalescing is done here rather than with watchdog's ``EventDebouncer``
+because release needs per-file state (stable size and mtime), and no
+watchdog path patterns are used: content, not the extension, decides what is
+a photo (the scanner's ignore rules apply when a directory is reconciled).
+
 Folders on network or removable volumes are polled. When the inotify watch
 limit is hit, the folder falls back to polling with one warning that names
 the sysctl to raise.
