@@ -107,6 +107,7 @@ class WatchService:
                 self._watch(stop)
         finally:
             self.watcher.stop()
+            self.library.flush()
             self._set_state("stopped", force=True)
             log.info("watch service stopped")
 
@@ -125,14 +126,14 @@ class WatchService:
                 self._full_pass(stop)
                 next_full = now + options.reconcile_interval_s
             elif changes:
-                self._run(self.library.apply_changes(changes, stop), "indexing")
+                self._run(self.library.apply_changes(changes, stop))
                 self._set_state("watching", force=True)
             else:
                 self._idle_publish()
 
     def _full_pass(self, stop: threading.Event) -> None:
         log.info("reconciling every folder")
-        self._run(self.library.index(stop), "indexing")
+        self._run(self.library.index(stop))
         self.state.last_full_scan = time.time()
         self._set_state("watching", force=True)
 
@@ -148,8 +149,8 @@ class WatchService:
         self.state.folders = {str(path): mode for path, mode in modes.items()}
         return self.watcher.watched() - before
 
-    def _run(self, progress: Iterator[Progress], state: str) -> None:
-        self._set_state(state, force=True)
+    def _run(self, progress: Iterator[Progress]) -> None:
+        self._set_state("indexing", force=True)
         for item in progress:
             self.state.done, self.state.total = item.done, item.total
             self.state.current, self.state.problems = item.current, item.problems

@@ -62,6 +62,13 @@ def _device() -> str:
     return f"auto -> {pick_device('auto')} ({cuda}; torch threads {torch.get_num_threads()})"
 
 
+def _catalog_integrity(library: Library) -> str:
+    result = library.catalog.integrity_check()
+    if result != "ok":
+        raise PhotoseekError(f"{library.paths.catalog}: integrity check failed: {result}")
+    return f"{library.paths.catalog}: integrity ok"
+
+
 def run_checks(library: Library) -> list[Check]:
     """Every check, in order; a failing check does not stop the others."""
     paths = library.paths
@@ -75,14 +82,10 @@ def run_checks(library: Library) -> list[Check]:
         Check("data dir", True, str(paths.data_dir)),
         Check("cache dir", True, str(paths.cache_dir)),
         Check("log dir", True, str(paths.log_dir)),
-        _check(
-            "catalog", lambda: f"{paths.catalog}: integrity {library.catalog.integrity_check()}"
-        ),
+        _check("catalog", lambda: _catalog_integrity(library)),
         _check("device", _device),
         _check("model", lambda: f"{library.embedder.identity.key} on {library.embedder.device}"),
     ]
-    if checks[-1].ok:
+    if checks[-1].ok:  # the index needs the model
         checks.append(_check("index", library.index_health))
-    if checks[5].ok and "integrity ok" not in checks[5].detail:
-        checks[5] = Check(checks[5].name, False, checks[5].detail)
     return checks

@@ -66,11 +66,15 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
+def tiny_library(data_dir: Path, batch_size: int = 8) -> Library:
+    """A writable library on the tiny model."""
+    options = IndexerOptions(batch_size=batch_size)
+    return Library(resolve_paths(data_dir), tiny_settings(), indexer_options=options)
+
+
 @pytest.fixture
 def library(data_dir: Path) -> Iterator[Library]:
-    lib = Library(
-        resolve_paths(data_dir), tiny_settings(), indexer_options=IndexerOptions(batch_size=8)
-    )
+    lib = tiny_library(data_dir)
     yield lib
     lib.close()
 

@@ -314,11 +314,6 @@ class Catalog(SearchReads):
         )
         return [WorkItem(int(r[0]), Path(r[1]), int(r[2]), int(r[3])) for r in rows]
 
-    def embedded_fingerprints(self, model_id: int) -> set[str]:
-        """Fingerprints that already have a vector for this model."""
-        rows = self._query("SELECT fingerprint FROM embeddings WHERE model_id = ?", (model_id,))
-        return {str(r[0]) for r in rows}
-
     def move_candidates(self) -> tuple[list[MoveCandidate], list[MoveCandidate]]:
         """New pending rows, and tombstones of photos with a size among theirs."""
         new = self._query(
@@ -359,11 +354,12 @@ class Catalog(SearchReads):
                 return int(photo_id)
         return None
 
-    def has_meta_for(self, fingerprint: str) -> bool:
-        """Whether an indexed photo with this content exists (its decode can be skipped)."""
+    def can_reuse(self, model_id: int, fingerprint: str) -> bool:
+        """Whether this content has a vector for the model and known metadata (no decode needed)."""
         rows = self._query(
-            "SELECT 1 FROM photos WHERE fingerprint = ? AND width IS NOT NULL LIMIT 1",
-            (fingerprint,),
+            "SELECT 1 FROM embeddings WHERE model_id = ? AND fingerprint = ? AND EXISTS "
+            "(SELECT 1 FROM photos WHERE fingerprint = ? AND width IS NOT NULL)",
+            (model_id, fingerprint, fingerprint),
         )
         return bool(rows)
 

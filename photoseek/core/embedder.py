@@ -131,22 +131,22 @@ class Embedder:
 
     def encode_text(self, text: str) -> TextVector:
         """Embed a text (cached); CLIP's 77-token limit truncates and is reported."""
-        cached = self._text_cache.get(text)
-        if cached is not None:
-            self._text_cache.move_to_end(text)
-            return cached
         import torch
 
-        with self._lock, torch.inference_mode():
-            tokens = self._tokenizer([text]).to(self.device)
-            features = self._model.encode_text(tokens)
-        result = TextVector(
-            vectorcodec.normalize(features.float().cpu().numpy())[0], self._truncated(text)
-        )
-        self._text_cache[text] = result
-        if len(self._text_cache) > _TEXT_CACHE_SIZE:
-            self._text_cache.popitem(last=False)
-        return result
+        with self._lock:
+            cached = self._text_cache.get(text)
+            if cached is not None:
+                self._text_cache.move_to_end(text)
+                return cached
+            with torch.inference_mode():
+                tokens = self._tokenizer([text]).to(self.device)
+                features = self._model.encode_text(tokens)
+            vector = vectorcodec.first_row(vectorcodec.normalize(features.float().cpu().numpy()))
+            result = TextVector(vector, self._truncated(text))
+            self._text_cache[text] = result
+            if len(self._text_cache) > _TEXT_CACHE_SIZE:
+                self._text_cache.popitem(last=False)
+            return result
 
     def _truncated(self, text: str) -> bool:
         encode = getattr(self._tokenizer, "encode", None)

@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 32
 PROGRESS_INTERVAL_S = 0.25
-INDEX_SAVE_INTERVAL_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -99,7 +98,7 @@ class Indexer:
         model_id: int,
         index: VectorIndex,
         thumbnails: ThumbnailCache,
-        save_index: Callable[[], None],
+        save_index: Callable[[bool], None],  # called after each batch, then with True at the end
         options: IndexerOptions | None = None,
     ) -> None:
         self.catalog = catalog
@@ -109,25 +108,20 @@ class Indexer:
         self.thumbnails = thumbnails
         self.save_index = save_index
         self.options = options or IndexerOptions()
-        self._known: set[str] = set()
 
     def run(
         self, work: list[WorkItem], cancel: threading.Event | None = None
     ) -> Iterator[Progress]:
         """Process ``work``; yield progress; the last item has phase done/cancelled."""
         cancel = cancel or threading.Event()
-        self._known = self.catalog.embedded_fingerprints(self.model_id)
         tracker = _Tracker(total=len(work))
-        last_save = time.monotonic()
         yield tracker.snapshot("indexing")
         for batch in self._batches(work, cancel):
             self._commit(batch, tracker)
-            if time.monotonic() - last_save > INDEX_SAVE_INTERVAL_S:
-                self.save_index()
-                last_save = time.monotonic()
+            self.save_index(False)  # the library decides how often a save is worth it
             if tracker.due():
                 yield tracker.snapshot("indexing")
-        self.save_index()
+        self.save_index(True)
         yield tracker.snapshot("cancelled" if cancel.is_set() else "done")
 
     def _batches(self, work: list[WorkItem], cancel: threading.Event) -> Iterator[list[_Outcome]]:
@@ -163,7 +157,7 @@ class Indexer:
             fp = fingerprint(item.path)
         except OSError as exc:
             return _Failed(item, None, _os_reason(exc))
-        if fp in self._known and self.thumbnails.exists(fp) and self.catalog.has_meta_for(fp):
+        if self.thumbnails.exists(fp) and self.catalog.can_reuse(self.model_id, fp):
             return _Reused(item, fp, self.catalog.moved_photo(fp, exclude=item.id))
         min_side = self.embedder.image_size if self.options.draft else None
         try:
@@ -204,7 +198,6 @@ class Indexer:
                 live.append(
                     batchwrites.mark_indexed(tx, outcome.item.id, outcome.fingerprint, meta)
                 )
-        self._known.update(vectors)
         if live:
             dim = self.embedder.identity.dim
             self.index.add(live, self.catalog.vectors(self.model_id, live, dim))

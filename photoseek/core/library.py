@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ from photoseek.paths import AppPaths
 log = logging.getLogger(__name__)
 
 LAST_MODEL_KEY = "last_model_id"
+INDEX_SAVE_INTERVAL_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,9 @@ class Library:
         self._lock = threading.RLock()
         self.writer_lock = WriterLock(paths.lock_file)
         self._seen_version = -1
+        self._last_save = 0.0
+        self._unsaved = False
+        self._model_recorded = False
 
     def __enter__(self) -> Library:
         return self
@@ -83,9 +88,15 @@ class Library:
         self.close()
 
     def close(self) -> None:
-        """Release the catalog and the writer lock (every indexing run saves the index)."""
+        """Save the index if a save was put off, then release the catalog and the lock."""
+        self.flush()
         self.catalog.close()
         self.writer_lock.release()
+
+    def flush(self) -> None:
+        """Do a put-off index save now (the watch service calls this when it stops)."""
+        if self._unsaved:
+            self._save_index(force=True)
 
     def acquire_writer(self, purpose: str) -> None:
         """Become the library's one writer (raises LibraryLockedError if another is)."""
@@ -181,9 +192,17 @@ class Library:
         if added or removed:
             log.info("vector index caught up: +%d -%d", added, removed)
 
-    def _save_index(self) -> None:
-        """Save the index if this process is, or can briefly become, the writer."""
+    def _save_index(self, *, force: bool = True) -> None:
+        """Save the index if this process is, or can briefly become, the writer.
+
+        Unforced saves happen at most every ``INDEX_SAVE_INTERVAL_S``; one put
+        off is done by :meth:`close`. A lost save costs nothing but a catch-up
+        from the catalog at the next start.
+        """
         if self._index is None or self.read_only:
+            return
+        if not force and time.monotonic() - self._last_save < INDEX_SAVE_INTERVAL_S:
+            self._unsaved = True
             return
         borrowed = not self.writer_lock.held
         if borrowed:
@@ -193,6 +212,7 @@ class Library:
                 return  # the writer saves its own, newer index
         try:
             self._index.save(self.index_path)
+            self._last_save, self._unsaved = time.monotonic(), False
         finally:
             if borrowed:
                 self.writer_lock.release()
@@ -211,7 +231,8 @@ class Library:
         index = self.vector_index  # loads the model first: a missing model fails before scanning
         yield Progress("scanning")
         self.scan()
-        yield from self._index_pending(index, cancel)
+        self._sync_index(index)
+        yield from self._index_pending(index, cancel, save_at_end=True)
 
     def apply_changes(
         self, changes: Changes, cancel: threading.Event | None = None
@@ -220,14 +241,17 @@ class Library:
         self.acquire_writer("watching")
         index = self.vector_index
         yield Progress("scanning")
-        reconcile_changes(self.catalog, changes)
-        yield from self._index_pending(index, cancel)
+        summary = reconcile_changes(self.catalog, changes)
+        if summary.vanished or summary.changed or summary.moved:  # new files: the indexer adds them
+            self._sync_index(index)
+        yield from self._index_pending(index, cancel, save_at_end=False)
 
     def _index_pending(
-        self, index: VectorIndex, cancel: threading.Event | None
+        self, index: VectorIndex, cancel: threading.Event | None, *, save_at_end: bool
     ) -> Iterator[Progress]:
-        self._sync_index(index)
-        self.catalog.set_meta(LAST_MODEL_KEY, str(self.model_id))
+        if not self._model_recorded:
+            self.catalog.set_meta(LAST_MODEL_KEY, str(self.model_id))
+            self._model_recorded = True
         work = self.catalog.pending_work(self.model_id)
         indexer = Indexer(
             self.catalog,
@@ -235,7 +259,7 @@ class Library:
             self.model_id,
             index,
             self.thumbnails,
-            self._save_index,
+            lambda final: self._save_index(force=final and save_at_end),
             self.indexer_options,
         )
         yield from indexer.run(work, cancel)

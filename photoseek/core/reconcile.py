@@ -9,7 +9,7 @@ its photos kept.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from photoseek.core.catalog import Catalog, MoveCandidate
@@ -29,7 +29,7 @@ class ScanSummary:
     vanished: int = 0
     problems: int = 0
     moved: int = 0
-    unavailable: list[Path] | None = None
+    unavailable: list[Path] = field(default_factory=list)
 
     def add(self, other: ScanSummary) -> None:
         """Accumulate another folder's summary."""
@@ -37,7 +37,8 @@ class ScanSummary:
         self.changed += other.changed
         self.vanished += other.vanished
         self.problems += other.problems
-        self.unavailable = (self.unavailable or []) + (other.unavailable or [])
+        self.moved += other.moved
+        self.unavailable += other.unavailable
 
 
 def reconcile_folder(catalog: Catalog, folder: Folder) -> ScanSummary:

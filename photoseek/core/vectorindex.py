@@ -43,7 +43,7 @@ import logging
 import operator
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -194,10 +194,6 @@ class VectorIndex:
             chunk = missing[start : start + _CHUNK]
             self._add(chunk, fetch_vectors(chunk), check=True)
         return len(missing), len(extra)
-
-    def sync(self, live: Mapping[int, npt.NDArray[Any]]) -> tuple[int, int]:
-        """:meth:`catch_up` from a mapping of label to vector; return ``(added, removed)``."""
-        return self.catch_up(set(live), lambda ids: np.stack([live[i] for i in ids]))
 
     # -- queries ------------------------------------------------------------------
 

@@ -48,7 +48,6 @@ _WATCHDOG_LOGGERS = ("watchdog.observers.inotify", "watchdog.observers.inotify_c
 
 @dataclass
 class _Pending:
-    first_seen: float
     last_event: float
     signature: tuple[int, int] | None = None
     changed_at: float = 0.0
@@ -208,7 +207,7 @@ class FolderWatcher:
             return
         pending = self._files.get(path)
         if pending is None:
-            self._files[path] = _Pending(first_seen=now, last_event=now)
+            self._files[path] = _Pending(last_event=now)
         else:
             pending.last_event = now
 

@@ -115,10 +115,9 @@ def _tag_weights(arch: str, tag: str, models_dir: Path) -> Path:
 
 
 def _hub_repo_and_files(cfg: dict[str, Any]) -> tuple[str, list[str]]:
-    hub = str(cfg.get("hf_hub", ""))
-    repo, filename = os.path.split(hub.rstrip("/")) if not hub.endswith("/") else (hub[:-1], "")
-    names = [filename] if filename else list(FOLDER_CANDIDATES)
-    return repo, names
+    # open_clip's form is "org/repo/" (default file names) or "org/repo/file"
+    repo, filename = os.path.split(str(cfg.get("hf_hub", "")))
+    return repo, [filename] if filename else list(FOLDER_CANDIDATES)
 
 
 def _cached_hub_file(cfg: dict[str, Any], models_dir: Path) -> Path | None:

@@ -549,13 +549,6 @@ def test_open_or_rebuild_rebuilds_an_index_that_is_mostly_deleted(
     assert rebuilt.deleted_count == 0 and rebuilt.labels() == set(labels[60:])
 
 
-def test_sync_from_a_mapping() -> None:
-    index, labels, vectors = built(50)
-    live = dict(zip(labels[10:], vectors[10:], strict=True)) | {7: random_unit(1, seed=2)[0]}
-    assert index.sync(live) == (1, 10)
-    assert index.labels() == set(live)
-
-
 # -- threads -----------------------------------------------------------------------------
 
 

@@ -10,11 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from photoseek.core.indexer import IndexerOptions
 from photoseek.core.library import Library
 from photoseek.daemon import ServiceOptions, WatchService
-from photoseek.paths import resolve_paths
-from tests.conftest import make_photo, make_photos, tiny_settings
+from tests.conftest import make_photo, make_photos, tiny_library, tiny_settings
 
 FAST = ServiceOptions(stable_s=0.5, folder_check_s=0.5, tick_s=0.1, reconcile_interval_s=3600)
 
@@ -81,9 +79,7 @@ def converged(run: Running, *roots: Path) -> Callable[[], bool]:
 
 @pytest.fixture
 def watched_library(data_dir: Path) -> Iterator[Library]:
-    library = Library(
-        resolve_paths(data_dir), tiny_settings(), indexer_options=IndexerOptions(batch_size=16)
-    )
+    library = tiny_library(data_dir, batch_size=16)
     yield library
     library.close()
 
@@ -224,3 +220,23 @@ def test_changes_during_the_catch_up_pass_are_not_lost(
         assert late in in_catalog(library)
     finally:
         run.__exit__()
+
+
+def test_watch_saves_the_index_on_stop_not_on_every_change(
+    watched_library: Library, tmp_path: Path
+) -> None:
+    from photoseek.core.vectorindex import VectorIndex
+
+    library = watched_library
+    folder = tmp_path / "pics"
+    make_photos(folder, 3)
+    library.add_folder(folder)
+    with Running(library) as run:
+        saved_at = library.index_path.stat().st_mtime_ns  # the catch-up pass saved it
+        make_photos(folder, 4, start=100)
+        wait_for(converged(run, folder), what="new photos")
+        assert library.index_path.stat().st_mtime_ns == saved_at  # put off, not per change
+    identity = library.embedder.identity
+    saved = VectorIndex.load(library.index_path, dim=identity.dim, model_key=identity.key)
+    assert saved.labels() == library.catalog.live_ids(library.model_id)  # flushed on stop
+    assert len(saved) == 7
