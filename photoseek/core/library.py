@@ -73,7 +73,7 @@ class Library:
         self.writer_lock = WriterLock(paths.lock_file)
         self._seen_version = -1
         self._last_save = 0.0
-        self._unsaved = False
+        self._dirty = False  # the in-memory index differs from the saved file
         self._model_recorded = False
 
     def __enter__(self) -> Library:
@@ -95,8 +95,7 @@ class Library:
 
     def flush(self) -> None:
         """Do a put-off index save now (the watch service calls this when it stops)."""
-        if self._unsaved:
-            self._save_index(force=True)
+        self._save_index(force=True)
 
     def acquire_writer(self, purpose: str) -> None:
         """Become the library's one writer (raises LibraryLockedError if another is)."""
@@ -181,6 +180,7 @@ class Library:
                 )
                 log.info("vector index: %s", self._index_note)
                 if self._index_note != "loaded":
+                    self._dirty = True
                     self._save_index()  # so the next start does not redo the work
             return self._index
 
@@ -190,19 +190,20 @@ class Library:
     def _sync_index(self, index: VectorIndex) -> None:
         added, removed = index.catch_up(self.catalog.live_ids(self.model_id), self._fetch_vectors)
         if added or removed:
+            self._dirty = True
             log.info("vector index caught up: +%d -%d", added, removed)
 
     def _save_index(self, *, force: bool = True) -> None:
         """Save the index if this process is, or can briefly become, the writer.
 
-        Unforced saves happen at most every ``INDEX_SAVE_INTERVAL_S``; one put
-        off is done by :meth:`close`. A lost save costs nothing but a catch-up
-        from the catalog at the next start.
+        Nothing is written when the index did not change. Unforced saves
+        happen at most every ``INDEX_SAVE_INTERVAL_S``; one put off is done by
+        :meth:`flush` or :meth:`close`. A lost save costs nothing but a
+        catch-up from the catalog at the next start.
         """
-        if self._index is None or self.read_only:
+        if self._index is None or self.read_only or not self._dirty:
             return
         if not force and time.monotonic() - self._last_save < INDEX_SAVE_INTERVAL_S:
-            self._unsaved = True
             return
         borrowed = not self.writer_lock.held
         if borrowed:
@@ -212,7 +213,7 @@ class Library:
                 return  # the writer saves its own, newer index
         try:
             self._index.save(self.index_path)
-            self._last_save, self._unsaved = time.monotonic(), False
+            self._last_save, self._dirty = time.monotonic(), False
         finally:
             if borrowed:
                 self.writer_lock.release()
@@ -259,10 +260,16 @@ class Library:
             self.model_id,
             index,
             self.thumbnails,
-            lambda final: self._save_index(force=final and save_at_end),
+            lambda final: self._after_batch(final, save_at_end),
             self.indexer_options,
         )
         yield from indexer.run(work, cancel)
+
+    def _after_batch(self, final: bool, save_at_end: bool) -> None:
+        """The indexer's save hook: after each batch (the index changed) and at the end."""
+        if not final:
+            self._dirty = True
+        self._save_index(force=final and save_at_end)
 
     # -- search -----------------------------------------------------------------
 

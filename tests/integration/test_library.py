@@ -204,3 +204,17 @@ def test_move_reported_before_departure_keeps_id_even_with_a_copy(
     }
     assert set(records) == {moved, copied}  # neither arrival was lost
     assert old_id in records.values()  # one of them kept the photo's id
+
+
+def test_an_index_run_that_changes_nothing_does_not_rewrite_the_index(
+    library: Library, tmp_path: Path
+) -> None:
+    make_photos(tmp_path / "pics", 5)
+    library.add_folder(tmp_path / "pics")
+    run_index(library)
+    saved_at = library.index_path.stat().st_mtime_ns
+    run_index(library)
+    assert library.index_path.stat().st_mtime_ns == saved_at
+    make_photo(tmp_path / "pics" / "new.jpg", 77)
+    run_index(library)
+    assert library.index_path.stat().st_mtime_ns != saved_at
