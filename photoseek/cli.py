@@ -32,11 +32,11 @@ from photoseek.cli_output import (
     service_report,
     status_as_json,
 )
-from photoseek.core.embedder import DEFAULT_ARCH, DEFAULT_PRETRAINED, DEVICES, ModelSettings
 from photoseek.core.errors import PhotoseekError
-from photoseek.core.indexer import DEFAULT_BATCH_SIZE, IndexerOptions
+from photoseek.core.indexing.pipeline import DEFAULT_BATCH_SIZE, IndexerOptions
 from photoseek.core.library import Library
-from photoseek.core.search import SORTS, SearchFilters, SearchOptions, SearchResults
+from photoseek.core.model.embedder import DEFAULT_ARCH, DEFAULT_PRETRAINED, DEVICES, ModelSettings
+from photoseek.core.search.searcher import SORTS, SearchFilters, SearchOptions, SearchResults
 from photoseek.daemon import read_state
 from photoseek.logsetup import configure_logging
 from photoseek.paths import DATA_DIR_ENV, resolve_paths

@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
-from photoseek.core.indexer import Progress
+from photoseek.core.indexing.pipeline import Progress
 from photoseek.core.library import LibraryStatus
 from photoseek.core.records import Folder, Problem
-from photoseek.core.search import SearchHit
+from photoseek.core.search.searcher import SearchHit
 from photoseek.doctor import Check
 
 _PLAIN_INTERVAL_S = 5.0

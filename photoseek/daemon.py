@@ -25,9 +25,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from photoseek.core.indexer import Progress
+from photoseek.core.indexing.pipeline import Progress
 from photoseek.core.library import Library
-from photoseek.core.watcher import POLL_INTERVAL_S, STABLE_S, FolderWatcher
+from photoseek.core.watch.watcher import POLL_INTERVAL_S, STABLE_S, FolderWatcher
 
 log = logging.getLogger(__name__)
 

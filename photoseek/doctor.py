@@ -56,7 +56,7 @@ def _check(name: str, probe: Callable[[], str]) -> Check:
 def _device() -> str:
     import torch
 
-    from photoseek.core.embedder import pick_device
+    from photoseek.core.model.embedder import pick_device
 
     cuda = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no CUDA"
     return f"auto -> {pick_device('auto')} ({cuda}; torch threads {torch.get_num_threads()})"

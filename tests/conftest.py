@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from photoseek.core.embedder import ModelSettings
-from photoseek.core.indexer import IndexerOptions
+from photoseek.core.indexing.pipeline import IndexerOptions
 from photoseek.core.library import Library
+from photoseek.core.model.embedder import ModelSettings
 from photoseek.paths import resolve_paths
 
 REPO = Path(__file__).resolve().parents[1]

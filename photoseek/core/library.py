@@ -15,18 +15,18 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from photoseek.core import vectorindex
-from photoseek.core.catalog import Catalog
-from photoseek.core.embedder import Embedder, ModelSettings, load_embedder
+from photoseek.core.catalog.store import Catalog
 from photoseek.core.errors import LibraryError
-from photoseek.core.indexer import Indexer, IndexerOptions, Progress
-from photoseek.core.query import QueryTerm
-from photoseek.core.reconcile import ScanSummary, reconcile_all, reconcile_changes
+from photoseek.core.imaging.thumbnails import ThumbnailCache
+from photoseek.core.indexing.pipeline import Indexer, IndexerOptions, Progress
+from photoseek.core.model.embedder import Embedder, ModelSettings, load_embedder
 from photoseek.core.records import Changes, Folder, PhotoRecord, Problem
-from photoseek.core.scanner import device_of
-from photoseek.core.search import Searcher, SearchOptions, SearchResults
-from photoseek.core.thumbnails import ThumbnailCache
-from photoseek.core.vectorindex import VectorIndex
+from photoseek.core.search.query import QueryTerm
+from photoseek.core.search.searcher import Searcher, SearchOptions, SearchResults
+from photoseek.core.vectors import index as vectorindex
+from photoseek.core.vectors.index import VectorIndex
+from photoseek.core.watch.reconcile import ScanSummary, reconcile_all, reconcile_changes
+from photoseek.core.watch.scanner import device_of
 from photoseek.core.writerlock import LibraryLockedError, WriterLock
 from photoseek.paths import AppPaths
 
@@ -278,7 +278,7 @@ class Library:
         return Searcher(self.catalog, self.vector_index, self.embedder, self.model_id)
 
     def search(self, query: str, options: SearchOptions | None = None) -> SearchResults:
-        """Answer a query (see :mod:`photoseek.core.query` for the syntax)."""
+        """Answer a query (see :mod:`photoseek.core.search.query` for the syntax)."""
         return self._searcher().search(query, options or SearchOptions())
 
     def similar(self, image: Path, options: SearchOptions | None = None) -> SearchResults:

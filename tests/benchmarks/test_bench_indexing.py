@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from photoseek.core.embedder import DEFAULT_ARCH, ModelSettings, load_embedder
-from photoseek.core.imaging import decode_image
-from photoseek.core.indexer import IndexerOptions
+from photoseek.core.imaging.decode import decode_image
+from photoseek.core.indexing.pipeline import IndexerOptions
 from photoseek.core.library import Library
-from photoseek.core.search import SearchOptions
+from photoseek.core.model.embedder import DEFAULT_ARCH, ModelSettings, load_embedder
+from photoseek.core.search.searcher import SearchOptions
 from photoseek.paths import resolve_paths
 from tests.benchmarks.conftest import print_table
 from tests.conftest import SHARED_PHOTOS, make_photo, run_index

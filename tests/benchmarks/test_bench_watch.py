@@ -19,9 +19,9 @@ from pathlib import Path
 import psutil
 from PIL import Image
 
-from photoseek.core.embedder import DEFAULT_ARCH, ModelSettings
 from photoseek.core.library import Library
-from photoseek.core.search import SearchOptions
+from photoseek.core.model.embedder import DEFAULT_ARCH, ModelSettings
+from photoseek.core.search.searcher import SearchOptions
 from photoseek.daemon import ServiceOptions, WatchService, read_state
 from photoseek.paths import resolve_paths
 from tests.benchmarks.conftest import print_table

@@ -4,10 +4,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from photoseek.core import batchwrites, migrations
-from photoseek.core.catalog import Catalog
+from photoseek.core.catalog import batchwrites, migrations
+from photoseek.core.catalog.store import Catalog
 from photoseek.core.errors import LibraryError, SchemaTooNewError
-from photoseek.core.fingerprint import FULL_HASH_LIMIT, fingerprint
+from photoseek.core.indexing.fingerprint import FULL_HASH_LIMIT, fingerprint
 from photoseek.core.records import ModelIdentity, PhotoMeta
 
 IDENTITY = ModelIdentity("arch", "tag", "sha256:1", 4)

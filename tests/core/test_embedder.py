@@ -9,9 +9,9 @@ import pytest
 import torch
 from PIL import Image
 
-from photoseek.core.embedder import ModelSettings, load_embedder
 from photoseek.core.errors import ModelUnavailableError
-from photoseek.core.imaging import decode_image
+from photoseek.core.imaging.decode import decode_image
+from photoseek.core.model.embedder import ModelSettings, load_embedder
 from tests.conftest import SHARED_PHOTOS, TINY_MODEL, make_photo, tiny_settings
 
 

@@ -1,4 +1,4 @@
-"""Tests for photoseek.core.imaging: safe decoding of hostile files."""
+"""Tests for photoseek.core.imaging.decode: safe decoding of hostile files."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageOps
 
-from photoseek.core import imaging
 from photoseek.core.errors import ImageError
-from photoseek.core.imaging import (
+from photoseek.core.imaging import decode as imaging
+from photoseek.core.imaging.decode import (
     DEFAULT_MAX_PIXELS,
     SIGNATURE_BYTES,
     DecodedImage,

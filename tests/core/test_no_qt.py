@@ -9,11 +9,13 @@ CORE = Path(__file__).resolve().parents[2] / "photoseek" / "core"
 
 
 def test_core_imports_no_qt_module() -> None:
-    modules = sorted(p.stem for p in CORE.glob("*.py") if p.stem != "__init__")
+    modules = sorted(
+        ".".join(p.relative_to(CORE).with_suffix("").parts) for p in CORE.rglob("*.py")
+    )
     code = (
         "import sys, importlib\n"
         f"for name in {modules!r}:\n"
-        "    importlib.import_module('photoseek.core.' + name)\n"
+        "    importlib.import_module(('photoseek.core.' + name).removesuffix('.__init__'))\n"
         "qt = ('PySide6', 'shiboken6', 'PyQt5', 'PyQt6')\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in qt or m.startswith('photoseek.gui')]\n"
         "print(','.join(bad))\n"
@@ -33,7 +35,7 @@ def test_core_does_not_import_torch_until_a_model_loads() -> None:
 
 
 def test_core_source_has_no_print_or_exit() -> None:
-    for source in CORE.glob("*.py"):
+    for source in CORE.rglob("*.py"):
         for node in ast.walk(ast.parse(source.read_text())):
             if isinstance(node, ast.Call):
                 name = ast.unparse(node.func)

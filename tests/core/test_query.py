@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from photoseek.core.errors import QueryError
-from photoseek.core.query import QueryTerm, parse_query
+from photoseek.core.search.query import QueryTerm, parse_query
 
 
 @pytest.mark.parametrize(

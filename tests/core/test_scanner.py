@@ -1,4 +1,4 @@
-"""Tests for photoseek.core.scanner: walking a folder of hostile files."""
+"""Tests for photoseek.core.watch.scanner: walking a folder of hostile files."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from photoseek.core.scanner import (
+from photoseek.core.watch.scanner import (
     COMPANION_EXTENSIONS,
     SYSTEM_FOLDER_NAMES,
     FolderScan,

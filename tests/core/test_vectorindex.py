@@ -16,9 +16,10 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from photoseek.core import indexfiles, vectorindex
 from photoseek.core.errors import IndexCorruptError, LibraryError
-from photoseek.core.vectorindex import (
+from photoseek.core.vectors import files as indexfiles
+from photoseek.core.vectors import index as vectorindex
+from photoseek.core.vectors.index import (
     IndexMissingError,
     IndexParams,
     VectorIndex,
@@ -497,7 +498,7 @@ def test_open_or_rebuild_rebuilds_a_bad_index_from_the_catalog(
     path, _, labels, vectors = saved(tmp_path)
     CORRUPTIONS[name][0](path)
     catalog = Catalog(labels[25:], vectors[25:])
-    with caplog.at_level(logging.WARNING, logger="photoseek.core.vectorindex"):
+    with caplog.at_level(logging.WARNING, logger="photoseek.core.vectors.index"):
         index, note = open_or_rebuild(
             path, dim=DIM, model_key=KEY, live_labels=set(labels[25:]), fetch_vectors=catalog.fetch
         )

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from photoseek.core import watcher as watcher_module
-from photoseek.core.volumes import polling_reason, volume_of
-from photoseek.core.watcher import INOTIFY_SYSCTL, FolderWatcher
+from photoseek.core.watch import watcher as watcher_module
+from photoseek.core.watch.volumes import polling_reason, volume_of
+from photoseek.core.watch.watcher import INOTIFY_SYSCTL, FolderWatcher
 
 MOUNTS = [
     ("/", "ext4", "rw"),

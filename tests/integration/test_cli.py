@@ -108,7 +108,7 @@ def test_module_entry_point_and_checkpoint_file(data_dir: Path, tmp_path: Path) 
     """`python -m photoseek` with --model/--pretrained FILE, as a user would run it."""
     import torch
 
-    from photoseek.core.embedder import load_embedder
+    from photoseek.core.model.embedder import load_embedder
     from tests.conftest import tiny_settings
 
     model = load_embedder(tiny_settings(), tmp_path / "m")._model

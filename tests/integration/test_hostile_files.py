@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from photoseek.core.library import Library
-from photoseek.core.search import SearchOptions
+from photoseek.core.search.searcher import SearchOptions
 from tests.conftest import run_index
 from tests.hostile_corpus import make_hostile_corpus
 

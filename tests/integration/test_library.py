@@ -12,7 +12,7 @@ from PIL import Image
 
 from photoseek.core.errors import LibraryError, QueryError
 from photoseek.core.library import Library
-from photoseek.core.search import SearchFilters, SearchOptions
+from photoseek.core.search.searcher import SearchFilters, SearchOptions
 from photoseek.paths import resolve_paths
 from tests.conftest import make_photo, make_photos, run_index, tiny_settings
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from photoseek.core.library import Library
-from photoseek.core.search import SearchOptions
+from photoseek.core.search.searcher import SearchOptions
 from photoseek.paths import resolve_paths
 from tests.conftest import make_photos, tiny_env, tiny_settings
 from tests.integration.test_crash import _indexed

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from photoseek.core.library import Library
-from photoseek.core.search import SearchOptions
+from photoseek.core.search.searcher import SearchOptions
 from tests.conftest import run_index
 
 

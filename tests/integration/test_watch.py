@@ -225,7 +225,7 @@ def test_changes_during_the_catch_up_pass_are_not_lost(
 def test_watch_saves_the_index_on_stop_not_on_every_change(
     watched_library: Library, tmp_path: Path
 ) -> None:
-    from photoseek.core.vectorindex import VectorIndex
+    from photoseek.core.vectors.index import VectorIndex
 
     library = watched_library
     folder = tmp_path / "pics"

@@ -7,7 +7,7 @@ download cache, then a download. Offline, the user gets one
 3-second reachability check instead of a minute of retries.
 
 Only safe formats are ever read: safetensors, or torch files loaded with
-``weights_only=True`` (see :mod:`photoseek.core.embedder`). Nothing else is
+``weights_only=True`` (see :mod:`photoseek.core.model.embedder`). Nothing else is
 unpickled.
 """
 

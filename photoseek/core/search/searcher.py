@@ -18,15 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-from photoseek.core import vectorcodec
-from photoseek.core.catalog import Catalog
-from photoseek.core.catalog_reads import PHOTO_DATE_SQL
-from photoseek.core.embedder import Embedder
+from photoseek.core.catalog.reads import PHOTO_DATE_SQL
+from photoseek.core.catalog.store import Catalog
 from photoseek.core.errors import ImageError, QueryError
-from photoseek.core.imaging import decode_image
-from photoseek.core.query import QueryTerm, parse_query
+from photoseek.core.imaging.decode import decode_image
+from photoseek.core.model.embedder import Embedder
 from photoseek.core.records import PhotoRecord
-from photoseek.core.vectorindex import VectorIndex
+from photoseek.core.search.query import QueryTerm, parse_query
+from photoseek.core.vectors import codec as vectorcodec
+from photoseek.core.vectors.index import VectorIndex
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ class Searcher:
         self.model_id = model_id
 
     def search(self, query: str, options: SearchOptions) -> SearchResults:
-        """Answer a query string in the syntax of :mod:`photoseek.core.query`."""
+        """Answer a query string in the syntax of :mod:`photoseek.core.search.query`."""
         return self.search_terms(parse_query(query), options)
 
     def search_terms(self, terms: list[QueryTerm], options: SearchOptions) -> SearchResults:

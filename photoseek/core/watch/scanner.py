@@ -2,7 +2,7 @@
 
 The scanner only looks at names and ``stat`` results; it never opens a file.
 Whether a file really is an image is decided later by
-:func:`photoseek.core.imaging.decode_image` from its content, so a ``.txt`` or
+:func:`photoseek.core.imaging.decode.decode_image` from its content, so a ``.txt`` or
 an extension-less file is listed here and then recorded as a problem there.
 
 What is skipped silently (not photos, and not worth a problem report):

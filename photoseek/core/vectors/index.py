@@ -8,7 +8,7 @@ Files
 -----
 :meth:`VectorIndex.save` writes ``<path>`` and its sidecar ``<path>.json``
 atomically, and :meth:`VectorIndex.load` verifies both before hnswlib reads the
-file; :mod:`photoseek.core.indexfiles` describes the format and the protocol.
+file; :mod:`photoseek.core.vectors.files` describes the format and the protocol.
 
 Exactness
 ---------
@@ -51,16 +51,17 @@ import hnswlib
 import numpy as np
 import numpy.typing as npt
 
-from photoseek.core import hnswsearch, indexfiles
 from photoseek.core.errors import IndexCorruptError
-from photoseek.core.hnswsearch import FloatMatrix, LabelArray
-from photoseek.core.indexfiles import (
+from photoseek.core.vectors import files as indexfiles
+from photoseek.core.vectors import hnsw as hnswsearch
+from photoseek.core.vectors.files import (
     METRIC,
     IndexMissingError,
     IndexParams,
     Sidecar,
     sidecar_path,
 )
+from photoseek.core.vectors.hnsw import FloatMatrix, LabelArray
 
 __all__ = [
     "FetchVectors",
@@ -242,7 +243,7 @@ class VectorIndex:
     # -- persistence ----------------------------------------------------------------
 
     def save(self, path: Path) -> None:
-        """Write the index and its sidecar atomically (see :mod:`photoseek.core.indexfiles`).
+        """Write the index and its sidecar atomically (see :mod:`photoseek.core.vectors.files`).
 
         Raises LibraryError if the disk lacks space or the write fails; the
         files previously at ``path`` are then left untouched.

@@ -12,10 +12,10 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from photoseek.core.catalog import Catalog, MoveCandidate
-from photoseek.core.fingerprint import fingerprint
+from photoseek.core.catalog.store import Catalog, MoveCandidate
+from photoseek.core.indexing.fingerprint import fingerprint
 from photoseek.core.records import Changes, Folder, PhotoState
-from photoseek.core.scanner import FolderScan, is_ignored_path, scan_directory, scan_folder
+from photoseek.core.watch.scanner import FolderScan, is_ignored_path, scan_directory, scan_folder
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Catalog reads for search: live ids, vectors, photo records, filters, dates.
 
-A mixin of :class:`photoseek.core.catalog.Catalog`, which provides the
+A mixin of :class:`photoseek.core.catalog.store.Catalog`, which provides the
 locked connection through ``_query``.
 """
 
@@ -10,9 +10,9 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from photoseek.core import vectorcodec
 from photoseek.core.errors import LibraryError
 from photoseek.core.records import PhotoRecord
+from photoseek.core.vectors import codec as vectorcodec
 
 _CHUNK = 500  # SQLite host parameters per IN (...) list
 

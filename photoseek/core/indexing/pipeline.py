@@ -20,15 +20,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from photoseek.core import batchwrites, vectorcodec
-from photoseek.core.catalog import Catalog
-from photoseek.core.embedder import Embedder
+from photoseek.core.catalog import batchwrites
+from photoseek.core.catalog.store import Catalog
 from photoseek.core.errors import ImageError
-from photoseek.core.fingerprint import fingerprint
-from photoseek.core.imaging import decode_image
+from photoseek.core.imaging.decode import decode_image
+from photoseek.core.imaging.thumbnails import ThumbnailCache
+from photoseek.core.indexing.fingerprint import fingerprint
+from photoseek.core.model.embedder import Embedder
 from photoseek.core.records import PhotoMeta, WorkItem
-from photoseek.core.thumbnails import ThumbnailCache
-from photoseek.core.vectorindex import VectorIndex
+from photoseek.core.vectors import codec as vectorcodec
+from photoseek.core.vectors.index import VectorIndex
 
 if TYPE_CHECKING:
     import torch

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from photoseek.core import vectorcodec
 from photoseek.core.errors import ModelUnavailableError
+from photoseek.core.model.weights import RANDOM_WEIGHTS, WeightsSource, file_digest, resolve_weights
 from photoseek.core.records import ModelIdentity
-from photoseek.core.weights import RANDOM_WEIGHTS, WeightsSource, file_digest, resolve_weights
+from photoseek.core.vectors import codec as vectorcodec
 
 if TYPE_CHECKING:
     import torch

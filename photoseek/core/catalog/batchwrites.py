@@ -12,9 +12,9 @@ import sqlite3
 import time
 from pathlib import Path
 
-from photoseek.core import vectorcodec
 from photoseek.core.errors import LibraryError
 from photoseek.core.records import PhotoMeta
+from photoseek.core.vectors import codec as vectorcodec
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Searches over a native hnswlib index (cosine space), and the arrays they take.
 
-Stateless helpers for :class:`~photoseek.core.vectorindex.VectorIndex`:
+Stateless helpers for :class:`~photoseek.core.vectors.index.VectorIndex`:
 validation of labels, vectors and queries, the choice of ``ef``, a k-NN search
 that copes with a graph that cannot return ``k`` live nodes, the self-search
 that finds unreachable nodes, and the exact merge of the unreachable list into

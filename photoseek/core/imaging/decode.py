@@ -25,9 +25,9 @@ too. The module never touches ``warnings`` filters (process-global, not
 thread-safe); all functions are safe to call from several threads.
 
 The work is shared with sibling modules, whose public names are re-exported
-here: :mod:`photoseek.core.sniffing` (magic bytes, describing non-images),
-:mod:`photoseek.core.pixels` (mode conversion, orientation) and
-:mod:`photoseek.core.exifdata` (EXIF block and capture time). This module
+here: :mod:`photoseek.core.imaging.sniffing` (magic bytes, describing non-images),
+:mod:`photoseek.core.imaging.pixels` (mode conversion, orientation) and
+:mod:`photoseek.core.imaging.exif` (EXIF block and capture time). This module
 keeps the open/limits/draft flow, plugin registration, failure reasons and
 thumbnails.
 """
@@ -48,9 +48,9 @@ from typing import IO, Final
 from PIL import Image, UnidentifiedImageError
 
 from photoseek.core.errors import ImageError
-from photoseek.core.exifdata import parse_exif_datetime, read_exif, taken_at
-from photoseek.core.pixels import apply_orientation, to_rgb
-from photoseek.core.sniffing import SIGNATURE_BYTES, describe_content, sniff_format
+from photoseek.core.imaging.exif import parse_exif_datetime, read_exif, taken_at
+from photoseek.core.imaging.pixels import apply_orientation, to_rgb
+from photoseek.core.imaging.sniffing import SIGNATURE_BYTES, describe_content, sniff_format
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",

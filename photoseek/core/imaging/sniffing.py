@@ -1,7 +1,7 @@
 """Identify file content from its first bytes, never from the file name.
 
 :func:`sniff_format` recognises the raster containers that
-:mod:`photoseek.core.imaging` may decode; :func:`describe_content` names the
+:mod:`photoseek.core.imaging.decode` may decode; :func:`describe_content` names the
 common non-image formats so that a refusal can say what a file looks like.
 """
 

@@ -17,10 +17,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from photoseek.core.batchwrites import move_into
-from photoseek.core.catalog_reads import SearchReads
+from photoseek.core.catalog.batchwrites import move_into
+from photoseek.core.catalog.migrations import migrate
+from photoseek.core.catalog.reads import SearchReads
 from photoseek.core.errors import LibraryError
-from photoseek.core.migrations import migrate
 from photoseek.core.records import (
     Folder,
     ModelIdentity,

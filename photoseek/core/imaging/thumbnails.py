@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from photoseek.core.imaging import make_thumbnail
+from photoseek.core.imaging.decode import make_thumbnail
 
 log = logging.getLogger(__name__)
 

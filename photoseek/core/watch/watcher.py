@@ -33,7 +33,7 @@ from watchdog.observers.api import BaseObserver, ObservedWatch
 from watchdog.observers.polling import PollingObserver
 
 from photoseek.core.records import Changes
-from photoseek.core.volumes import polling_reason
+from photoseek.core.watch.volumes import polling_reason
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The files of a saved vector index: sidecar format, atomic save, verified load.
 
-This module knows nothing of :class:`~photoseek.core.vectorindex.VectorIndex`;
+This module knows nothing of :class:`~photoseek.core.vectors.index.VectorIndex`;
 it works on the native hnswlib index and a :class:`Sidecar` describing it, and
 ``VectorIndex.save``/``VectorIndex.load`` delegate to it.
 
@@ -46,7 +46,7 @@ from typing import Any
 import hnswlib
 
 from photoseek.core.errors import IndexCorruptError, LibraryError
-from photoseek.core.hnswsearch import MAX_LABEL
+from photoseek.core.vectors.hnsw import MAX_LABEL
 
 log = logging.getLogger(__name__)
 
