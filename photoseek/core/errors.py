@@ -35,3 +35,7 @@ class ImageError(PhotoseekError):
 
 class IndexCorruptError(LibraryError):
     """A saved vector index failed validation and must be rebuilt."""
+
+
+class Cancelled(PhotoseekError):
+    """A long step stopped because its caller asked it to."""

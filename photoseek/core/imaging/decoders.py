@@ -1,0 +1,79 @@
+"""Which decoder (and which pre-processing) made a vector, so outdated ones are redone.
+
+Identity is content: a photo keeps its vector for as long as its bytes do not
+change. When photoseek learns to decode a format better (a real RAW decoder
+instead of a TIFF preview, a fixed colour conversion) the vectors made the
+old way must be made again. Every embedding therefore stores a *decoder tag*
+such as ``"jpeg/1;prep/1;draft"``: the sniffed format, the version of its
+decoder, the version of photoseek's own pre-processing before the model's
+transform (orientation, mode conversion, aspect guard), and flags that only
+describe (``draft``). A file that could not be decoded stores the tag of the
+decoder that failed (``"raw/0"``: recognised, no decoder yet).
+
+:func:`is_current` says whether a tag is what the decoder would produce
+today; ``Library.index`` re-examines photos whose tag is not. Bump a
+format's entry in :data:`DECODER_VERSIONS` (or :data:`PREPROCESS_VERSION`)
+whenever its pixels would come out differently.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = [
+    "DECODER_VERSIONS",
+    "PREPROCESS_VERSION",
+    "UNSUPPORTED",
+    "decoder_tag",
+    "is_current",
+    "tag_format",
+]
+
+UNSUPPORTED: Final = 0
+"""The version of a format that is recognised but cannot be decoded yet."""
+
+DECODER_VERSIONS: Final[dict[str, int]] = {
+    "jpeg": 1,
+    "png": 1,
+    "gif": 1,
+    "webp": 1,
+    "tiff": 1,
+    "bmp": 1,
+    "jp2": 1,
+    "pnm": 1,
+    "heif": 1,
+    "avif": 1,
+    "ico": 1,
+    "raw": UNSUPPORTED,  # camera RAW: recorded as "not yet supported" until a decoder exists
+}
+"""Current decoder version per sniffed format."""
+
+PREPROCESS_VERSION: Final = 1
+"""Version of photoseek's pre-processing between decoding and the model's transform."""
+
+
+def decoder_tag(fmt: str, *, draft: bool = False) -> str:
+    """The tag a vector (or a failure) of format ``fmt`` gets today."""
+    version = DECODER_VERSIONS.get(fmt, UNSUPPORTED)
+    tag = f"{fmt}/{version};prep/{PREPROCESS_VERSION}"
+    return f"{tag};draft" if draft else tag
+
+
+def tag_format(tag: str) -> str:
+    """The format named by a tag (``"jpeg/1;prep/1"`` -> ``"jpeg"``)."""
+    return tag.split("/", 1)[0]
+
+
+def is_current(tag: str | None) -> bool:
+    """Whether ``tag`` is what today's decoder and pre-processing would produce.
+
+    Flags such as ``draft`` are ignored; an unknown format, an unparsable tag
+    or ``None`` (a vector from before tags existed) is not current.
+    """
+    if not tag:
+        return False
+    parts = tag.split(";")
+    fmt, _, version = parts[0].partition("/")
+    if fmt not in DECODER_VERSIONS or version != str(DECODER_VERSIONS[fmt]):
+        return False
+    return f"prep/{PREPROCESS_VERSION}" in parts[1:]
