@@ -64,7 +64,7 @@ def write_atomically(
             if durable:
                 os.fsync(handle.fileno())
         if mode != PRIVATE_FILE_MODE:
-            os.chmod(tmp, mode)
+            tmp.chmod(mode)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
