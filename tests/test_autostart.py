@@ -86,20 +86,26 @@ def spec_for(command: list[str], tmp_path: Path) -> ServiceSpec:
 
 
 def systemd_words(value: str, *, dollar: bool) -> list[str]:
-    """Split a unit-file value like systemd: quotes, C escapes, then ``%%`` and ``$$``."""
+    """Split a unit-file value like systemd: quotes, C escapes, then ``%%`` and ``$$``.
+
+    Words are built as bytes, as systemd does: a literal character adds its
+    UTF-8 bytes, ``\\xNN`` adds that one byte; the result is decoded the way
+    Python decodes file names (so an undecodable byte comes back as a PEP 383
+    surrogate, exactly like the path that went in).
+    """
     words: list[str] = []
-    i, word, quoted, in_word = 0, [], False, False
+    i, word, quoted, in_word = 0, bytearray(), False, False
     escapes = {"\\": "\\", '"': '"', "'": "'", "n": "\n", "t": "\t", "r": "\r"}
     while i < len(value):
         ch = value[i]
         if ch == "\\":
             nxt = value[i + 1]
             if nxt == "x":
-                word.append(chr(int(value[i + 2 : i + 4], 16)))
+                word.append(int(value[i + 2 : i + 4], 16))
                 i += 4
                 continue
             assert nxt in escapes, f"unknown escape \\{nxt} in {value!r}"
-            word.append(escapes[nxt])
+            word += escapes[nxt].encode()
             i += 2
             in_word = True
             continue
@@ -107,15 +113,15 @@ def systemd_words(value: str, *, dollar: bool) -> list[str]:
             quoted, in_word = not quoted, True
         elif ch in " \t" and not quoted:
             if in_word:
-                words.append("".join(word))
-            word, in_word = [], False
+                words.append(os.fsdecode(bytes(word)))
+            word, in_word = bytearray(), False
         else:
-            word.append(ch)
+            word += ch.encode("utf-8")  # a lone surrogate here would be a bug: it fails
             in_word = True
         i += 1
     assert not quoted, f"unterminated quote in {value!r}"
     if in_word:
-        words.append("".join(word))
+        words.append(os.fsdecode(bytes(word)))
     return [unescape_pairs(w, "$") if dollar else w for w in map(unescape_specifiers, words)]
 
 
@@ -526,3 +532,188 @@ def test_invalid_environment_names_are_refused(tmp_path, platform, command):
     target = for_platform(platform, home=tmp_path, runner=FakeRunner())
     with pytest.raises(AutostartError, match="invalid environment variable name"):
         target.files(ServiceSpec(command, {"BAD NAME": "x"}, tmp_path))
+
+
+# --------------------------------------------------------------------------- odd bytes
+
+LATIN1_DIR = os.fsdecode(b"/home/ann/caf\xe9 photos")  # not valid UTF-8
+LATIN1_COMMAND = [
+    "/opt/photoseek/bin/photoseek",
+    "--data-dir",
+    LATIN1_DIR,
+    "--pretrained",
+    os.fsdecode(b"/models/\xff\xfe \xc3\xa9 50%.safetensors"),  # bad bytes, then a real "é"
+    "watch",
+]
+
+
+def test_autostart_error_is_a_photoseek_error():
+    from photoseek.core.errors import PhotoseekError
+
+    assert issubclass(AutostartError, PhotoseekError)
+
+
+def test_systemd_unit_carries_undecodable_bytes_exactly(tmp_path):
+    unit = for_platform("linux", home=tmp_path, runner=FakeRunner())
+    (text,) = unit.files(spec_for(LATIN1_COMMAND, tmp_path)).values()
+    text.encode("utf-8")  # the unit file is valid UTF-8 ...
+    (exec_start,) = [v for k, v in unit_sections(text)["Service"] if k == "ExecStart"]
+    assert '"--data-dir" "/home/ann/caf\\xe9 photos"' in exec_start
+    assert "\\xff\\xfe é 50%%" in exec_start
+    words = systemd_words(exec_start, dollar=True)
+    assert words == LATIN1_COMMAND  # ... and systemd gets back the very bytes
+    assert [os.fsencode(w) for w in words] == [os.fsencode(w) for w in LATIN1_COMMAND]
+
+
+def test_systemd_install_with_undecodable_data_dir_writes_the_unit(tmp_path):
+    runner = FakeRunner()
+    unit = for_platform("linux", home=tmp_path, runner=runner)
+    command = service_command(Path(LATIN1_DIR), ["--device", "cpu"])
+    lines = unit.install(ServiceSpec(command, {}, tmp_path / "logs"))
+    path = tmp_path / ".config/systemd/user/photoseek.service"
+    assert b"caf\\xe9 photos" in path.read_bytes()
+    assert lines[0] == f"wrote {path}"
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze absent")
+def test_systemd_analyze_finds_a_program_under_an_undecodable_path(tmp_path):
+    """systemd unescapes ``\\xe9`` to the byte: it finds a program whose folder has that byte."""
+    program = tmp_path / os.fsdecode(b"caf\xe9 apps") / "photoseek"
+    program.parent.mkdir()
+    program.write_text("#!/bin/sh\n")
+    program.chmod(0o755)
+    unit = SystemdUserUnit(tmp_path / "units", FakeRunner())
+    spec = ServiceSpec([str(program), *LATIN1_COMMAND[1:]], {}, tmp_path)
+    ((path, text),) = unit.files(spec).items()
+    write_atomic(path, text.encode())
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "HOME": str(tmp_path)}
+    result = subprocess.run(
+        ["systemd-analyze", "--user", "--man=no", "verify", str(path)],
+        capture_output=True,
+        env=env,
+        timeout=30,
+        check=False,
+    )
+    stderr = result.stderr.decode("utf-8", "backslashreplace")
+    if "Failed to initialize manager" in stderr:
+        pytest.skip(f"systemd-analyze cannot run here: {stderr.strip()}")
+    assert result.returncode == 0, stderr
+    assert "is not executable" not in stderr and "Invalid" not in stderr, stderr
+
+
+def test_systemd_refuses_undecodable_environment_value(tmp_path):
+    unit = for_platform("linux", home=tmp_path, runner=FakeRunner())
+    spec = ServiceSpec(POSIX_COMMAND, {"PHOTOSEEK_MODEL": LATIN1_DIR}, tmp_path)
+    with pytest.raises(AutostartError) as caught:
+        unit.files(spec)
+    assert str(caught.value) == (
+        "the path $'/home/ann/caf\\xe9 photos' is not valid UTF-8, which a systemd "
+        "Environment= setting cannot hold: choose a data folder (--data-dir) and model files "
+        "whose names are UTF-8"
+    )
+
+
+@pytest.mark.parametrize(
+    ("platform", "container"),
+    [("darwin", "a LaunchAgent plist"), ("win32", "a Windows startup script")],
+)
+def test_text_only_formats_refuse_undecodable_paths(tmp_path, platform, container):
+    command = LATIN1_COMMAND
+    if platform == "win32":
+        command = [r"C:\photoseek\photoseek.exe", "--data-dir", "C:\\caf\udce9", "watch"]
+    target = for_platform(platform, home=tmp_path, runner=FakeRunner())
+    with pytest.raises(AutostartError) as caught:
+        target.install(spec_for(command, tmp_path))
+    message = str(caught.value)
+    message.encode("utf-8")
+    assert "is not valid UTF-8, which " + container + " cannot hold" in message
+    assert "choose a data folder (--data-dir)" in message
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]  # nothing written
+    assert target.status() == "not installed"
+
+
+def test_launch_agent_refuses_an_undecodable_log_dir(tmp_path):
+    agent = for_platform("darwin", home=tmp_path, runner=FakeRunner())
+    spec = ServiceSpec(POSIX_COMMAND, {}, tmp_path / os.fsdecode(b"l\xf6gs"))
+    with pytest.raises(AutostartError, match="not valid UTF-8, which a LaunchAgent plist"):
+        agent.files(spec)
+
+
+# --------------------------------------------------------------------------- failed installs
+
+
+def test_systemd_failed_enable_removes_the_unit_it_wrote(tmp_path):
+    runner = FakeRunner(
+        {("systemctl", "--user", "daemon-reload"): (1, "", "Failed to connect to bus: No medium")}
+    )
+    unit = for_platform("linux", home=tmp_path, runner=runner)
+    path = tmp_path / ".config/systemd/user/photoseek.service"
+    with pytest.raises(AutostartError) as caught:
+        unit.install(spec_for(POSIX_COMMAND, tmp_path))
+    assert str(caught.value).endswith(f"; removed {path} again")
+    assert "Failed to connect to bus" in str(caught.value)
+    assert not path.exists()
+    runner.rules = {("systemctl", "--user", "is-active"): (3, "inactive\n", "")}
+    assert unit.status() == "not installed"
+
+
+def test_systemd_failed_restart_undoes_the_enable(tmp_path):
+    runner = FakeRunner({("systemctl", "--user", "restart"): (1, "", "Job failed")})
+    unit = for_platform("linux", home=tmp_path, runner=runner)
+    wants = tmp_path / ".config/systemd/user/default.target.wants/photoseek.service"
+    wants.parent.mkdir(parents=True)
+    wants.symlink_to("../photoseek.service")  # what a real `enable` would have made
+    with pytest.raises(AutostartError, match=r"restart photoseek\.service` failed: Job failed"):
+        unit.install(spec_for(POSIX_COMMAND, tmp_path))
+    assert ["systemctl", "--user", "disable", "photoseek.service"] in runner.calls
+    assert runner.calls[-1] == ["systemctl", "--user", "daemon-reload"]
+    assert not wants.is_symlink()
+    assert not (tmp_path / ".config/systemd/user/photoseek.service").exists()
+
+
+def test_systemd_failed_reinstall_puts_the_previous_unit_back(tmp_path):
+    runner = FakeRunner()
+    unit = for_platform("linux", home=tmp_path, runner=runner)
+    unit.install(spec_for(POSIX_COMMAND, tmp_path))
+    path = tmp_path / ".config/systemd/user/photoseek.service"
+    before = path.read_bytes()
+    runner.rules = {("systemctl", "--user", "restart"): (1, "", "Job failed")}
+    runner.calls.clear()
+    with pytest.raises(AutostartError) as caught:
+        unit.install(spec_for([*POSIX_COMMAND[:-1], "--once", "watch"], tmp_path))
+    assert str(caught.value).endswith(f"; put the previous {path} back")
+    assert path.read_bytes() == before
+    assert ["systemctl", "--user", "disable", "photoseek.service"] not in runner.calls
+
+
+def test_unit_that_cannot_be_written_is_one_clear_error(tmp_path):
+    (tmp_path / ".config").write_text("a file where a folder should be")
+    unit = for_platform("linux", home=tmp_path, runner=FakeRunner())
+    with pytest.raises(AutostartError, match=r"^cannot write .*photoseek\.service \(") as caught:
+        unit.install(spec_for(POSIX_COMMAND, tmp_path))
+    assert "nothing was written" in str(caught.value)
+
+
+def test_launch_agent_failed_load_removes_the_plist(tmp_path):
+    runner = FakeRunner(
+        {
+            ("launchctl", "bootstrap"): (5, "", "Bootstrap failed: 5: I/O error"),
+            ("launchctl", "load"): (1, "", "Load failed: 5"),
+        }
+    )
+    agent = LaunchAgent(tmp_path / "LaunchAgents", runner, uid=501)
+    plist = tmp_path / "LaunchAgents/com.photoseek.watch.plist"
+    with pytest.raises(AutostartError) as caught:
+        agent.install(spec_for(POSIX_COMMAND, tmp_path))
+    assert str(caught.value).endswith(f"; removed {plist} again")
+    assert not plist.exists()
+    assert agent.status() == "not installed"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_launch_agent_log_dir_is_private(tmp_path):
+    agent = LaunchAgent(tmp_path / "LaunchAgents", FakeRunner(), uid=501)
+    agent.install(spec_for(POSIX_COMMAND, tmp_path))
+    assert (tmp_path / "logs").stat().st_mode & 0o777 == 0o700

@@ -3,7 +3,14 @@
 Everything here is platform-neutral; :mod:`.systemd`, :mod:`.launchd` and
 :mod:`.windows` build on it. Commands (``systemctl``, ``launchctl``) go
 through an injectable runner, and every file is written atomically
-(temporary file, fsync, ``os.replace``).
+(:func:`photoseek.core.atomicfile.write_atomically`). An install that fails
+after writing its file puts back what was there before (:class:`_WrittenFiles`),
+so ``status`` never reports a half-done install.
+
+Paths whose bytes are not valid UTF-8 (PEP 383 surrogates in ``str``) are
+written exactly where the format can carry bytes (systemd's ``\\xNN``
+escapes) and refused with one clear :class:`AutostartError` where it cannot
+(:func:`_require_utf8`).
 """
 
 from __future__ import annotations
@@ -16,11 +23,14 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+from photoseek.core.atomicfile import write_atomically
+from photoseek.core.errors import PhotoseekError
+from photoseek.pathtext import display_path, is_exact_text
 
 # One logger for the whole package, named as before the split (log lines show the name).
 log = logging.getLogger("photoseek.autostart")
@@ -36,7 +46,7 @@ _LABEL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-class AutostartError(Exception):
+class AutostartError(PhotoseekError):
     """A user-facing, one-line reason why autostart could not be set up."""
 
 
@@ -121,21 +131,13 @@ def _script_dirs() -> list[str]:
 # --------------------------------------------------------------------------- helpers
 
 
+_FILE_MODE = 0o644
+
+
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file, fsync and ``os.replace``."""
+    """Write ``data`` to ``path`` (mode 0644) atomically, creating missing parent folders."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.chmod(0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_atomically(path, data, mode=_FILE_MODE)
 
 
 def _default_runner(argv: list[str]) -> subprocess.CompletedProcess[str]:
@@ -169,6 +171,16 @@ def _check_environment(environment: dict[str, str]) -> dict[str, str]:
         if any(ch in value for ch in "\0\r\n"):
             raise AutostartError(f"environment variable {name} contains a NUL or a line break")
     return environment
+
+
+def _require_utf8(texts: Iterable[str], container: str) -> None:
+    """AutostartError for the first text that is not valid UTF-8 (undecodable path bytes)."""
+    for text in texts:
+        if not is_exact_text(text):
+            raise AutostartError(
+                f"the path {display_path(text)} is not valid UTF-8, which {container} cannot "
+                "hold: choose a data folder (--data-dir) and model files whose names are UTF-8"
+            )
 
 
 def _check_command(command: list[str], *, windows: bool = False) -> list[str]:
@@ -224,18 +236,70 @@ def _encode(path: Path, text: str) -> bytes:
     return text.encode("utf-8")
 
 
+class _WrittenFiles:
+    """The files one install wrote, with what each replaced, so a failed install can be undone."""
+
+    def __init__(self) -> None:
+        self._previous: dict[Path, bytes | None] = {}
+
+    def write(self, files: dict[Path, str]) -> list[str]:
+        """Write every file atomically; one line per file. AutostartError if one cannot be."""
+        for path, text in files.items():
+            previous = _read_or_none(path)
+            try:
+                write_atomic(path, _encode(path, text))
+            except OSError as exc:
+                shown, reason, undone = display_path(path), exc.strerror or exc, self.undo()
+                raise AutostartError(f"cannot write {shown} ({reason}); {undone}") from exc
+            self._previous[path] = previous
+            log.info("wrote %s", display_path(path))
+        return [f"wrote {display_path(path)}" for path in files]
+
+    def undo(self) -> str:
+        """Put back what each written file replaced (or remove it); say what was done."""
+        done = [self._undo_one(path, previous) for path, previous in self._previous.items()]
+        self._previous.clear()
+        return "; ".join(done) or "nothing was written"
+
+    @staticmethod
+    def _undo_one(path: Path, previous: bytes | None) -> str:
+        """Restore or remove one file; a phrase for the error message."""
+        shown = display_path(path)
+        try:
+            if previous is None:
+                path.unlink(missing_ok=True)
+            else:
+                write_atomic(path, previous)
+        except OSError as exc:
+            log.warning("could not undo the install of %s: %s", shown, exc)
+            return f"could not undo the install of {shown} ({exc.strerror or exc}); fix it by hand"
+        done = f"removed {shown} again" if previous is None else f"put the previous {shown} back"
+        log.info("%s", done)
+        return done
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    """A file's bytes, or None when there is no such file."""
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise AutostartError(f"cannot read {display_path(path)} ({exc.strerror or exc})") from exc
+
+
 def _write_files(files: dict[Path, str]) -> list[str]:
-    """Write every file atomically; one line per file."""
-    for path, text in files.items():
-        write_atomic(path, _encode(path, text))
-        log.info("wrote %s", path)
-    return [f"wrote {path}" for path in files]
+    """Write every file atomically, with no undo; one line per file."""
+    return _WrittenFiles().write(files)
 
 
 def _remove(path: Path) -> list[str]:
     """Remove a file or symlink if present; a line if something was removed."""
     if not (path.exists() or path.is_symlink()):
         return []
-    path.unlink()
-    log.info("removed %s", path)
-    return [f"removed {path}"]
+    try:
+        path.unlink()
+    except OSError as exc:
+        raise AutostartError(f"cannot remove {display_path(path)} ({exc.strerror or exc})") from exc
+    log.info("removed %s", display_path(path))
+    return [f"removed {display_path(path)}"]

@@ -1,7 +1,9 @@
 """macOS autostart: a LaunchAgent loaded into the user's ``gui/<uid>`` launchd domain.
 
 The agent is ``~/Library/LaunchAgents/com.photoseek.watch.plist``; the
-service's output goes to a file in the log dir.
+service's output goes to a file in the log dir. A plist is UTF-8 XML, so a
+path that is not valid UTF-8 cannot be written into it: such a spec is refused
+with one clear :class:`~photoseek.autostart.common.AutostartError`.
 """
 
 from __future__ import annotations
@@ -26,9 +28,14 @@ from photoseek.autostart.common import (
     _CommandRunner,
     _first_line,
     _remove,
-    _write_files,
+    _require_utf8,
+    _WrittenFiles,
     log,
 )
+from photoseek.paths import make_private_dir
+from photoseek.pathtext import display_path
+
+_CANNOT_HOLD = "a LaunchAgent plist"
 
 
 class LaunchAgent:
@@ -82,6 +89,8 @@ class LaunchAgent:
         }
         if spec.environment:
             agent["EnvironmentVariables"] = dict(_check_environment(spec.environment))
+        _require_utf8([*spec.command, *spec.environment.values()], _CANNOT_HOLD)
+        _require_utf8([str(self.log_file(spec))], _CANNOT_HOLD)
         return plistlib.dumps(agent).decode("utf-8")
 
     def _target(self) -> str:
@@ -89,9 +98,24 @@ class LaunchAgent:
         return f"{domain_of(self.uid)}/{self.agent_label(self.label)}"
 
     def install(self, spec: ServiceSpec) -> list[str]:
-        """Write the plist and (re)load it: bootstrap, falling back to ``load -w``."""
-        spec.log_dir.mkdir(parents=True, exist_ok=True)
-        lines = _write_files(self.files(spec))
+        """Write the plist and (re)load it: bootstrap, falling back to ``load -w``.
+
+        If loading fails, the plist is removed again (or the previous one put
+        back) and the error says so.
+        """
+        files = self.files(spec)
+        _make_log_dir(spec.log_dir.absolute())
+        written = _WrittenFiles()
+        lines = written.write(files)
+        try:
+            lines += self._load(spec)
+        except AutostartError as exc:
+            raise AutostartError(f"{exc}; {written.undo()}") from exc
+        lines.append(f"output: {display_path(self.log_file(spec))}")
+        return lines
+
+    def _load(self, spec: ServiceSpec) -> list[str]:
+        """Boot out an older copy, then bootstrap the agent (``load -w`` as a fallback)."""
         plist = str(self.plist_path(spec.label))
         domain = domain_of(self.uid)
         target = f"{domain}/{self.agent_label(spec.label)}"
@@ -103,12 +127,10 @@ class LaunchAgent:
             fallback = self._run(["launchctl", "load", "-w", plist])
             if fallback.returncode != 0:
                 raise AutostartError(
-                    f"launchctl could not load {plist}: {_first_line(result)}; "
+                    f"launchctl could not load {display_path(plist)}: {_first_line(result)}; "
                     f"load -w: {_first_line(fallback)}"
                 )
-        lines.append(f"loaded {self.agent_label(spec.label)} into {domain} (runs at login)")
-        lines.append(f"output: {self.log_file(spec)}")
-        return lines
+        return [f"loaded {self.agent_label(spec.label)} into {domain} (runs at login)"]
 
     def uninstall(self) -> list[str]:
         """Boot the agent out (ignoring "not loaded") and remove the plist."""
@@ -129,12 +151,22 @@ class LaunchAgent:
         except AutostartError as exc:
             return f"installed, state unknown ({exc})"
         if result.returncode != 0:
-            return f"{NOT_RUNNING} (not loaded) ({path})"
+            return f"{NOT_RUNNING} (not loaded) ({display_path(path)})"
         if re.search(r"^\s*state = running\s*$", result.stdout or "", re.MULTILINE):
-            return f"{RUNNING} ({path})"
+            return f"{RUNNING} ({display_path(path)})"
         match = re.search(r"last exit code = ([^\n]+)", result.stdout or "")
         detail = f"last exit code {match.group(1).strip()}" if match else "loaded"
-        return f"{NOT_RUNNING} ({detail}) ({path})"
+        return f"{NOT_RUNNING} ({detail}) ({display_path(path)})"
+
+
+def _make_log_dir(log_dir: Path) -> None:
+    """Create the folder launchd writes the service's output to (private to the user)."""
+    try:
+        make_private_dir(log_dir)
+    except OSError as exc:
+        raise AutostartError(
+            f"cannot create the log folder {display_path(log_dir)} ({exc.strerror or exc})"
+        ) from exc
 
 
 def domain_of(uid: int) -> str:

@@ -2,6 +2,14 @@
 
 The unit is ``~/.config/systemd/user/photoseek.service`` (``$XDG_CONFIG_HOME``
 is respected); the service's output goes to the journal.
+
+Quoting follows systemd.syntax(7) "Quoting" and systemd.service(5) "Command
+lines": every word is double-quoted with C-style escapes (``\\\\`` and ``\\"``),
+``%`` (specifiers) is written ``%%`` and, in ExecStart=, ``$`` is written
+``$$``. Control characters and each byte of a name that is not valid UTF-8
+become ``\\xNN``, which systemd turns back into that very byte, so the service
+runs with the exact path bytes. Environment= values must be valid UTF-8
+(systemd ignores other assignments), so such a value is refused.
 """
 
 from __future__ import annotations
@@ -23,31 +31,47 @@ from photoseek.autostart.common import (
     _CommandRunner,
     _first_line,
     _remove,
-    _write_files,
+    _require_utf8,
+    _WrittenFiles,
     log,
 )
+from photoseek.pathtext import display_path
 
 
 def systemd_quote(arg: str, *, expand_dollar: bool = True) -> str:
     """Quote one word for a systemd unit file (ExecStart= or Environment=).
 
     Always double-quoted; backslash and quote escaped C-style, control
-    characters as ``\\xNN``, ``%`` (specifiers) as ``%%``, and, for ExecStart=
-    where ``$VAR`` is expanded, ``$`` as ``$$``.
+    characters and undecodable bytes (PEP 383 surrogates) as ``\\xNN``, ``%``
+    (specifiers) as ``%%``, and, for ExecStart= where ``$VAR`` is expanded,
+    ``$`` as ``$$``. AutostartError for a surrogate that stands for no byte.
     """
-    out = []
-    for ch in arg:
-        if ch in '\\"':
-            out.append("\\" + ch)
-        elif ch == "%":
-            out.append("%%")
-        elif ch == "$" and expand_dollar:
-            out.append("$$")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\x{ord(ch):02x}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
+    return '"' + "".join(_quote_char(ch, expand_dollar) for ch in arg) + '"'
+
+
+def _quote_char(ch: str, expand_dollar: bool) -> str:
+    """One character of a double-quoted systemd word."""
+    if ch in '\\"':
+        return "\\" + ch
+    if ch == "%":
+        return "%%"
+    if ch == "$" and expand_dollar:
+        return "$$"
+    if ord(ch) < 0x20 or ord(ch) == 0x7F:
+        return f"\\x{ord(ch):02x}"
+    if 0xD800 <= ord(ch) <= 0xDFFF:
+        return "".join(f"\\x{byte:02x}" for byte in _surrogate_byte(ch))
+    return ch
+
+
+def _surrogate_byte(ch: str) -> bytes:
+    """The file-name byte a PEP 383 surrogate stands for."""
+    try:
+        return ch.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError as exc:
+        raise AutostartError(
+            f"the service command holds U+{ord(ch):04X}, which is no file-name byte"
+        ) from exc
 
 
 class SystemdUserUnit:
@@ -98,7 +122,7 @@ class SystemdUserUnit:
             "ExecStart=" + " ".join(systemd_quote(arg) for arg in command),
             *(
                 "Environment=" + systemd_quote(f"{key}={value}", expand_dollar=False)
-                for key, value in _check_environment(spec.environment).items()
+                for key, value in self._environment(spec).items()
             ),
             "Restart=on-failure",
             "RestartSec=10",
@@ -113,23 +137,59 @@ class SystemdUserUnit:
         ]
         return "\n".join(lines) + "\n"
 
+    @staticmethod
+    def _environment(spec: ServiceSpec) -> dict[str, str]:
+        """The checked environment; systemd only accepts UTF-8 values."""
+        environment = _check_environment(spec.environment)
+        _require_utf8(environment.values(), "a systemd Environment= setting")
+        return environment
+
     def install(self, spec: ServiceSpec) -> list[str]:
         """Check systemctl exists, write the unit, reload systemd, enable and (re)start it.
 
         ``restart`` rather than ``enable --now``, so that reinstalling with new
-        options takes effect on a running service.
+        options takes effect on a running service. If a ``systemctl`` step
+        fails, the unit file is removed again (or the previous one put back)
+        and the error says so.
         """
         files = self.files(spec)
         self._run.must(["systemctl", "--version"])
-        lines = _write_files(files)
         unit = self.unit_name(spec.label)
+        fresh = not self.unit_path(spec.label).exists()
+        written = _WrittenFiles()
+        lines = written.write(files)
         hint = " (is a user session running? over ssh, `loginctl enable-linger` first)"
-        for argv in (["daemon-reload"], ["enable", unit], ["restart", unit]):
-            self._run.must(["systemctl", "--user", *argv], hint)
+        enabled = False
+        try:
+            for argv in (["daemon-reload"], ["enable", unit], ["restart", unit]):
+                self._run.must(["systemctl", "--user", *argv], hint)
+                enabled = enabled or argv[0] == "enable"
+        except AutostartError as exc:
+            undone = self._undo_install(unit, written, disable=fresh and enabled, unlink=fresh)
+            raise AutostartError(f"{exc}; {undone}") from exc
         lines.append(f"enabled and started {unit} (systemctl --user)")
         lines.append(f"logs: journalctl --user -u {spec.label}")
         lines.append("it starts when you log in; to run it without a login: loginctl enable-linger")
         return lines
+
+    def _undo_install(
+        self, unit: str, written: _WrittenFiles, *, disable: bool, unlink: bool
+    ) -> str:
+        """After a failed install: undo the file (and a fresh enable), reload; best effort.
+
+        ``disable``: the failed install enabled a unit that was not installed
+        before. ``unlink``: remove the ``default.target.wants`` link too.
+        """
+        if disable:
+            try:
+                self._run(["systemctl", "--user", "disable", unit])
+            except AutostartError as exc:
+                log.debug("disable after a failed install: %s", exc)
+        done = written.undo()
+        if unlink:
+            _remove_quietly(self.unit_dir / "default.target.wants" / unit)
+        self._reload_quietly()
+        return done
 
     def uninstall(self) -> list[str]:
         """Stop and disable the unit (ignoring "not loaded"), remove it, reload."""
@@ -175,8 +235,17 @@ class SystemdUserUnit:
         if not path.exists():
             return NOT_INSTALLED + (f" (but {unit} is {state})" if result.returncode == 0 else "")
         if result.returncode == 0:
-            return f"{RUNNING} ({path})"
-        return f"{NOT_RUNNING} ({state}; see journalctl --user -u {self.label}) ({path})"
+            return f"{RUNNING} ({display_path(path)})"
+        hint = f"see journalctl --user -u {self.label}"
+        return f"{NOT_RUNNING} ({state}; {hint}) ({display_path(path)})"
+
+
+def _remove_quietly(path: Path) -> None:
+    """Remove a file or link if present; a failure is only logged."""
+    try:
+        _remove(path)
+    except AutostartError as exc:
+        log.warning("%s", exc)
 
 
 def _systemd_unit_dir(home: Path | None) -> Path:

@@ -2,7 +2,9 @@
 
 Installing does not start it: Windows runs it at the next logon (the install
 lines say how to start it at once). Output is discarded; photoseek's own log
-file keeps the record.
+file keeps the record. The script is UTF-16 text, which cannot hold a path
+that is not valid Unicode (a lone surrogate): such a spec is refused with one
+clear :class:`~photoseek.autostart.common.AutostartError`.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from photoseek.autostart.common import (
     _check_environment,
     _check_label,
     _remove,
+    _require_utf8,
     _write_files,
 )
+from photoseek.pathtext import display_path
 
 _PERCENT_VAR = "PHOTOSEEK_PERCENT_SIGN"
 
@@ -80,6 +84,7 @@ class WindowsStartupEntry:
         a variable this script sets to ``%`` (the expansion is single-pass).
         """
         command = _check_command(spec.command, windows=True)
+        _require_utf8([*command, *spec.environment.values()], "a Windows startup script")
         if any(ch in arg for arg in command for ch in "\r\n"):
             raise AutostartError("a Windows startup command cannot contain a line break")
         line = windows_command_line(command)
@@ -118,7 +123,7 @@ class WindowsStartupEntry:
         """Whether the script is in the Startup folder (running state is not checked)."""
         path = self.script_path()
         if path.exists():
-            return f"installed (starts at next logon) ({path})"
+            return f"installed (starts at next logon) ({display_path(path)})"
         return NOT_INSTALLED
 
 
