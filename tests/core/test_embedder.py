@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -9,10 +11,22 @@ import pytest
 import torch
 from PIL import Image
 
-from photoseek.core.errors import ModelUnavailableError
+from photoseek.core.errors import Cancelled, ModelUnavailableError
 from photoseek.core.imaging.decode import decode_image
-from photoseek.core.model.embedder import ModelSettings, load_embedder
+from photoseek.core.model import download
+from photoseek.core.model import embedder as embedder_module
+from photoseek.core.model.embedder import (
+    ModelSettings,
+    available_devices,
+    image_blocks,
+    load_embedder,
+    pick_device,
+)
+from photoseek.core.progress import Phase, Progress
 from tests.conftest import SHARED_PHOTOS, TINY_MODEL, make_photo, tiny_settings
+from tests.core.test_download import WeightsServer
+
+GUARD_S = 60.0  # only against a hang: no test waits this long unless it is failing
 
 
 @pytest.fixture(scope="module")
@@ -160,3 +174,226 @@ def _check_fidelity(embedder, tmp_path: Path, record_property) -> None:
     )
     assert worst_full >= 0.999
     assert worst_draft >= 0.998
+
+
+def test_available_devices_and_a_missing_device_is_named(monkeypatch) -> None:
+    assert available_devices()[-1] == "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert available_devices() == ["cpu"]
+    assert pick_device("auto") == "cpu"
+    with pytest.raises(ModelUnavailableError) as info:
+        pick_device("cuda")
+    expected = "device cuda was asked for but is not available (this machine has: cpu)"
+    assert str(info.value) == expected
+    with pytest.raises(ModelUnavailableError, match="unknown device 'tpu'"):
+        pick_device("tpu")
+
+
+def test_load_reports_loading_steps(tmp_path: Path) -> None:
+    events: list[Progress] = []
+    load_embedder(tiny_settings(), tmp_path, on_progress=events.append)
+    assert events == [
+        Progress(Phase.LOADING_MODEL, done=0, total=1, unit="steps"),
+        Progress(Phase.LOADING_MODEL, done=1, total=1, unit="steps"),
+    ]
+
+
+def test_load_is_cancelled_between_steps(tmp_path: Path) -> None:
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        load_embedder(tiny_settings(), tmp_path, cancel=cancel)
+    cancel.clear()
+    events: list[Progress] = []
+
+    def cancel_once_loading(progress: Progress) -> None:
+        events.append(progress)
+        cancel.set()  # at "loading, step 0": the load must stop before it is done
+
+    with pytest.raises(Cancelled):
+        load_embedder(tiny_settings(), tmp_path, on_progress=cancel_once_loading, cancel=cancel)
+    assert [e.done for e in events] == [0]
+
+
+def test_tag_download_then_load_reports_bytes_then_steps(
+    embedder, tmp_path: Path, monkeypatch
+) -> None:
+    """A pretrained tag of the tiny model, served locally: download, load, find it again."""
+    import open_clip
+    from safetensors.torch import save_file
+
+    checkpoint = tmp_path / "tiny.safetensors"
+    save_file(_save_state(embedder), checkpoint)
+    server = WeightsServer()
+    try:
+        server.files["/photoseek/tiny/resolve/main/open_clip_model.safetensors"] = (
+            checkpoint.read_bytes()
+        )
+        monkeypatch.setattr(download, "HUB_BASE_URL", server.base_url)
+        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+        monkeypatch.setitem(
+            open_clip.pretrained._PRETRAINED, "tiny-clip", {"test": {"hf_hub": "photoseek/tiny/"}}
+        )
+        events: list[Progress] = []
+        models = tmp_path / "models"
+        loaded = load_embedder(tiny_settings("test"), models, on_progress=events.append)
+    finally:
+        server.close()
+    phases = [e.phase for e in events]
+    first_loading = phases.index(Phase.LOADING_MODEL)
+    assert set(phases[:first_loading]) == {Phase.DOWNLOADING_MODEL}
+    assert events[first_loading - 1].done == checkpoint.stat().st_size
+    assert [e.done for e in events[first_loading:]] == [0, 1]
+    assert (models / "tiny-clip-test.safetensors").read_bytes() == checkpoint.read_bytes()
+    assert loaded.identity.pretrained == "test"
+    image = Image.open(make_photo(tmp_path / "a.jpg", 5)).convert("RGB")
+    again = load_embedder(tiny_settings("test"), models)  # the server is gone: found on disk
+    assert np.array_equal(again.encode_image(image), loaded.encode_image(image))
+    assert not np.allclose(loaded.encode_image(image), embedder.encode_image(image), atol=1e-3)
+
+
+def _save_state(embedder) -> dict[str, torch.Tensor]:
+    state = {k: v.contiguous() for k, v in embedder._model.state_dict().items()}
+    return {k: v + 0.01 if v.is_floating_point() else v for k, v in state.items()}
+
+
+@pytest.fixture
+def fresh(tmp_path: Path):
+    """An embedder of its own, for tests that add hooks to the model."""
+    return load_embedder(tiny_settings(), tmp_path / "models")
+
+
+def _batch(embedder, tmp_path: Path, count: int = 4) -> list[torch.Tensor]:
+    return [
+        embedder.preprocess(Image.open(make_photo(tmp_path / f"{i}.jpg", 10 + i)).convert("RGB"))
+        for i in range(count)
+    ]
+
+
+def _pause_at(module: torch.nn.Module) -> tuple[threading.Event, threading.Event, object]:
+    """Make ``module``'s next forward stop until released: (inside, release, hook handle)."""
+    inside, release = threading.Event(), threading.Event()
+
+    def hook(_module, _args) -> None:
+        if not inside.is_set():
+            inside.set()
+            release.wait(GUARD_S)
+
+    return inside, release, module.register_forward_pre_hook(hook)
+
+
+def _start(target) -> tuple[threading.Thread, list]:
+    result: list = []
+    thread = threading.Thread(target=lambda: result.append(target()), daemon=True)
+    thread.start()
+    return thread, result
+
+
+def test_text_encode_completes_while_an_image_batch_is_in_flight(
+    fresh, embedder, tmp_path: Path
+) -> None:
+    batch = _batch(fresh, tmp_path)
+    uninterrupted = fresh.encode_images(batch)
+    inside, release, handle = _pause_at(image_blocks(fresh._model)[-1])
+    try:
+        images, image_result = _start(lambda: fresh.encode_images(batch))
+        assert inside.wait(GUARD_S), "the image encode never reached its last block"
+        text, text_result = _start(lambda: fresh.encode_text("a red kite on the beach"))
+        text.join(GUARD_S)
+        assert not text.is_alive(), "the text encode waited for the image batch"
+        assert images.is_alive()  # still paused inside the image tower
+    finally:
+        release.set()
+        handle.remove()
+    images.join(GUARD_S)
+    assert not images.is_alive()
+    assert np.array_equal(image_result[0], uninterrupted)
+    reference = embedder.encode_text("a red kite on the beach").vector  # same seeded weights
+    assert np.allclose(text_result[0].vector, reference, atol=1e-6)
+
+
+def test_image_batch_parks_at_a_block_while_text_runs(fresh, embedder, tmp_path: Path) -> None:
+    batch = _batch(fresh, tmp_path)
+    uninterrupted = fresh.encode_images(batch)
+    blocks_run = []
+    counters = [
+        block.register_forward_hook(lambda *_: blocks_run.append(1))
+        for block in image_blocks(fresh._model)
+    ]
+    inside, release, handle = _pause_at(fresh._model.transformer.resblocks[0])  # text tower
+    try:
+        text, text_result = _start(lambda: fresh.encode_text("a dog in the snow"))
+        assert inside.wait(GUARD_S)
+        images, image_result = _start(lambda: fresh.encode_images(batch))
+        deadline = time.monotonic() + GUARD_S
+        while fresh._text_first.parked == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)  # waiting for the image thread to arrive, not measuring time
+        assert fresh._text_first.parked == 1
+        assert blocks_run == []  # parked before its first block
+    finally:
+        release.set()
+        handle.remove()
+    text.join(GUARD_S)
+    images.join(GUARD_S)
+    for counter in counters:
+        counter.remove()
+    assert len(blocks_run) == len(image_blocks(fresh._model))
+    assert np.array_equal(image_result[0], uninterrupted)
+    reference = embedder.encode_text("a dog in the snow").vector  # same seeded weights
+    assert np.allclose(text_result[0].vector, reference, atol=1e-6)
+    assert fresh._text_first.parked == 0
+
+
+def test_concurrent_texts_and_images_give_the_same_vectors(fresh, tmp_path: Path) -> None:
+    batch = _batch(fresh, tmp_path, count=2)
+    texts = [f"photo number {i}" for i in range(6)]
+    want_images = fresh.encode_images(batch)
+    want_texts = {t: fresh.encode_text(t).vector for t in texts}
+    fresh._text_cache.clear()
+    errors: list[BaseException] = []
+
+    def run(work) -> None:
+        try:
+            work()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    def images() -> None:
+        for _ in range(3):
+            assert np.array_equal(fresh.encode_images(batch), want_images)
+
+    def text_worker() -> None:
+        for t in texts:
+            assert np.allclose(fresh.encode_text(t).vector, want_texts[t], atol=1e-6)
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in (images, text_worker, text_worker)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(GUARD_S)
+    assert not errors
+    assert not any(thread.is_alive() for thread in threads)
+
+
+def test_image_blocks_are_found_for_open_clip_and_generic_towers(fresh) -> None:
+    assert image_blocks(fresh._model) == list(fresh._model.visual.transformer.resblocks)
+    assert fresh._yield_points > len(image_blocks(fresh._model))
+
+    class Tower(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.stem = torch.nn.Conv2d(3, 4, 3)
+            self.stages = torch.nn.Sequential(
+                torch.nn.Sequential(torch.nn.ReLU()), torch.nn.Sequential(torch.nn.ReLU())
+            )
+
+    class Model(torch.nn.Module):
+        def __init__(self, visual: torch.nn.Module) -> None:
+            super().__init__()
+            self.visual = visual
+
+    tower = Tower()
+    assert image_blocks(Model(tower)) == list(tower.stages)
+    assert image_blocks(Model(torch.nn.Linear(2, 2))) == []
+    assert embedder_module._install_yield_points(Model(torch.nn.Linear(2, 2)), print) == 0

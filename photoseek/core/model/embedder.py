@@ -8,22 +8,26 @@ transform for the chosen weights; vectors are L2-normalised float32.
 JSON (registered with ``open_clip.add_model_config``; tests use a tiny one).
 ``pretrained`` is a tag, a checkpoint file or folder, or ``none`` for random
 weights with a fixed seed (tests and speed benchmarks: the same cost as real
-weights).
+weights). Checkpoint files are read as data only (:mod:`.checkpoint`); a tag's
+weights are downloaded with resume, byte progress and cancel (:mod:`.download`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from photoseek.core.errors import ModelUnavailableError
+from photoseek.core.errors import Cancelled, ModelUnavailableError
+from photoseek.core.model.checkpoint import load_weights_into
 from photoseek.core.model.weights import RANDOM_WEIGHTS, WeightsSource, file_digest, resolve_weights
+from photoseek.core.progress import Phase, Progress, ProgressCallback
 from photoseek.core.records import ModelIdentity
 from photoseek.core.vectors import codec as vectorcodec
 
@@ -57,18 +61,35 @@ class TextVector:
     truncated: bool
 
 
-def pick_device(requested: str = "auto") -> str:
-    """CUDA, then MPS, then CPU for ``auto``; a forced device must exist."""
+def available_devices() -> list[str]:
+    """The devices this machine can run the model on, in ``auto``'s order of preference."""
     import torch
 
+    found = []
+    if torch.cuda.is_available():
+        found.append("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        found.append("mps")
+    return [*found, "cpu"]
+
+
+def pick_device(requested: str = "auto") -> str:
+    """CUDA, then MPS, then CPU for ``auto``; a forced device must exist.
+
+    Raises :class:`ModelUnavailableError` naming the requested device and the
+    devices this machine has.
+    """
     if requested not in DEVICES:
         raise ModelUnavailableError(f"unknown device {requested!r} (use {', '.join(DEVICES)})")
-    cuda = torch.cuda.is_available()
-    mps = bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
+    available = available_devices()
     if requested == "auto":
-        return "cuda" if cuda else "mps" if mps else "cpu"
-    if (requested == "cuda" and not cuda) or (requested == "mps" and not mps):
-        raise ModelUnavailableError(f"device {requested} was asked for but is not available")
+        return available[0]
+    if requested not in available:
+        raise ModelUnavailableError(
+            f"device {requested} was asked for but is not available "
+            f"(this machine has: {', '.join(available)})"
+        )
     return requested
 
 
@@ -91,8 +112,60 @@ def register_arch(arch: str) -> tuple[str, str]:
     return arch, arch
 
 
+class _TextFirst:
+    """Lets a text encode overtake an image batch.
+
+    Forward pre-hooks on the image tower's blocks and their layers call
+    :meth:`wait_for_texts`, which parks the image batch while any text
+    encode is running; the batch resumes where it stopped.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._texts = 0
+        self.parked = 0  # image forwards waiting right now (for tests and diagnostics)
+
+    @contextlib.contextmanager
+    def text_running(self) -> Iterator[None]:
+        """Mark a text encode as running for the duration of the block."""
+        with self._cond:
+            self._texts += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._texts -= 1
+                if not self._texts:
+                    self._cond.notify_all()
+
+    def wait_for_texts(self, *_hook_args: object) -> None:
+        """Block while a text encode runs (a forward pre-hook: returns None)."""
+        if not self._texts:  # the common case, without taking the lock
+            return
+        with self._cond:
+            self.parked += 1
+            try:
+                self._cond.wait_for(lambda: not self._texts)
+            finally:
+                self.parked -= 1
+
+
 class Embedder:
-    """A loaded CLIP model. Thread-safe: inference is serialised by a lock."""
+    """A loaded CLIP model that turns images and texts into unit vectors.
+
+    Thread safety: every method may be called from any thread, and
+    :meth:`encode_text` and :meth:`encode_images` (or :meth:`encode_image`)
+    may run at the same time from different threads. Image encodes run one
+    at a time (an image lock), text encodes run one at a time (a text lock),
+    and neither waits for the other's lock: a text encode starts at once,
+    and a running image batch pauses before its next layer (forward
+    pre-hooks in the image tower's blocks) until no text encode is running,
+    so a query typed while indexing is answered without waiting for the
+    batch; the paused batch then resumes with unchanged results. The text
+    cache has its own small lock; :meth:`preprocess` takes no lock and is
+    safe in decoding workers. The model must not be trained or changed
+    while the embedder is in use.
+    """
 
     def __init__(
         self,
@@ -109,8 +182,12 @@ class Embedder:
         self.identity = identity
         self.device = device
         self.image_size = image_size
-        self._lock = threading.Lock()
+        self._image_lock = threading.Lock()
+        self._text_lock = threading.Lock()
+        self._cache_lock = threading.Lock()
         self._text_cache: OrderedDict[str, TextVector] = OrderedDict()
+        self._text_first = _TextFirst()
+        self._yield_points = _install_yield_points(model, self._text_first.wait_for_texts)
 
     def preprocess(self, image: Image.Image) -> torch.Tensor:
         """open_clip's evaluation transform for these weights (safe in worker threads)."""
@@ -120,7 +197,7 @@ class Embedder:
         """Embed preprocessed images; returns (n, dim) unit vectors."""
         import torch
 
-        with self._lock, torch.inference_mode():
+        with self._image_lock, torch.inference_mode():
             batch = torch.stack(list(tensors)).to(self.device)
             features = self._model.encode_image(batch)
             return vectorcodec.normalize(features.float().cpu().numpy())
@@ -130,23 +207,38 @@ class Embedder:
         return vectorcodec.first_row(self.encode_images([self.preprocess(image)]))
 
     def encode_text(self, text: str) -> TextVector:
-        """Embed a text (cached); CLIP's 77-token limit truncates and is reported."""
-        import torch
+        """Embed a text (cached); CLIP's 77-token limit truncates and is reported.
 
-        with self._lock:
-            cached = self._text_cache.get(text)
+        Starts at once even while an image batch is being encoded.
+        """
+        cached = self._cached(text)
+        if cached is not None:
+            return cached
+        with self._text_lock, self._text_first.text_running():
+            cached = self._cached(text)  # another thread may have just encoded it
             if cached is not None:
-                self._text_cache.move_to_end(text)
                 return cached
-            with torch.inference_mode():
-                tokens = self._tokenizer([text]).to(self.device)
-                features = self._model.encode_text(tokens)
-            vector = vectorcodec.first_row(vectorcodec.normalize(features.float().cpu().numpy()))
-            result = TextVector(vector, self._truncated(text))
+            result = TextVector(self._encode_text(text), self._truncated(text))
+        with self._cache_lock:
             self._text_cache[text] = result
             if len(self._text_cache) > _TEXT_CACHE_SIZE:
                 self._text_cache.popitem(last=False)
-            return result
+        return result
+
+    def _cached(self, text: str) -> TextVector | None:
+        with self._cache_lock:
+            cached = self._text_cache.get(text)
+            if cached is not None:
+                self._text_cache.move_to_end(text)
+            return cached
+
+    def _encode_text(self, text: str) -> vectorcodec.FloatArray:
+        import torch
+
+        with torch.inference_mode():
+            tokens = self._tokenizer([text]).to(self.device)
+            features = self._model.encode_text(tokens)
+        return vectorcodec.first_row(vectorcodec.normalize(features.float().cpu().numpy()))
 
     def _truncated(self, text: str) -> bool:
         encode = getattr(self._tokenizer, "encode", None)
@@ -156,27 +248,74 @@ class Embedder:
         return len(encode(text)) + 2 > limit  # + start and end tokens
 
 
-def load_embedder(settings: ModelSettings, models_dir: Path) -> Embedder:
-    """Load the model ``settings`` name (downloading weights if needed)."""
-    import open_clip
+def image_blocks(model: Any) -> list[Any]:
+    """The image tower's sequence of blocks, where an image batch can pause.
+
+    open_clip's VisionTransformer has ``visual.transformer.resblocks``; for
+    other towers (timm, ResNet), the first ModuleList or Sequential of two or
+    more non-leaf blocks; an empty list when there is none.
+    """
     import torch
 
+    visual = getattr(model, "visual", None)
+    if not isinstance(visual, torch.nn.Module):
+        return []
+    resblocks = getattr(getattr(visual, "transformer", None), "resblocks", None)
+    if isinstance(resblocks, torch.nn.ModuleList) and len(resblocks):
+        return list(resblocks)
+    for module in visual.modules():
+        if isinstance(module, torch.nn.ModuleList | torch.nn.Sequential):
+            blocks = list(module.children())
+            if len(blocks) >= 2 and all(any(True for _ in b.children()) for b in blocks):
+                return blocks
+    return []
+
+
+def _install_yield_points(model: Any, hook: Callable[..., None]) -> int:
+    """Register ``hook`` as a forward pre-hook in the image blocks; returns how many.
+
+    Each block and every module inside it (attention, MLP layers, norms) gets
+    the hook, so a text encode waits at most for one layer of the batch.
+    """
+    points = [module for block in image_blocks(model) for module in block.modules()]
+    for module in points:
+        module.register_forward_pre_hook(hook)
+    if not points:
+        log.info("no image blocks found: text encodes wait for the running image batch")
+    return len(points)
+
+
+def load_embedder(
+    settings: ModelSettings,
+    models_dir: Path,
+    *,
+    on_progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> Embedder:
+    """Load the model ``settings`` names (downloading weights if needed).
+
+    ``on_progress`` gets :attr:`Phase.DOWNLOADING_MODEL` byte progress while
+    weights download, then ``Progress(Phase.LOADING_MODEL, done=0, total=1,
+    unit="steps")`` before the model is built and ``done=1`` when it is
+    ready. ``cancel`` is checked between steps (and between download chunks)
+    and raises :class:`Cancelled`. Raises :class:`ModelUnavailableError` for
+    anything the user must fix.
+    """
+    import open_clip
+
+    _check_cancel(cancel)
     device = pick_device(settings.device)
     arch, arch_name = register_arch(settings.arch)
-    source = resolve_weights(arch, settings.pretrained, models_dir)
-    cfg = open_clip.get_pretrained_cfg(arch, settings.pretrained) or {}
-    torch.manual_seed(_RANDOM_SEED)
-    model, _, preprocess = open_clip.create_model_and_transforms(
-        arch,
-        pretrained=None,
-        device="cpu",
-        image_mean=cfg.get("mean"),
-        image_std=cfg.get("std"),
-        image_interpolation=cfg.get("interpolation"),
-        image_resize_mode=cfg.get("resize_mode"),
+    source = resolve_weights(
+        arch, settings.pretrained, models_dir, on_progress=on_progress, cancel=cancel
     )
+    _check_cancel(cancel)
+    _report_loading(on_progress, 0)
+    model, preprocess = _build_model(arch, settings.pretrained)
+    _check_cancel(cancel)
     if source.file is not None:
-        _load_checkpoint(model, source.file, arch)
+        load_weights_into(model, source.file, arch)
+        _check_cancel(cancel)
     model = model.to(device).eval()
     image_size = _image_size(model)
     identity = ModelIdentity(
@@ -185,20 +324,42 @@ def load_embedder(settings: ModelSettings, models_dir: Path) -> Embedder:
         digest=_digest(model, source, models_dir),
         dim=_probe_dim(model, image_size),
     )
+    embedder = Embedder(
+        model, preprocess, open_clip.get_tokenizer(arch), identity, device, image_size
+    )
     log.info("loaded %s on %s (%s)", identity.key, device, source.file or "random weights")
-    return Embedder(model, preprocess, open_clip.get_tokenizer(arch), identity, device, image_size)
+    _report_loading(on_progress, 1)
+    return embedder
 
 
-def _load_checkpoint(model: Any, path: Path, arch: str) -> None:
+def _build_model(arch: str, pretrained: str) -> tuple[Any, Any]:
+    """The open_clip model (seeded random weights, on the CPU) and its eval transform."""
     import open_clip
+    import torch
 
-    try:
-        open_clip.load_checkpoint(model, str(path), weights_only=True)
-    except RuntimeError as exc:
-        first = str(exc).splitlines()[0]
-        raise ModelUnavailableError(f"{path.name} does not fit model {arch}: {first}") from exc
-    except Exception as exc:  # unpickling refused, corrupt file, ...
-        raise ModelUnavailableError(f"cannot load checkpoint {path}: {exc}") from exc
+    cfg = open_clip.get_pretrained_cfg(arch, pretrained) or {}
+    torch.manual_seed(_RANDOM_SEED)
+    model, _, preprocess = open_clip.create_model_and_transforms(
+        arch,
+        pretrained=None,
+        device="cpu",
+        force_quick_gelu=bool(cfg.get("quick_gelu", False)),  # as open_clip does for the tag
+        image_mean=cfg.get("mean"),
+        image_std=cfg.get("std"),
+        image_interpolation=cfg.get("interpolation"),
+        image_resize_mode=cfg.get("resize_mode"),
+    )
+    return model, preprocess
+
+
+def _report_loading(on_progress: ProgressCallback | None, done: int) -> None:
+    if on_progress is not None:
+        on_progress(Progress(Phase.LOADING_MODEL, done=done, total=1, unit="steps"))
+
+
+def _check_cancel(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("loading the model was cancelled")
 
 
 def _digest(model: Any, source: WeightsSource, models_dir: Path) -> str:

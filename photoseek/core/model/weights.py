@@ -1,14 +1,16 @@
 """Finding model weights: a local file or folder, the download cache, or the hub.
 
 Order for a pretrained *tag*: a file the user dropped into the models folder
-(``<models_dir>/<arch>-<tag>.safetensors``, ``.bin``, ``.pt``), then the hub
-download cache, then a download. Offline, the user gets one
+(``<models_dir>/<arch>-<tag>.safetensors``, ``.bin``, ``.pt``, ...), then the
+Hugging Face cache layout of older downloads under the models folder, then a
+download (:mod:`.download`), which saves under the drop-in name so that the
+next start finds it first. Offline, the user gets one
 :class:`ModelUnavailableError` saying where to put the file, after a
 3-second reachability check instead of a minute of retries.
 
 Only safe formats are ever read: safetensors, or torch files loaded with
-``weights_only=True`` (see :mod:`photoseek.core.model.embedder`). Nothing else is
-unpickled.
+``weights_only=True`` (see :mod:`photoseek.core.model.checkpoint`). Nothing
+else is unpickled.
 """
 
 from __future__ import annotations
@@ -17,19 +19,21 @@ import hashlib
 import json
 import logging
 import os
-import socket
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from photoseek.core.errors import ModelUnavailableError
+from photoseek.core.errors import Cancelled, ModelUnavailableError
+from photoseek.core.model import download
+from photoseek.core.progress import ProgressCallback
 
 log = logging.getLogger(__name__)
 
 RANDOM_WEIGHTS = "none"
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt")
 FOLDER_CANDIDATES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
-HUB_HOST = "huggingface.co"
+_OFFLINE_VALUES = ("1", "true", "yes", "on")
 _DIGEST_CACHE = "digests.json"
 
 
@@ -51,14 +55,26 @@ def looks_like_path(value: str) -> bool:
     )
 
 
-def resolve_weights(arch: str, pretrained: str, models_dir: Path) -> WeightsSource:
-    """Locate (downloading if needed) the weights for ``arch`` + ``pretrained``."""
+def resolve_weights(
+    arch: str,
+    pretrained: str,
+    models_dir: Path,
+    *,
+    on_progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> WeightsSource:
+    """Locate (downloading if needed) the weights for ``arch`` + ``pretrained``.
+
+    A download reports byte progress to ``on_progress`` and stops with
+    :class:`Cancelled` when ``cancel`` is set (see :mod:`.download`).
+    """
     if pretrained.lower() == RANDOM_WEIGHTS:
         return WeightsSource(None, RANDOM_WEIGHTS)
     if looks_like_path(pretrained):
         file = local_weights_file(Path(pretrained).expanduser())
         return WeightsSource(file, file.name)
-    return WeightsSource(_tag_weights(arch, pretrained, models_dir), pretrained)
+    file = _tag_weights(arch, pretrained, models_dir, on_progress, cancel)
+    return WeightsSource(file, pretrained)
 
 
 def local_weights_file(path: Path) -> Path:
@@ -80,12 +96,18 @@ def local_weights_file(path: Path) -> Path:
     return path.resolve()
 
 
-def dropin_name(arch: str, tag: str) -> str:
-    """File name under which an offline user may place downloaded weights."""
-    return f"{arch}-{tag}.safetensors"
+def dropin_name(arch: str, tag: str, suffix: str = ".safetensors") -> str:
+    """File name under which an offline user may place (and a download saves) the weights."""
+    return f"{arch}-{tag}{suffix}"
 
 
-def _tag_weights(arch: str, tag: str, models_dir: Path) -> Path:
+def _tag_weights(
+    arch: str,
+    tag: str,
+    models_dir: Path,
+    on_progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> Path:
     import open_clip
 
     cfg: dict[str, Any] = open_clip.get_pretrained_cfg(arch, tag)
@@ -95,32 +117,42 @@ def _tag_weights(arch: str, tag: str, models_dir: Path) -> Path:
             f"unknown pretrained tag {tag!r} for {arch} (known: {tags}); "
             "or pass --pretrained /path/to/checkpoint"
         )
-    for suffix in WEIGHT_SUFFIXES[:3]:
-        dropped = models_dir / dropin_name(arch, tag).replace(".safetensors", suffix)
-        if dropped.is_file():
-            return dropped
-    cached = _cached_hub_file(cfg, models_dir)
-    if cached is not None:
-        return cached
-    if os.environ.get("HF_HUB_OFFLINE") == "1" or not hub_reachable():
+    found = _dropped_file(arch, tag, models_dir) or _cached_hub_file(cfg, models_dir)
+    if found is not None:
+        return found
+    remotes = download.remote_files(cfg)
+    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in _OFFLINE_VALUES
+    if not remotes or offline or not download.reachable(remotes[0].url):
         raise ModelUnavailableError(_offline_message(arch, tag, cfg, models_dir))
     log.info("downloading %s/%s weights into %s", arch, tag, models_dir)
     try:
-        return Path(open_clip.download_pretrained(cfg, cache_dir=str(models_dir)))
+        return download.download_weights(
+            cfg, models_dir, dropin_name(arch, tag, ""), on_progress=on_progress, cancel=cancel
+        )
+    except Cancelled:
+        raise
     except Exception as exc:  # any network/hub failure ends in the same advice
+        reason = str(exc).rstrip(".") or type(exc).__name__
         raise ModelUnavailableError(
-            f"download of {arch}/{tag} failed ({exc}); "
-            + _offline_message(arch, tag, cfg, models_dir)
+            f"download of {arch}/{tag} failed ({reason}); "
+            + _manual_advice(arch, tag, cfg, models_dir)
         ) from exc
 
 
+def _dropped_file(arch: str, tag: str, models_dir: Path) -> Path | None:
+    for suffix in WEIGHT_SUFFIXES:
+        dropped = models_dir / dropin_name(arch, tag, suffix)
+        if dropped.is_file():
+            return dropped
+    return None
+
+
 def _hub_repo_and_files(cfg: dict[str, Any]) -> tuple[str, list[str]]:
-    # open_clip's form is "org/repo/" (default file names) or "org/repo/file"
-    repo, filename = os.path.split(str(cfg.get("hf_hub", "")))
-    return repo, [filename] if filename else list(FOLDER_CANDIDATES)
+    return download.hub_file_names(str(cfg.get("hf_hub") or ""))
 
 
 def _cached_hub_file(cfg: dict[str, Any], models_dir: Path) -> Path | None:
+    """A file an older photoseek downloaded into the Hugging Face cache layout."""
     repo, names = _hub_repo_and_files(cfg)
     if not repo:
         return None
@@ -138,22 +170,26 @@ def _cached_hub_file(cfg: dict[str, Any], models_dir: Path) -> Path | None:
     return None
 
 
-def hub_reachable(timeout: float = 3.0) -> bool:
+def hub_reachable(timeout: float = download.REACHABLE_TIMEOUT_S) -> bool:
     """Whether the model hub answers a TCP connection within ``timeout`` seconds."""
-    try:
-        with socket.create_connection((HUB_HOST, 443), timeout=timeout):
-            return True
-    except OSError:
-        return False
+    return download.reachable(download.HUB_BASE_URL, timeout)
 
 
 def _offline_message(arch: str, tag: str, cfg: dict[str, Any], models_dir: Path) -> str:
-    repo, names = _hub_repo_and_files(cfg)
-    where = f"https://{HUB_HOST}/{repo}/resolve/main/{names[0]}" if repo else str(cfg.get("url"))
     return (
         f"model weights for {arch}/{tag} are not on this computer and cannot be downloaded "
-        f"(no network). Download {where} elsewhere and save it as "
-        f"{models_dir / dropin_name(arch, tag)}, or run with --pretrained /path/to/checkpoint"
+        "(no network); " + _manual_advice(arch, tag, cfg, models_dir)
+    )
+
+
+def _manual_advice(arch: str, tag: str, cfg: dict[str, Any], models_dir: Path) -> str:
+    remotes = download.remote_files(cfg)
+    where = remotes[0].url if remotes else "the weights file"
+    suffix = remotes[0].suffix if remotes else ".safetensors"
+    return (
+        f"download {where} on another computer and save it as "
+        f"{models_dir / dropin_name(arch, tag, suffix)}, "
+        "or run with --pretrained /path/to/checkpoint"
     )
 
 
