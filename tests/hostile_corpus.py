@@ -13,11 +13,18 @@ RGBA PNG (half transparent), 1-bit PNG, 1x1 PNG, PNG bytes behind a ``.jpg``
 name, animated GIF (first frame red), 1-bit BMP, RGB TIFF, 16-bit TIFF, float
 TIFF, CIELab TIFF, lossless WebP with alpha, JPEG 2000, PPM, PGM, PBM, ICO, AVIF
 (only where Pillow can write it), an image inside a folder named ``photo.jpg``,
-and a symbolic link to an image kept in a hidden folder.
+a symbolic link to an image kept in a hidden folder, and files whose first
+frame is all that counts or whose metadata is absurd: APNG, MPO (two
+pictures), animated WebP, a GIF of 3,000 frames, a JPEG whose EXIF points far
+past its end (orientation 6 still applies), a 1 x 40,000,000 PNG and a
+40,000,000 x 1 PNG (legal, 40 MP each; listed in ``huge`` too: they take
+seconds and hundreds of MB to decode, so tests that decode the corpus many
+times may leave them out).
 
 Bad files (``bad``; each must end up as a recorded problem with a reason).
-Kinds, 35 (the last three are reported by the scanner, the rest by the
-decoder):
+Kinds, 55 (the last three are reported by the scanner, the rest by the
+decoder; 33-39 are camera RAW, listed in ``raw`` too, whose reason says
+"not supported yet"):
 
  1. empty ``.jpg`` (0 bytes)
  2. random bytes named ``.jpg``
@@ -51,11 +58,31 @@ decoder):
 30. SVG drawing (vector, not supported)
 31. ``.txt`` note
 32. extension-less binary blob
-33. FIFO named ``.jpg`` (never opened: scanner reports "not a regular file")
-34. broken symbolic link named ``.jpg``
-35. symbolic link pointing to itself named ``.jpg``
+33. TIFF named ``.nef`` (a camera RAW in a TIFF container)
+34. TIFF with the DNGVersion tag named ``.dng``
+35. DNG-tagged TIFF named ``.tif`` (content wins over the name)
+36. Canon CR2 header (TIFF with ``CR`` 2 at offset 8)
+37. Fujifilm RAF header
+38. Canon CR3 ``ftyp`` box
+39. Olympus ORF header named ``.jpg``
+40. progressive JPEG with 150 scans (a decoding-time bomb)
+41. TIFF of 1 x 300,000 pixels in 300,000 one-row strips
+42. ICO whose only frame is a PNG declaring 20000x20000
+43. PNG whose iCCP colour profile inflates past Pillow's limit
+44. PNG of 1 x 100,000,000 pixels (a row pointer each: costs like 300 MP)
+45. PNG signature and nothing else
+46. TIFF header and nothing else
+47. WebP RIFF header and nothing else
+48. JPEG with 70,000 empty segments before its image (parsed one by one)
+49. JPEG with 100,000 fill bytes before its first marker
+50. PNG with 300,000 empty chunks before its image data
+51. GIF with 300,000 one-byte comment sub-blocks before its image
+52. PGM whose header hides behind a 100,000-character comment
+53. FIFO named ``.jpg`` (never opened: scanner reports "not a regular file")
+54. broken symbolic link named ``.jpg``
+55. symbolic link pointing to itself named ``.jpg``
 
-Kinds 33-35 need POSIX FIFOs/symlinks and are left out where the platform
+Kinds 53-55 need POSIX FIFOs/symlinks and are left out where the platform
 cannot create them. ``scan_problems`` lists the bad paths the scanner itself
 reports; the decoder reports the others.
 
@@ -63,11 +90,13 @@ Ignored (``ignored``; silently skipped, neither files nor problems): hidden file
 hidden folder, AppleDouble ``._*``, ``.DS_Store``, sidecars (``.xmp``, ``.AAE``,
 ``.json``), videos (``.MOV``, ``.mp4``), ``Thumbs.db``, ``desktop.ini``, NAS and
 OS folders (``@eaDir``, ``#recycle``, ``$RECYCLE.BIN``, ``System Volume
-Information``) holding JPEGs, and a symbolic link looping back to the root.
+Information``) holding JPEGs. (A symbolic link to a folder, here looping back
+to the root, is not entered: the scanner reports it, so it is among ``bad``.)
 """
 
 from __future__ import annotations
 
+import array
 import io
 import os
 import random
@@ -95,6 +124,10 @@ class HostileCorpus:
     """Expected EXIF capture time, for the good files that have one."""
     scan_problems: set[Path] = field(default_factory=set)
     """Bad paths the scanner reports itself (not regular files, broken links)."""
+    raw: set[Path] = field(default_factory=set)
+    """Bad paths that are camera RAW: recognised, reported as not supported yet."""
+    huge: set[Path] = field(default_factory=set)
+    """Good paths that cost seconds and hundreds of MB to decode (extreme strips)."""
 
 
 def make_hostile_corpus(root: Path) -> HostileCorpus:
@@ -153,6 +186,74 @@ def _png(width: int, height: int, depth: int, colour: int, raw_rows: bytes) -> b
     )
 
 
+def _repeated_zlib(pieces: list[tuple[bytes, int]]) -> bytes:
+    """A zlib stream of each ``(block, times)`` in turn, without compressing the whole.
+
+    Each distinct block is deflated once into a self-contained, byte-aligned
+    (full-flushed) piece that is then repeated: 80 MB of rows in milliseconds.
+    """
+    pieces_out = [b"\x78\xda"]
+    adler = 1
+    deflated: dict[bytes, bytes] = {}
+    for block, times in pieces:
+        if block not in deflated:
+            raw = zlib.compressobj(9, zlib.DEFLATED, -15)
+            deflated[block] = raw.compress(block) + raw.flush(zlib.Z_FULL_FLUSH)
+        pieces_out.append(deflated[block] * times)
+        for _ in range(times):
+            adler = zlib.adler32(block, adler)
+    pieces_out.append(zlib.compressobj(9, zlib.DEFLATED, -15).flush())  # the final empty block
+    return b"".join(pieces_out) + struct.pack(">I", adler)
+
+
+def _grey_strip_png(width: int, height: int, grey: int) -> bytes:
+    """A flat grey 8-bit PNG of an extreme shape (one row, or one-pixel rows)."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    value = bytes([grey])
+    if width == 1:  # rows of filter byte + one pixel, in blocks of a million rows
+        block = (b"\x00" + value) * 1_000_000
+        full, rest = divmod(height, 1_000_000)
+        idat = _repeated_zlib([(block, full), ((b"\x00" + value) * rest, 1)])
+    else:  # one row: the filter byte, then the pixels in blocks of a million
+        full, rest = divmod(width, 1_000_000)
+        idat = _repeated_zlib([(b"\x00", 1), (value * 1_000_000, full), (value * rest, 1)])
+    signature = b"\x89PNG\r\n\x1a\n"
+    return (
+        signature + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b"")
+    )
+
+
+def _tiff(entries: list[tuple[int, int, int, bytes]], tail: bytes = b"") -> bytes:
+    """A little-endian TIFF with IFD0 at offset 8: ``(tag, type, count, 4-byte value)``."""
+    ifd = struct.pack("<H", len(entries))
+    for tag, kind, count, value in sorted(entries):
+        ifd += struct.pack("<HHI", tag, kind, count) + value
+    return b"II*\x00" + struct.pack("<I", 8) + ifd + struct.pack("<I", 0) + tail
+
+
+def _short(value: int) -> bytes:
+    return struct.pack("<HH", value, 0)
+
+
+def _long(value: int) -> bytes:
+    return struct.pack("<I", value)
+
+
+def _grey_tiff_entries(width: int, height: int, data_at: int) -> list[tuple[int, int, int, bytes]]:
+    """IFD0 entries of an uncompressed 8-bit grey TIFF in one strip at ``data_at``."""
+    return [
+        (256, 4, 1, _long(width)),
+        (257, 4, 1, _long(height)),
+        (258, 3, 1, _short(8)),
+        (259, 3, 1, _short(1)),
+        (262, 3, 1, _short(1)),
+        (273, 4, 1, _long(data_at)),
+        (277, 3, 1, _short(1)),
+        (278, 4, 1, _long(height)),
+        (279, 4, 1, _long(width * height)),
+    ]
+
+
 def _exif(orientation: int | None = None, **dates: str) -> bytes:
     exif = Image.Exif()
     if orientation is not None:
@@ -197,6 +298,8 @@ def _write_good(corpus: HostileCorpus) -> None:
     _good_jpegs(corpus)
     _good_pngs(corpus)
     _good_others(corpus)
+    _good_frames_and_metadata(corpus)
+    _good_strips(corpus)
     _good_special_paths(corpus)
 
 
@@ -298,6 +401,47 @@ def _good_others(corpus: HostileCorpus) -> None:
             (64, 64))  # fmt: skip
 
 
+def _good_frames_and_metadata(corpus: HostileCorpus) -> None:
+    """Only the first frame counts; absurd metadata is ignored."""
+    add = _add_good
+    apng = [Image.new("RGB", (40, 30), colour) for colour in ((255, 120, 0), (0, 0, 0))]
+    add(corpus, "animated.png", _encode(apng[0], "PNG", save_all=True, append_images=apng[1:]),
+        (40, 30))  # fmt: skip
+    pair = [_picture((60, 45), (10, 90, 30), "circle"), Image.new("RGB", (60, 45), (0, 0, 0))]
+    add(corpus, "stereo.mpo", _encode(pair[0], "MPO", save_all=True, append_images=pair[1:]),
+        (60, 45))  # fmt: skip
+    webp = [_picture((48, 48), (120, 200, 40), "triangle"), Image.new("RGB", (48, 48))]
+    add(corpus, "animated.webp",
+        _encode(webp[0], "WEBP", save_all=True, append_images=webp[1:], lossless=True),
+        (48, 48))  # fmt: skip
+    add(corpus, "many_frames.gif", _many_frame_gif(3000), (16, 12))
+    absurd = (
+        b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x02"
+        + struct.pack(">HHIHH", 0x0112, 3, 1, 6, 0)  # orientation 6
+        + struct.pack(">HHII", 0x8769, 4, 1, 0xFFFFFFF0)  # Exif sub-IFD "at" 4 GB
+        + b"\x00\x00\x00\x00"
+    )
+    add(corpus, "absurd_exif.jpg",
+        _encode(_picture((72, 40), (200, 200, 255), "square"), "JPEG", exif=absurd),
+        (40, 72))  # fmt: skip
+
+
+def _many_frame_gif(frames: int) -> bytes:
+    """A GIF whose first frame is dark red, followed by ``frames - 1`` copies of a blue one."""
+    two = [Image.new("RGB", (16, 12), (128, 0, 0)), Image.new("RGB", (16, 12), (0, 0, 255))]
+    data = _encode(two[0], "GIF", save_all=True, append_images=two[1:], duration=20, disposal=1)
+    second = data.rindex(b"\x21\xf9")  # the second frame's graphic control extension
+    return data[:-1] + data[second:-1] * (frames - 2) + b";"
+
+
+def _good_strips(corpus: HostileCorpus) -> None:
+    """Legal 40 MP images of extreme aspect: 1 pixel wide, and 1 pixel high."""
+    for name, size, grey in (("strip_tall.png", (1, 40_000_000), 0x40),
+                             ("strip_wide.png", (40_000_000, 1), 0xC0)):  # fmt: skip
+        path = _add_good(corpus, name, _grey_strip_png(*size, grey), size)
+        corpus.huge.add(path)
+
+
 def _good_special_paths(corpus: HostileCorpus) -> None:
     """An image inside a folder named like a photo, and a symlinked image."""
     _add_good(corpus, "folder.jpg/inside.png",
@@ -325,6 +469,9 @@ def _write_bad(corpus: HostileCorpus) -> None:
     _bad_jpegs(corpus)
     _bad_pngs(corpus)
     _bad_others(corpus)
+    _bad_raw(corpus)
+    _bad_costly(corpus)
+    _bad_headers_only(corpus)
 
 
 def _bad_not_images(corpus: HostileCorpus) -> None:
@@ -416,6 +563,86 @@ def _bad_others(corpus: HostileCorpus) -> None:
     add(corpus, "corrupt.ico", ico + b"\x28" + bytes(20), "ICO pointing past the end")
 
 
+def _bad_raw(corpus: HostileCorpus) -> None:
+    """Camera RAW: recognised from content (or, for TIFF containers, the name)."""
+
+    def add(name: str, data: bytes, what: str) -> None:
+        _add_bad(corpus, name, data, what)
+        corpus.raw.add(corpus.root / name)
+
+    tiff = _encode(_picture((64, 48), (90, 60, 30), "circle"), "TIFF")
+    add("raw/DSC_0001.NEF", tiff, "TIFF container named .NEF")
+    data_at = 8 + 2 + 10 * 12 + 4
+    dng_entries = [*_grey_tiff_entries(8, 8, data_at), (0xC612, 1, 4, b"\x01\x04\x00\x00")]
+    dng = _tiff(dng_entries, bytes(range(64)))
+    add("raw/IMG_0002.dng", dng, "DNG-tagged TIFF named .dng")
+    add("raw/IMG_0003.tif", dng[:-1] + b"\x01", "DNG-tagged TIFF named .tif")
+    cr2 = b"II*\x00\x10\x00\x00\x00CR\x02\x00" + bytes(52)
+    add("raw/IMG_0004.CR2", cr2, "Canon CR2 header")
+    add("raw/DSCF0005.RAF", b"FUJIFILMCCD-RAW 0201FF383501" + bytes(100), "Fujifilm RAF header")
+    cr3 = b"\x00\x00\x00\x18ftypcrx \x00\x00\x00\x01crx isom" + bytes(64)
+    add("raw/IMG_0006.CR3", cr3, "Canon CR3 ftyp box")
+    add("raw/P0000007.jpg", b"IIRO\x08\x00\x00\x00" + bytes(120), "Olympus ORF named .jpg")
+
+
+def _bad_costly(corpus: HostileCorpus) -> None:
+    """Legal-looking files whose decoding would cost far more than their size."""
+    add = _add_bad
+    progressive = _encode(_noise((64, 64), 13), "JPEG", progressive=True, quality=70)
+    last_scan = progressive[progressive.rindex(b"\xff\xda") : -2]
+    add(corpus, "many_scans.jpg", progressive[:-2] + last_scan * 150 + b"\xff\xd9",
+        "progressive JPEG with 150 scans")  # fmt: skip
+    rows = 300_000
+    entries = _grey_tiff_entries(1, rows, 0)
+    offsets_at = 8 + 2 + len(entries) * 12 + 4
+    counts_at = offsets_at + 4 * rows
+    entries[5] = (273, 4, rows, _long(offsets_at))
+    entries[7] = (278, 4, 1, _long(1))
+    entries[8] = (279, 4, rows, _long(counts_at))
+    strips = array.array("I", [counts_at + 4 * rows]) * rows
+    counts = array.array("I", [1]) * rows
+    add(corpus, "many_strips.tif", _tiff(entries, strips.tobytes() + counts.tobytes() + b"\x80"),
+        "TIFF in 300,000 one-row strips")  # fmt: skip
+    inner = _png(20000, 20000, 8, 0, b"\x00" * 20001)
+    ico = b"\x00\x00\x01\x00\x01\x00" + struct.pack("<BBBBHHII", 0, 0, 0, 0, 1, 8, len(inner), 22)
+    add(corpus, "png_bomb.ico", ico + inner, "ICO holding a PNG declaring 20000x20000")
+    iccp = _png_chunk(b"iCCP", b"sRGB\x00\x00" + zlib.compress(bytes(8 * 1024 * 1024), 9))
+    valid = _png(2, 2, 8, 0, b"\x00\x00\x00\x00\x00\x00")
+    add(corpus, "iccp_bomb.png", valid[:33] + iccp + valid[33:],
+        "PNG with an iCCP profile inflating to 8 MB")  # fmt: skip
+    add(corpus, "strip_too_tall.png", _grey_strip_png(1, 100_000_000, 0x80),
+        "PNG of 1 x 100,000,000 pixels")  # fmt: skip
+    _bad_many_pieces(corpus)
+
+
+def _bad_many_pieces(corpus: HostileCorpus) -> None:
+    """Containers made of countless tiny pieces that Pillow parses one at a time in Python."""
+    add = _add_bad
+    jpeg = _encode(Image.new("RGB", (8, 8), (10, 20, 30)), "JPEG")
+    add(corpus, "many_segments.jpg", jpeg[:2] + b"\xff\xe5\x00\x02" * 70_000 + jpeg[2:],
+        "JPEG with 70,000 empty segments")  # fmt: skip
+    add(corpus, "fill_bytes.jpg", jpeg[:2] + b"\xff" * 100_000 + jpeg[2:],
+        "JPEG with 100,000 fill bytes")  # fmt: skip
+    png = _png(2, 2, 8, 0, b"\x00\x00\x00\x00\x00\x00")
+    add(corpus, "many_chunks.png", png[:33] + _png_chunk(b"abCd", b"") * 300_000 + png[33:],
+        "PNG with 300,000 empty chunks")  # fmt: skip
+    gif = _encode(Image.new("P", (4, 4), 1), "GIF")
+    image_at = gif.index(b"\x2c\x00\x00\x00\x00")  # the image descriptor at (0, 0)
+    comment = b"\x21\xfe" + b"\x01c" * 300_000 + b"\x00"
+    add(corpus, "many_blocks.gif", gif[:image_at] + comment + gif[image_at:],
+        "GIF with 300,000 comment sub-blocks")  # fmt: skip
+    add(corpus, "long_comment.pgm", b"P5\n#" + b"x" * 100_000 + b"\n4 4\n255\n" + bytes(16),
+        "PGM behind a 100,000-character comment")  # fmt: skip
+
+
+def _bad_headers_only(corpus: HostileCorpus) -> None:
+    """A valid signature, then nothing."""
+    add = _add_bad
+    add(corpus, "signature_only.png", b"\x89PNG\r\n\x1a\n", "PNG signature only")
+    add(corpus, "header_only.tif", b"II*\x00\x08\x00\x00\x00", "TIFF header only")
+    add(corpus, "header_only.webp", b"RIFF\x04\x00\x00\x00WEBP", "WebP RIFF header only")
+
+
 # --------------------------------------------------------------------------- scanner-level
 
 
@@ -463,5 +690,6 @@ def _write_ignored(corpus: HostileCorpus) -> None:
     for name, data in files.items():
         corpus.ignored.append(_write(root / name, data))
     loop_dir = root / "sub" / "loop"
-    if _symlink(loop_dir, root, is_dir=True):
-        corpus.ignored.append(loop_dir)
+    if _symlink(loop_dir, root, is_dir=True):  # folder links are reported, never entered
+        corpus.bad[loop_dir] = "symbolic link to a folder (the root)"
+        corpus.scan_problems.add(loop_dir)

@@ -17,6 +17,10 @@ class SchemaTooNewError(LibraryError):
     """The catalog was written by a newer photoseek."""
 
 
+class SchemaTooOldError(LibraryError):
+    """The catalog must be migrated by a writer before a read-only open can use it."""
+
+
 class ModelUnavailableError(PhotoseekError):
     """Model weights cannot be found, downloaded or loaded."""
 
@@ -26,11 +30,31 @@ class QueryError(PhotoseekError):
 
 
 class ImageError(PhotoseekError):
-    """A file cannot be decoded as a photo; ``reason`` says why."""
+    """A file cannot be decoded as a photo; ``reason`` says why.
 
-    def __init__(self, reason: str) -> None:
+    ``format`` is the sniffed format (``"jpeg"``, ``"raw"``, ...) when the
+    content was identified before the failure, else ``None``. ``decoder`` is
+    then the decoder tag (:func:`photoseek.core.imaging.decoders.decoder_tag`)
+    of the decoder that failed, such as ``"raw/0;prep/1"``: stored with the
+    failure, it lets the indexer re-examine the file once that decoder
+    changes. ``unsupported`` is true when the file is not damaged but of a
+    kind this installation cannot decode yet (camera RAW, HEIC without
+    pillow-heif).
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        format: str | None = None,
+        decoder: str | None = None,
+        unsupported: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.format = format
+        self.decoder = decoder
+        self.unsupported = unsupported
 
 
 class IndexCorruptError(LibraryError):

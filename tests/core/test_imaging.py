@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import pickle
+import random
 import struct
 import threading
 import zlib
@@ -14,19 +16,24 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageOps
+from PIL import Image, ImageFilter, ImageOps
 
 from photoseek.core.errors import ImageError
 from photoseek.core.imaging import decode as imaging
+from photoseek.core.imaging import limits, pixels, structure
 from photoseek.core.imaging.decode import (
     DEFAULT_MAX_PIXELS,
     SIGNATURE_BYTES,
     DecodedImage,
     decode_image,
+    decode_image_data,
+    fit_for_model,
     make_thumbnail,
+    open_regular_file,
     parse_exif_datetime,
     sniff_format,
 )
+from photoseek.core.imaging.decoders import decoder_tag, is_current
 from tests.hostile_corpus import HostileCorpus, make_hostile_corpus
 
 SHARED_PHOTOS = Path(__file__).resolve().parents[2].parent / "shared" / "photos"
@@ -41,6 +48,11 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> HostileCorpus:
 
 def _decodable_bad(corpus: HostileCorpus) -> list[Path]:
     return [path for path in corpus.bad if path not in corpus.scan_problems]
+
+
+def _light_good(corpus: HostileCorpus) -> list[Path]:
+    """The good files minus the 40 MP strips, for tests that decode many times."""
+    return [path for path in corpus.good if path not in corpus.huge]
 
 
 def _jpeg(image: Image.Image, **params: object) -> bytes:
@@ -141,7 +153,7 @@ def test_sniff_format_needs_no_more_than_signature_bytes(corpus: HostileCorpus) 
 @corrupt_exif_ok
 def test_every_good_corpus_file_decodes(corpus: HostileCorpus) -> None:
     assert len(corpus.good) >= 30
-    for path in corpus.good:
+    for path in _light_good(corpus):
         decoded = decode_image(path)
         assert isinstance(decoded, DecodedImage)
         assert decoded.image.mode == "RGB", path.name
@@ -149,6 +161,8 @@ def test_every_good_corpus_file_decodes(corpus: HostileCorpus) -> None:
         assert decoded.image.size == corpus.sizes[path], path.name
         assert decoded.format == sniff_format(path.read_bytes()[:SIGNATURE_BYTES])
         assert decoded.taken_at == corpus.taken_at.get(path), path.name
+        assert decoded.decoder == decoder_tag(decoded.format), path.name
+        assert is_current(decoded.decoder)
 
 
 def test_rotated_jpeg_swaps_dimensions_and_reads_capture_time(corpus: HostileCorpus) -> None:
@@ -544,7 +558,7 @@ def test_truncated_images_are_not_loaded_globally() -> None:
 @corrupt_exif_ok
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc/self/fd")
 def test_no_file_handles_leak(corpus: HostileCorpus) -> None:
-    paths = corpus.good + _decodable_bad(corpus) + sorted(corpus.scan_problems)
+    paths = _light_good(corpus) + _decodable_bad(corpus) + sorted(corpus.scan_problems)
     decode_image(corpus.good[0])  # warm up lazy imports and plugin loading
     before = _open_fds()
     for path in paths * 2:
@@ -555,7 +569,7 @@ def test_no_file_handles_leak(corpus: HostileCorpus) -> None:
 
 @corrupt_exif_ok
 def test_concurrent_decoding_matches_serial(corpus: HostileCorpus) -> None:
-    paths = corpus.good + _decodable_bad(corpus)
+    paths = _light_good(corpus) + _decodable_bad(corpus)
 
     def outcome(path: Path) -> tuple[str, object]:
         try:
@@ -639,3 +653,524 @@ def test_shared_large_photos_decode_in_draft_mode() -> None:
         decoded = decode_image(path, min_side=224)
         assert min(decoded.image.size) >= 224, path.name
         assert decoded.image.width * 2 <= decoded.width or min(decoded.width, decoded.height) < 896
+
+
+# --------------------------------------------------------------------------- camera RAW
+
+
+def test_raw_files_are_recognised_not_decoded(corpus: HostileCorpus) -> None:
+    assert len(corpus.raw) >= 5
+    for path in corpus.raw:
+        with pytest.raises(ImageError) as info:
+            decode_image(path)
+        error = info.value
+        assert error.reason.startswith("camera RAW (") and "not supported yet" in error.reason
+        assert (error.format, error.decoder, error.unsupported) == ("raw", "raw/0;prep/1", True)
+        assert is_current(error.decoder)  # until a RAW decoder exists: not retried every run
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("raw/DSC_0001.NEF", "NEF"),
+        ("raw/IMG_0002.dng", "DNG"),
+        ("raw/IMG_0003.tif", "DNG"),
+        ("raw/IMG_0004.CR2", "CR2"),
+        ("raw/DSCF0005.RAF", "RAF"),
+        ("raw/IMG_0006.CR3", "CR3"),
+        ("raw/P0000007.jpg", "ORF"),
+    ],
+)
+def test_raw_reason_names_the_camera_format(corpus: HostileCorpus, name: str, kind: str) -> None:
+    with pytest.raises(ImageError, match=rf"^camera RAW \({kind}\) is not supported yet$"):
+        decode_image(corpus.root / name)
+
+
+def test_tiff_container_is_raw_only_by_its_raw_extension(corpus: HostileCorpus) -> None:
+    data = (corpus.root / "raw" / "DSC_0001.NEF").read_bytes()
+    assert decode_image_data(data, name="photo.tif").format == "tiff"
+    assert decode_image_data(data).format == "tiff"
+    for name in ("DSC_0001.NEF", "a.arw", "/some/folder/b.pef", "c.Srw"):
+        with pytest.raises(ImageError, match=r"not supported yet") as info:
+            decode_image_data(data, name=name)
+        assert info.value.format == "raw"
+    with pytest.raises(ImageError, match=r"^not an image"):
+        decode_image_data(b"Shopping list\n" * 10, name="x.nef")  # a name never makes an image
+
+
+# --------------------------------------------------------------------------- decoding bytes
+
+
+@corrupt_exif_ok
+def test_decode_image_data_matches_decode_image(corpus: HostileCorpus) -> None:
+    for path in _light_good(corpus) + _decodable_bad(corpus):
+        if not path.is_file():
+            continue
+        try:
+            expected: tuple[object, ...] = _summary(decode_image(path, min_side=32))
+        except ImageError as exc:
+            expected = ("error", exc.reason, exc.format, exc.decoder, exc.unsupported)
+        try:
+            got = _summary(decode_image_data(path.read_bytes(), name=path.name, min_side=32))
+        except ImageError as exc:
+            got = ("error", exc.reason, exc.format, exc.decoder, exc.unsupported)
+        assert got == expected, path.name
+
+
+def _summary(decoded: DecodedImage) -> tuple[object, ...]:
+    image = decoded.image
+    return (decoded.width, decoded.height, decoded.format, decoded.decoder, image.tobytes())
+
+
+def test_decode_image_data_accepts_bytes_not_from_a_file() -> None:
+    decoded = decode_image_data(_jpeg(Image.new("RGB", (30, 20), (0, 128, 0))))
+    assert (decoded.width, decoded.height, decoded.format) == (30, 20, "jpeg")
+    with pytest.raises(ImageError, match=r"^empty file$"):
+        decode_image_data(b"")
+    with pytest.raises(ValueError, match="min_side"):
+        decode_image_data(b"", min_side=0)
+
+
+def test_decoder_tag_flags_draft_only_when_it_reduced_the_image(large_jpeg: Path) -> None:
+    assert decode_image(large_jpeg, min_side=224).decoder == "jpeg/1;prep/1;draft"
+    assert decode_image(large_jpeg, min_side=1600).decoder == "jpeg/1;prep/1"  # scale 1
+    assert decode_image(large_jpeg).decoder == "jpeg/1;prep/1"
+    png = io.BytesIO()
+    Image.new("RGB", (2400, 1600)).save(png, "PNG")
+    assert decode_image_data(png.getvalue(), min_side=8).decoder == "png/1;prep/1"
+
+
+def test_errors_carry_format_and_decoder_once_identified(corpus: HostileCorpus) -> None:
+    with pytest.raises(ImageError) as info:
+        decode_image(corpus.root / "truncated.png")
+    assert (info.value.format, info.value.decoder, info.value.unsupported) == (
+        "png",
+        "png/1;prep/1",
+        False,
+    )
+    with pytest.raises(ImageError) as info:
+        decode_image(corpus.root / "text.jpg")
+    assert (info.value.format, info.value.decoder) == (None, None)
+
+
+def test_missing_optional_decoder_is_unsupported_and_retried(
+    corpus: HostileCorpus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imaging, "_heif_available", False)
+    with pytest.raises(ImageError) as info:
+        decode_image(corpus.root / "header_only.heic")
+    assert (info.value.format, info.value.decoder, info.value.unsupported) == (
+        "heif",
+        "heif/0;prep/1",
+        True,
+    )
+    assert not is_current(info.value.decoder)
+
+
+def test_image_error_is_backward_compatible_and_pickles() -> None:
+    plain = ImageError("broken")
+    assert (str(plain), plain.reason, plain.format, plain.decoder, plain.unsupported) == (
+        "broken",
+        "broken",
+        None,
+        None,
+        False,
+    )
+    rich = ImageError("camera RAW (NEF) is not supported yet", format="raw",
+                      decoder="raw/0;prep/1", unsupported=True)  # fmt: skip
+    copy = pickle.loads(pickle.dumps(rich))
+    assert (copy.reason, copy.format, copy.decoder, copy.unsupported) == (
+        rich.reason,
+        "raw",
+        "raw/0;prep/1",
+        True,
+    )
+
+
+# --------------------------------------------------------------------------- opening files
+
+
+def test_open_regular_file_reads_and_refuses(tmp_path: Path) -> None:
+    path = tmp_path / "plain.bin"
+    path.write_bytes(b"hello")
+    with open_regular_file(path) as handle:
+        assert handle.read() == b"hello"
+    with pytest.raises(ImageError, match=r"^not a regular file \(folder\)$"):
+        open_regular_file(tmp_path)
+    with pytest.raises(ImageError, match=r"^file vanished before it could be read$") as info:
+        open_regular_file(tmp_path / "gone")
+    assert isinstance(info.value.__cause__, FileNotFoundError)
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "fifo")
+        with pytest.raises(ImageError, match=r"^not a regular file \(fifo\)$"):
+            open_regular_file(tmp_path / "fifo")
+
+
+def test_nul_byte_in_path_is_an_image_error(tmp_path: Path) -> None:
+    bad = tmp_path / "evil\x00name.jpg"
+    for call in (open_regular_file, decode_image):
+        with pytest.raises(ImageError, match=r"^invalid file name"):
+            call(bad)
+
+
+def test_file_truncated_after_sniffing_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "shrinking.png"
+    Image.new("RGB", (40, 40), (3, 4, 5)).save(path)
+    real_identify = imaging.identify
+
+    def identify_then_truncate(*args: object, **kwargs: object) -> object:
+        found = real_identify(*args, **kwargs)  # type: ignore[arg-type]
+        os.truncate(path, 0)
+        return found
+
+    monkeypatch.setattr(imaging, "identify", identify_then_truncate)
+    with pytest.raises(ImageError, match=r"^truncated or corrupt: ") as info:
+        decode_image(path)
+    assert info.value.format == "png"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OverflowError("signed integer is greater than maximum"),
+        RecursionError("maximum recursion depth exceeded"),
+        MemoryError(),
+        ValueError("bad value"),
+        LookupError("a lookup"),
+        ArithmeticError("maths"),
+    ],
+)
+@pytest.mark.parametrize("where", ["open", "load", "to_rgb", "exif"])
+def test_any_exception_becomes_image_error(
+    corpus: HostileCorpus, monkeypatch: pytest.MonkeyPatch, error: Exception, where: str
+) -> None:
+    def explode(*args: object, **kwargs: object) -> None:
+        raise error
+
+    targets = {
+        "open": (Image, "open"),
+        "load": ("PIL.ImageFile.ImageFile", "load"),
+        "to_rgb": (imaging, "to_rgb"),
+        "exif": (Image.Image, "getexif"),
+    }
+    owner, attribute = targets[where]
+    if isinstance(owner, str):
+        monkeypatch.setattr(f"{owner}.{attribute}", explode)
+    else:
+        monkeypatch.setattr(owner, attribute, explode)
+    data = (corpus.root / "photo.jpg").read_bytes()
+    for decode in (
+        lambda: decode_image(corpus.root / "photo.jpg"),
+        lambda: decode_image_data(data),
+    ):
+        if where == "exif":  # unreadable EXIF is ignored, not an error
+            assert decode().width == 200
+            continue
+        with pytest.raises(ImageError) as info:
+            decode()
+        assert info.value.reason and "\n" not in info.value.reason
+        assert info.value.format == "jpeg"
+
+
+def test_overflow_and_recursion_reasons(
+    corpus: HostileCorpus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for error, reason in [
+        (OverflowError("too big"), r"^cannot decode: a number is out of range \(too big\)$"),
+        (RecursionError("deep"), r"^truncated or corrupt: structure nested too deeply$"),
+    ]:
+
+        def explode(*args: object, exc: Exception = error, **kwargs: object) -> None:
+            raise exc
+
+        monkeypatch.setattr(imaging, "_decode_opened", explode)
+        with pytest.raises(ImageError, match=reason):
+            decode_image(corpus.root / "photo.jpg")
+
+
+# --------------------------------------------------------------------------- costs bounded
+
+
+def test_jpeg_scan_limit(corpus: HostileCorpus) -> None:
+    with pytest.raises(ImageError, match=r"^JPEG has more than 100 scans"):
+        decode_image(corpus.root / "many_scans.jpg")
+    progressive = _jpeg(Image.linear_gradient("L").resize((64, 64)), progressive=True)
+    last_scan = progressive[progressive.rindex(b"\xff\xda") : -2]
+    scans = progressive.count(b"\xff\xda")
+    allowed = progressive[:-2] + last_scan * (limits.MAX_JPEG_SCANS - scans) + b"\xff\xd9"
+    assert allowed.count(b"\xff\xda") == limits.MAX_JPEG_SCANS
+    assert decode_image_data(allowed).width == 64
+
+
+def test_jpeg_scan_markers_split_between_blocks_are_counted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(structure, "_CHUNK", 5)
+    data = b"\xff\xd8\xff" + b"\x00\xff\xda\x00\x00" * 3  # markers at offsets 4, 9, 14
+    assert structure.jpeg_scan_markers(io.BytesIO(data), 10) == 3
+    assert structure.jpeg_scan_markers(io.BytesIO(data * 4), 2) == 3  # stops past the limit
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("many_segments.jpg", r"^too many JPEG segments \(over 65,536\)"),
+        ("fill_bytes.jpg", r"^too many stray bytes between JPEG segments \(over 65,536\)"),
+        ("many_chunks.png", r"^too many PNG chunks \(over 262,144\)"),
+        ("many_blocks.gif", r"^too many GIF blocks before the image \(over 262,144\)"),
+        ("long_comment.pgm", r"^PNM header longer than 65,536 bytes"),
+    ],
+)
+def test_files_of_countless_tiny_pieces_are_refused(
+    corpus: HostileCorpus, name: str, reason: str
+) -> None:
+    with pytest.raises(ImageError, match=reason):
+        decode_image(corpus.root / name)
+
+
+def test_piece_limits_leave_real_files_alone(corpus: HostileCorpus) -> None:
+    for path in _light_good(corpus):
+        data = path.read_bytes()
+        stream = io.BytesIO(data)
+        if data.startswith(b"\xff\xd8"):
+            segments, junk = structure.jpeg_header_pieces(stream, 10**6, 10**6)
+            assert 2 <= segments <= 40 and junk == 0, path.name
+            assert 1 <= structure.jpeg_scan_markers(stream, 10**6) <= 12, path.name
+        elif data.startswith(b"\x89PNG"):
+            assert 3 <= structure.png_chunks(stream, 10**6) <= 20, path.name
+        elif data.startswith(b"GIF"):
+            assert structure.gif_blocks_before_image(stream, 10**6) <= 10, path.name
+        elif data.startswith(b"P"):
+            assert structure.pnm_header_complete(data[:64]), path.name
+
+
+@pytest.mark.parametrize(
+    ("head", "complete"),
+    [
+        (b"P5\n4 4\n255\n", True),
+        (b"P5 4 4 255 ", True),
+        (b"P4\n# a comment\n8 8\n", True),  # PBM: no maximum value
+        (b"P6#c\n4#d\r4\n255\n", True),
+        (b"P5\n4 4\n255", False),  # the last field is not finished
+        (b"P5\n# comment without end", False),
+        (b"P5" + b" " * 100, False),
+    ],
+)
+def test_pnm_header_complete(head: bytes, complete: bool) -> None:
+    assert structure.pnm_header_complete(head) is complete
+
+
+def test_walkers_stop_quietly_at_truncated_structures() -> None:
+    for data in (b"", b"\xff\xd8", b"\xff\xd8\xff\xe0\x00", b"\xff\xd8\xff\xe0\x00\x01"):
+        assert structure.jpeg_header_pieces(io.BytesIO(data), 10, 10) <= (1, 0)
+    png = b"\x89PNG\r\n\x1a\n\x7f\xff\xff\xffIHDR"  # a chunk "longer" than the file
+    assert structure.png_chunks(io.BytesIO(png), 10) == 1
+    assert structure.gif_blocks_before_image(io.BytesIO(b"GIF89a\x01\x00\x01\x00\x80"), 10) == 0
+    gif = b"GIF89a\x01\x00\x01\x00\x00\x00\x00!\xfe\x05ab"  # a sub-block cut short
+    assert structure.gif_blocks_before_image(io.BytesIO(gif), 10) == 2
+
+
+def test_tiff_strip_limit(corpus: HostileCorpus, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ImageError, match=r"^TIFF split into too many strips or tiles \(300,000"):
+        decode_image(corpus.root / "many_strips.tif")
+    tiff = io.BytesIO()
+    Image.linear_gradient("L").resize((16, 64)).save(tiff, "TIFF", tiffinfo={278: 8})
+    monkeypatch.setattr(limits, "MAX_TIFF_CHUNKS", 8)  # 64 rows, 8 per strip
+    assert decode_image_data(tiff.getvalue()).height == 64
+    monkeypatch.setattr(limits, "MAX_TIFF_CHUNKS", 7)
+    with pytest.raises(ImageError, match=r"too many strips or tiles \(8; limit 7\)"):
+        decode_image_data(tiff.getvalue())
+
+
+def test_icon_frame_is_checked_against_max_pixels(corpus: HostileCorpus) -> None:
+    with pytest.raises(ImageError, match=r"^image too large: 20000x20000 pixels"):
+        decode_image(corpus.root / "png_bomb.ico")
+    with pytest.raises(ImageError, match=r"^image too large: 32x32 pixels"):
+        decode_image(corpus.root / "icon.ico", max_pixels=1000)
+
+
+def test_narrow_strips_count_their_row_overhead() -> None:
+    limits.check_dimensions(200, 150, 30_000)  # ordinary images: width x height, as before
+    limits.check_dimensions(1, 83_333_333, 250_000_000)
+    with pytest.raises(ImageError, match=r"^image too large: 1x83333334 pixels, as costly as"):
+        limits.check_dimensions(1, 83_333_334, 250_000_000)
+    with pytest.raises(ImageError, match=r"^image has no pixels \(0x5\)$"):
+        limits.check_dimensions(0, 5, 100)
+
+
+def test_too_tall_strip_is_refused_before_decoding(corpus: HostileCorpus) -> None:
+    with pytest.raises(ImageError, match=r"^image too large: 1x100000000 pixels, as costly as 300"):
+        decode_image(corpus.root / "strip_too_tall.png")
+
+
+def test_metadata_bombs_have_a_clear_reason(corpus: HostileCorpus) -> None:
+    for name in ("iccp_bomb.png", "ztxt_bomb.png"):
+        with pytest.raises(ImageError, match=r"^metadata too large"):
+            decode_image(corpus.root / name)
+
+
+def test_gif_with_thousands_of_frames_reads_only_the_first(
+    corpus: HostileCorpus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PIL import GifImagePlugin
+
+    frames: list[int] = []
+    real_seek = GifImagePlugin.GifImageFile._seek
+
+    def counting_seek(self: GifImagePlugin.GifImageFile, frame: int, *args: object) -> None:
+        frames.append(frame)
+        real_seek(self, frame, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(GifImagePlugin.GifImageFile, "_seek", counting_seek)
+    decoded = decode_image(corpus.root / "many_frames.gif")
+    assert decoded.image.getpixel((3, 3)) == (128, 0, 0)
+    assert set(frames) == {0}
+
+
+@pytest.mark.parametrize(
+    ("name", "pixel"),
+    [
+        ("animated.png", (255, 120, 0)),
+        ("animated.webp", (120, 200, 40)),
+        ("stereo.mpo", (10, 90, 30)),
+    ],
+)
+def test_multi_frame_files_give_their_first_frame(
+    corpus: HostileCorpus, name: str, pixel: tuple[int, int, int]
+) -> None:
+    got = decode_image(corpus.root / name).image.getpixel((1, 1))
+    assert isinstance(got, tuple)
+    assert all(abs(a - b) <= 3 for a, b in zip(got, pixel, strict=True)), got
+
+
+@corrupt_exif_ok
+def test_exif_pointing_past_the_end_keeps_orientation(corpus: HostileCorpus) -> None:
+    decoded = decode_image(corpus.root / "absurd_exif.jpg")
+    assert (decoded.width, decoded.height) == (40, 72)
+    assert decoded.taken_at is None
+
+
+def test_unreadable_exif_values_are_ignored() -> None:
+    class BrokenExif(Image.Exif):
+        def get(self, *args: object, **kwargs: object) -> object:
+            raise struct.error("unpack requires a buffer")
+
+        def get_ifd(self, tag: int) -> dict[int, object]:
+            raise RecursionError("nested")
+
+    broken = BrokenExif()
+    image = Image.new("RGB", (4, 2))
+    assert pixels.apply_orientation(image, broken) == (image, False)
+    assert imaging.taken_at(broken) is None
+
+
+def test_high_depth_scaling_uses_the_range_of_the_whole_image(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pixels, "_BLOCK_PIXELS", 64)  # many blocks of rows
+    image = Image.new("I", (16, 40), 0)
+    image.paste(1_000_000, (0, 20, 16, 40))  # beyond 16 bits: scaled by min..max
+    rgb = pixels.to_rgb(image)
+    assert rgb.getpixel((3, 3)) == (0, 0, 0)
+    assert rgb.getpixel((3, 30)) == WHITE
+
+
+# --------------------------------------------------------------------------- extreme aspect
+
+
+def test_fit_for_model_keeps_ordinary_images() -> None:
+    for size in [(100, 100), (1000, 100), (100, 1000), (1, 1), (1, 10)]:
+        image = Image.new("RGB", size)
+        assert fit_for_model(image) is image
+
+
+@pytest.mark.parametrize(
+    ("size", "aspect", "expected", "origin"),
+    [
+        ((2000, 100), 10.0, (1000, 100), (500, 0)),
+        ((100, 2000), 10.0, (100, 1000), (0, 500)),
+        ((1, 40_000), 10.0, (1, 10), (0, 19_995)),
+        ((5, 7), 1.0, (5, 5), (0, 1)),
+        ((3, 100), 2.5, (3, 8), (0, 46)),
+    ],
+)
+def test_fit_for_model_center_crops_to_the_aspect(
+    size: tuple[int, int], aspect: float, expected: tuple[int, int], origin: tuple[int, int]
+) -> None:
+    image = Image.linear_gradient("L").resize(size)
+    cropped = fit_for_model(image, aspect)
+    assert cropped.size == expected
+    box = (origin[0], origin[1], origin[0] + expected[0], origin[1] + expected[1])
+    assert cropped.tobytes() == image.crop(box).tobytes()
+
+
+def test_fit_for_model_rejects_aspect_below_one() -> None:
+    for aspect in (0.5, 0.0, float("nan")):
+        with pytest.raises(ValueError, match="max_aspect"):
+            fit_for_model(Image.new("RGB", (4, 4)), aspect)
+
+
+def test_default_aspect_is_generous() -> None:
+    assert pixels.MAX_MODEL_ASPECT >= 10
+    panorama = Image.new("RGB", (8000, 1000))
+    assert fit_for_model(panorama) is panorama
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
+def test_extreme_strips_decode_crop_and_go_through_open_clip(corpus: HostileCorpus) -> None:
+    import open_clip
+    import torch
+
+    transform = open_clip.image_transform(64, is_train=False)
+    for path in sorted(corpus.huge):
+        decoded = decode_image(path, min_side=64)
+        assert decoded.image.size == corpus.sizes[path]
+        with pytest.raises(OverflowError):  # what the guard is for
+            transform(decoded.image)
+        fitted = fit_for_model(decoded.image)
+        assert max(fitted.size) == 10 and min(fitted.size) == 1
+        tensor = transform(fitted)
+        assert tuple(tensor.shape) == (3, 64, 64) and bool(torch.isfinite(tensor).all())
+        thumb = make_thumbnail(decoded.image, 256)
+        assert sorted(thumb.size) == [1, 256]
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
+@pytest.mark.parametrize("size", [(50, 1000), (1000, 50), (301, 6021)])
+def test_cropping_a_long_image_does_not_change_what_the_model_sees(
+    size: tuple[int, int],
+) -> None:
+    import open_clip
+    import torch
+
+    transform = open_clip.image_transform(64, is_train=False)
+    rng = random.Random(sum(size))
+    noise = Image.frombytes("RGB", size, rng.randbytes(size[0] * size[1] * 3))
+    image = noise.filter(ImageFilter.GaussianBlur(max(2, min(size) // 20)))  # photo-like
+    cropped = fit_for_model(image)
+    assert max(cropped.size) == 10 * min(cropped.size)
+    full, fitted = transform(image), transform(cropped)
+    cosine = torch.nn.functional.cosine_similarity(full.flatten(), fitted.flatten(), dim=0)
+    assert float(cosine) > 0.999
+
+
+def test_make_thumbnail_of_extreme_strips_in_memory() -> None:
+    tall = Image.new("L", (1, 2_000_000), 100)
+    assert make_thumbnail(tall, 256).size == (1, 256)
+    wide = Image.new("RGB", (2_000_000, 3), (1, 2, 3))
+    thumb = make_thumbnail(wide, 128)
+    assert thumb.size == (128, 1) and thumb.getpixel((5, 0)) == (1, 2, 3)
+
+
+def test_make_thumbnail_failures_are_image_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    def exhaust(*args: object, **kwargs: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(Image.Image, "resize", exhaust)
+    with pytest.raises(ImageError, match=r"^out of memory while making a thumbnail$"):
+        make_thumbnail(Image.new("RGB", (400, 300)), 100)
+    monkeypatch.setattr(Image.Image, "crop", exhaust)
+    with pytest.raises(ImageError, match=r"^out of memory while cropping"):
+        fit_for_model(Image.new("RGB", (4000, 30)))

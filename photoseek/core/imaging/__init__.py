@@ -1,12 +1,32 @@
 """Imaging: identify, decode and normalise one photo safely, and cache thumbnails.
 
-Offers :func:`decode_image` and :class:`DecodedImage` (:mod:`.decode`),
-:func:`sniff_format` (:mod:`.sniffing`), pixel normalisation (:mod:`.pixels`),
-EXIF reading (:mod:`.exif`) and the :class:`ThumbnailCache` (:mod:`.thumbnails`).
+Offers :func:`decode_image`, :func:`decode_image_data`, :func:`open_regular_file`
+and :class:`DecodedImage` (:mod:`.decode`), :func:`identify` and
+:func:`sniff_format` (:mod:`.sniffing`; camera RAW is recognised, not decoded),
+the costs checked before decoding (:mod:`.limits`), pixel normalisation, the
+model's aspect guard :func:`fit_for_model` and :func:`make_thumbnail`
+(:mod:`.pixels`), EXIF reading (:mod:`.exif`), decoder tags (:mod:`.decoders`)
+and the :class:`ThumbnailCache` (:mod:`.thumbnails`).
 """
 
-from photoseek.core.imaging.decode import DecodedImage, decode_image
-from photoseek.core.imaging.sniffing import sniff_format
+from photoseek.core.imaging.decode import (
+    DecodedImage,
+    decode_image,
+    decode_image_data,
+    open_regular_file,
+)
+from photoseek.core.imaging.pixels import fit_for_model, make_thumbnail
+from photoseek.core.imaging.sniffing import identify, sniff_format
 from photoseek.core.imaging.thumbnails import ThumbnailCache
 
-__all__ = ["DecodedImage", "ThumbnailCache", "decode_image", "sniff_format"]
+__all__ = [
+    "DecodedImage",
+    "ThumbnailCache",
+    "decode_image",
+    "decode_image_data",
+    "fit_for_model",
+    "identify",
+    "make_thumbnail",
+    "open_regular_file",
+    "sniff_format",
+]

@@ -1,16 +1,24 @@
-"""Safe decoding of one image file into an RGB :class:`PIL.Image.Image`.
+"""Safe decoding of one image (a file or its bytes) into an RGB :class:`PIL.Image.Image`.
 
-Every file on a user's disk is treated as hostile. :func:`decode_image`
+Every file on a user's disk is treated as hostile. :func:`decode_image` (a
+path) and :func:`decode_image_data` (the bytes the caller already read, so
+that what is fingerprinted is exactly what is decoded) share one flow that
 
 * refuses anything that is not a regular file (FIFOs and devices are never
-  opened in a blocking way),
-* identifies the container by its magic bytes (:func:`sniff_format`), never
-  by the file name, and lets only the matching Pillow plugin parse it,
-* checks the declared pixel count before any pixel is decoded,
+  opened in a blocking way: :func:`open_regular_file`),
+* identifies the content by its magic bytes (:func:`identify`), never by the
+  file name (which only tells a camera-RAW TIFF from an ordinary TIFF), and
+  lets only the matching Pillow plugin parse it; camera RAW is recognised
+  and refused as "not supported yet",
+* checks the declared pixel count and the file's structure (JPEG scans, TIFF
+  strips, icon frames: :mod:`photoseek.core.imaging.limits`) before any
+  pixel is decoded,
 * treats a truncated file as an error (``ImageFile.LOAD_TRUNCATED_IMAGES`` is
   never touched),
-* turns every failure into :class:`~photoseek.core.errors.ImageError` with a
-  short reason meant for the user.
+* turns every failure, whatever its type (``MemoryError``, ``RecursionError``
+  and ``OverflowError`` included), into
+  :class:`~photoseek.core.errors.ImageError` with a short reason meant for the
+  user and, once the content was identified, its format and decoder tag.
 
 Decoded images are RGB, with the EXIF orientation applied, transparency
 composited on white, high bit depths scaled to 8 bits and, for JPEG, reduced
@@ -26,14 +34,16 @@ thread-safe); all functions are safe to call from several threads.
 
 The work is shared with sibling modules, whose public names are re-exported
 here: :mod:`photoseek.core.imaging.sniffing` (magic bytes, describing non-images),
-:mod:`photoseek.core.imaging.pixels` (mode conversion, orientation) and
-:mod:`photoseek.core.imaging.exif` (EXIF block and capture time). This module
-keeps the open/limits/draft flow, plugin registration, failure reasons and
-thumbnails.
+:mod:`photoseek.core.imaging.limits` (costs checked before decoding),
+:mod:`photoseek.core.imaging.pixels` (mode conversion, orientation, the
+model's aspect guard, thumbnails) and :mod:`photoseek.core.imaging.exif` (EXIF
+block and capture time). This module keeps the open/limits/draft flow,
+plugin registration and failure reasons.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
@@ -43,22 +53,40 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Final
+from typing import IO, Final, NoReturn
 
 from PIL import Image, UnidentifiedImageError
 
 from photoseek.core.errors import ImageError
+from photoseek.core.imaging.decoders import decoder_tag, unavailable_tag
 from photoseek.core.imaging.exif import parse_exif_datetime, read_exif, taken_at
-from photoseek.core.imaging.pixels import apply_orientation, to_rgb
-from photoseek.core.imaging.sniffing import SIGNATURE_BYTES, describe_content, sniff_format
+from photoseek.core.imaging.limits import (
+    check_dimensions,
+    check_structure,
+    megapixels,
+    stream_reader,
+)
+from photoseek.core.imaging.pixels import apply_orientation, fit_for_model, make_thumbnail, to_rgb
+from photoseek.core.imaging.sniffing import (
+    HEAD_BYTES,
+    SIGNATURE_BYTES,
+    Sniffed,
+    describe_content,
+    identify,
+    sniff_format,
+)
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
     "SIGNATURE_BYTES",
     "DecodedImage",
     "decode_image",
+    "decode_image_data",
     "describe_content",
+    "fit_for_model",
+    "identify",
     "make_thumbnail",
+    "open_regular_file",
     "parse_exif_datetime",
     "sniff_format",
 ]
@@ -68,7 +96,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_MAX_PIXELS: int = 250_000_000
 """Decompression-bomb limit: images declaring more pixels are refused."""
 
-_HINT_BYTES: Final = 512  # read at once; the extra bytes describe non-images
+_HINT_BYTES: Final = 512  # the bytes that describe a non-image
 _MAX_REASON: Final = 160
 
 # Sniffed container -> the only Pillow plugin(s) allowed to parse it.
@@ -98,10 +126,11 @@ _DECODE_ERRORS: Final = (
     IndexError,
     KeyError,
     ZeroDivisionError,
-    OverflowError,
     RuntimeError,
     AssertionError,
 )
+# Pillow's PNG text/ICC chunk limits (MAX_TEXT_CHUNK, MAX_TEXT_MEMORY) speak in these words.
+_TEXT_LIMIT_WORDS: Final = ("MAX_TEXT_CHUNK", "MAX_TEXT_MEMORY")
 
 _plugin_lock = threading.Lock()
 _plugins_ready = False
@@ -119,6 +148,9 @@ class DecodedImage:
     be smaller than ``width`` x ``height`` when JPEG draft mode was used.
     ``width``/``height`` are the full-resolution size after orientation.
     ``taken_at`` is the EXIF capture time as naive local time, or ``None``.
+    ``decoder`` is the decoder tag (:func:`~photoseek.core.imaging.decoders.decoder_tag`)
+    to store with the vector, such as ``"jpeg/1;prep/1;draft"``: ``draft`` is
+    set only when draft mode actually made the image smaller.
     """
 
     image: Image.Image
@@ -126,9 +158,10 @@ class DecodedImage:
     height: int
     format: str
     taken_at: datetime | None
+    decoder: str
 
 
-# --------------------------------------------------------------------------- decoding
+# --------------------------------------------------------------------------- entry points
 
 
 def decode_image(
@@ -143,47 +176,66 @@ def decode_image(
     (Pillow's own limit of ``2 * Image.MAX_IMAGE_PIXELS`` still applies above).
 
     Raises :class:`ImageError` with a short reason for every problem with the
-    file; ``ValueError`` only for invalid arguments.
+    file; ``ValueError`` only for invalid ``min_side`` or ``max_pixels``.
     """
+    _check_arguments(min_side, max_pixels)
+    try:
+        source = Path(path)
+        with open_regular_file(source) as handle:
+            return _decode_stream(handle, source.name, min_side, max_pixels)
+    except Exception as exc:
+        _raise_translated(exc, max_pixels, None, path)
+
+
+def decode_image_data(
+    data: bytes,
+    *,
+    name: str = "",
+    min_side: int | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> DecodedImage:
+    """Decode an image from its bytes, exactly as :func:`decode_image` decodes a file.
+
+    ``name`` (the file name) is only used to tell a camera-RAW TIFF (``.nef``,
+    ``.arw``, ...) from an ordinary TIFF; ``min_side`` and ``max_pixels`` are
+    as for :func:`decode_image`. The bytes are not copied.
+
+    Raises :class:`ImageError` for every problem with the content;
+    ``ValueError`` only for invalid ``min_side`` or ``max_pixels``.
+    """
+    _check_arguments(min_side, max_pixels)
+    try:
+        return _decode_stream(io.BytesIO(data), name, min_side, max_pixels)
+    except Exception as exc:
+        _raise_translated(exc, max_pixels, None, name)
+
+
+def open_regular_file(path: Path) -> IO[bytes]:
+    """Open ``path`` for binary reading, refusing anything but a regular file.
+
+    The mode is checked with ``stat`` first, so FIFOs and devices are never
+    opened; the descriptor is then opened non-blocking and checked again with
+    ``fstat`` in case the path was swapped in between. Every failure (a
+    vanished file, no permission, a folder, a name with a NUL byte, ...)
+    raises :class:`ImageError` with a short reason; the original exception
+    is its ``__cause__``.
+    """
+    try:
+        return _open_regular(Path(path))
+    except Exception as exc:
+        _raise_translated(exc, DEFAULT_MAX_PIXELS, None, path)
+
+
+def _check_arguments(min_side: int | None, max_pixels: int) -> None:
+    """Raise ``ValueError`` for invalid decoding arguments (a caller's mistake)."""
     if min_side is not None and min_side < 1:
         raise ValueError(f"min_side must be positive, not {min_side}")
     if max_pixels < 1:
         raise ValueError(f"max_pixels must be positive, not {max_pixels}")
-    try:
-        return _decode(Path(path), min_side, max_pixels)
-    except ImageError:
-        raise
-    except MemoryError:
-        raise ImageError("out of memory while decoding") from None
-    except Exception as exc:
-        reason = _reason_for(exc, max_pixels)
-        logger.debug("cannot decode %s: %s", path, reason, exc_info=True)
-        raise ImageError(reason) from exc
 
 
-def _decode(path: Path, min_side: int | None, max_pixels: int) -> DecodedImage:
-    """Open, sniff and decode; exceptions are translated by the caller."""
-    with _open_regular_file(path) as handle:
-        data = handle.read(_HINT_BYTES)
-        fmt = sniff_format(data[:SIGNATURE_BYTES])
-        if fmt is None:
-            raise ImageError(_not_an_image_reason(data))
-        pil_formats = _pil_formats_for(fmt)
-        handle.seek(0)
-        try:
-            with Image.open(handle, formats=pil_formats) as im:
-                return _decode_opened(im, fmt, min_side, max_pixels)
-        except UnidentifiedImageError:
-            raise ImageError(f"truncated or corrupt: invalid {fmt.upper()} header") from None
-
-
-def _open_regular_file(path: Path) -> IO[bytes]:
-    """Open ``path`` for reading, refusing anything but a regular file.
-
-    The mode is checked with ``stat`` first, so FIFOs and devices are never
-    opened; the descriptor is then opened non-blocking and checked again with
-    ``fstat`` in case the path was swapped in between.
-    """
+def _open_regular(path: Path) -> IO[bytes]:
+    """:func:`open_regular_file` without the translation of failures."""
     kind = _file_kind(path.stat().st_mode)
     if kind != "regular":
         raise ImageError(f"not a regular file ({kind})")
@@ -215,6 +267,40 @@ def _file_kind(mode: int) -> str:
     return "unknown type"
 
 
+# --------------------------------------------------------------------------- the flow
+
+
+def _decode_stream(
+    stream: IO[bytes], name: str, min_side: int | None, max_pixels: int
+) -> DecodedImage:
+    """Sniff and decode a seekable stream; failures after sniffing carry the format."""
+    head = stream.read(HEAD_BYTES)
+    sniffed = identify(head, name, stream_reader(stream))
+    if sniffed is None:
+        raise ImageError(_not_an_image_reason(head[:_HINT_BYTES]))
+    try:
+        return _decode_identified(stream, head, sniffed, min_side, max_pixels)
+    except Exception as exc:
+        _raise_translated(exc, max_pixels, sniffed.format, name)
+
+
+def _decode_identified(
+    stream: IO[bytes], head: bytes, sniffed: Sniffed, min_side: int | None, max_pixels: int
+) -> DecodedImage:
+    """Check the structure, open with the one allowed plugin and decode."""
+    fmt = sniffed.format
+    if fmt == "raw":
+        raise ImageError(f"camera RAW ({sniffed.kind}) is not supported yet", unsupported=True)
+    check_structure(fmt, stream, head, max_pixels)
+    pil_formats = _pil_formats_for(fmt)
+    stream.seek(0)
+    try:
+        with Image.open(stream, formats=pil_formats) as im:
+            return _decode_opened(im, fmt, min_side, max_pixels)
+    except UnidentifiedImageError:
+        raise ImageError(f"truncated or corrupt: invalid {sniffed.kind} header") from None
+
+
 def _not_an_image_reason(data: bytes) -> str:
     """The reason given for content that is no supported image."""
     if not data:
@@ -227,14 +313,53 @@ def _not_an_image_reason(data: bytes) -> str:
     return f"not an image (looks like {looks_like})"
 
 
+def _decode_opened(
+    im: Image.Image, fmt: str, min_side: int | None, max_pixels: int
+) -> DecodedImage:
+    """Check the size, decode the first frame and normalise an opened image."""
+    width, height = im.size
+    check_dimensions(width, height, max_pixels)
+    im.seek(0)
+    draft = _apply_draft(im, fmt, min_side)
+    im.load()
+    if not draft and im.size != (width, height):  # an icon frame can differ from its directory
+        width, height = im.size
+        check_dimensions(width, height, max_pixels)
+    exif = read_exif(im)
+    rgb = to_rgb(im)
+    upright, swapped = apply_orientation(rgb, exif)
+    if swapped:
+        width, height = height, width
+    if upright is im:
+        upright = im.copy()  # detach from the file handle
+    return DecodedImage(upright, width, height, fmt, taken_at(exif), decoder_tag(fmt, draft=draft))
+
+
+def _apply_draft(im: Image.Image, fmt: str, min_side: int | None) -> bool:
+    """Let libjpeg decode a JPEG at reduced scale; whether it made the image smaller."""
+    if fmt != "jpeg" or min_side is None:
+        return False
+    before = im.size
+    im.draft("RGB", (min_side, min_side))
+    return im.size != before
+
+
+# --------------------------------------------------------------------------- plugins
+
+
 def _pil_formats_for(fmt: str) -> list[str]:
     """Pillow plugin names allowed for ``fmt``; loads the plugins once."""
     _ensure_plugins()
     if fmt == "heif" and not _heif_opener_ready():
-        raise ImageError("HEIC support not installed (pillow-heif)")
+        raise _unavailable(fmt, "HEIC support not installed (pillow-heif)")
     if fmt == "avif" and "AVIF" not in Image.OPEN and not _heif_opener_ready():
-        raise ImageError("AVIF support not installed (Pillow without AVIF, no pillow-heif)")
+        raise _unavailable(fmt, "AVIF support not installed (Pillow without AVIF, no pillow-heif)")
     return list(_PIL_FORMATS[fmt])
+
+
+def _unavailable(fmt: str, reason: str) -> ImageError:
+    """The error for a known format whose decoder this installation lacks."""
+    return ImageError(reason, format=fmt, decoder=unavailable_tag(fmt), unsupported=True)
 
 
 def _ensure_plugins() -> None:
@@ -276,59 +401,64 @@ def _register_heif() -> bool:
     return True
 
 
-def _decode_opened(
-    im: Image.Image, fmt: str, min_side: int | None, max_pixels: int
-) -> DecodedImage:
-    """Check the size, decode the first frame and normalise an opened image."""
-    width, height = im.size
-    _check_dimensions(width, height, max_pixels)
-    im.seek(0)
-    if fmt == "jpeg" and min_side is not None:
-        im.draft("RGB", (min_side, min_side))
-    im.load()
-    exif = read_exif(im)
-    rgb = to_rgb(im)
-    upright, swapped = apply_orientation(rgb, exif)
-    if swapped:
-        width, height = height, width
-    if upright is im:
-        upright = im.copy()  # detach from the file handle
-    return DecodedImage(upright, width, height, fmt, taken_at(exif))
-
-
-def _check_dimensions(width: int, height: int, max_pixels: int) -> None:
-    """Refuse empty images and decompression bombs before decoding."""
-    if width <= 0 or height <= 0:
-        raise ImageError(f"image has no pixels ({width}x{height})")
-    if width * height > max_pixels:
-        raise ImageError(
-            f"image too large: {width}x{height} pixels (limit {_megapixels(max_pixels)})"
-        )
-
-
-def _megapixels(pixels: int) -> str:
-    """``250_000_000`` -> ``"250 MP"``."""
-    return f"{pixels / 1e6:.0f} MP" if pixels >= 1_000_000 else f"{pixels} pixels"
-
-
 # --------------------------------------------------------------------------- errors
 
 
+def _raise_translated(exc: Exception, max_pixels: int, fmt: str | None, what: object) -> NoReturn:
+    """Raise ``exc`` as an :class:`ImageError`, with ``fmt`` and its decoder tag if known.
+
+    Called from an ``except`` block; ``what`` (the path or name) is only logged.
+    """
+    tag = decoder_tag(fmt) if fmt is not None else None
+    if isinstance(exc, ImageError):
+        if exc.decoder is not None or fmt is None:
+            raise exc
+        raise ImageError(exc.reason, format=fmt, decoder=tag, unsupported=exc.unsupported) from exc
+    if isinstance(exc, MemoryError):
+        raise ImageError("out of memory while decoding", format=fmt, decoder=tag) from None
+    reason = _reason_for(exc, max_pixels)
+    logger.debug("cannot decode %r: %s", what, reason, exc_info=True)
+    raise ImageError(reason, format=fmt, decoder=tag) from exc
+
+
 def _reason_for(exc: Exception, max_pixels: int) -> str:
-    """A short, user-facing reason for an exception raised while decoding."""
+    """A short, user-facing reason for an exception raised while opening or decoding."""
+    try:
+        return _short(_describe_failure(exc, max_pixels))
+    except Exception:  # a broken __str__ must not escape either
+        return f"cannot decode: {type(exc).__name__}"
+
+
+def _describe_failure(exc: Exception, max_pixels: int) -> str:
+    """The unshortened reason behind :func:`_reason_for`."""
     if isinstance(exc, Image.DecompressionBombError | Image.DecompressionBombWarning):
         return _bomb_reason(exc, max_pixels)
+    if isinstance(exc, OSError):
+        return _os_reason(exc)
+    if isinstance(exc, ValueError) and "null byte" in str(exc):
+        return "invalid file name (contains a NUL character)"
+    if isinstance(exc, ValueError) and any(word in str(exc) for word in _TEXT_LIMIT_WORDS):
+        return "metadata too large (PNG text or colour profile over Pillow's limit)"
+    if isinstance(exc, RecursionError):
+        return "truncated or corrupt: structure nested too deeply"
+    if isinstance(exc, OverflowError):
+        return f"cannot decode: a number is out of range ({exc})"
+    if isinstance(exc, _DECODE_ERRORS):
+        return f"truncated or corrupt: {exc or type(exc).__name__}"
+    return f"cannot decode: {type(exc).__name__}: {exc}"
+
+
+def _os_reason(exc: OSError) -> str:
+    """Reason for an ``OSError``: a failed file access, or Pillow's decoder errors."""
     if isinstance(exc, FileNotFoundError):
         return "file vanished before it could be read"
     if isinstance(exc, PermissionError):
         return "permission denied"
     if isinstance(exc, IsADirectoryError):
         return "is a folder, not a file"
-    if isinstance(exc, OSError) and exc.errno is not None:
-        return _short(f"read error: {exc.strerror or exc}")
-    if isinstance(exc, (OSError, *_DECODE_ERRORS)):
-        return _short(f"truncated or corrupt: {exc or type(exc).__name__}")
-    return _short(f"cannot decode: {type(exc).__name__}: {exc}")
+    if exc.errno is not None:
+        return f"read error: {exc.strerror or exc}"
+    return f"truncated or corrupt: {exc or type(exc).__name__}"
 
 
 def _bomb_reason(exc: Exception, max_pixels: int) -> str:
@@ -337,28 +467,11 @@ def _bomb_reason(exc: Exception, max_pixels: int) -> str:
     pil_limit = Image.MAX_IMAGE_PIXELS
     limit = max_pixels if pil_limit is None else min(max_pixels, 2 * pil_limit)
     if match is None:
-        return f"image too large (limit {_megapixels(limit)})"
-    return f"image too large: {_megapixels(int(match.group(1)))} (limit {_megapixels(limit)})"
+        return f"image too large (limit {megapixels(limit)})"
+    return f"image too large: {megapixels(int(match.group(1)))} (limit {megapixels(limit)})"
 
 
 def _short(text: str) -> str:
     """Cut a reason to one short line."""
     line = " ".join(text.split())
     return line if len(line) <= _MAX_REASON else line[: _MAX_REASON - 1] + "…"
-
-
-# --------------------------------------------------------------------------- thumbnails
-
-
-def make_thumbnail(image: Image.Image, max_side: int) -> Image.Image:
-    """Return an RGB copy shrunk to fit in ``max_side`` x ``max_side``.
-
-    The aspect ratio is kept and the image is never enlarged; the input is left
-    untouched. Raises ``ValueError`` if ``max_side`` is not positive.
-    """
-    if max_side < 1:
-        raise ValueError(f"max_side must be positive, not {max_side}")
-    rgb = to_rgb(image)
-    thumb = rgb.copy() if rgb is image else rgb
-    thumb.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-    return thumb

@@ -8,7 +8,8 @@ such as ``"jpeg/1;prep/1;draft"``: the sniffed format, the version of its
 decoder, the version of photoseek's own pre-processing before the model's
 transform (orientation, mode conversion, aspect guard), and flags that only
 describe (``draft``). A file that could not be decoded stores the tag of the
-decoder that failed (``"raw/0"``: recognised, no decoder yet).
+decoder that failed (``"raw/0;prep/1"``: recognised, no decoder yet; it is
+current until a RAW decoder exists, then the file is examined again).
 
 :func:`is_current` says whether a tag is what the decoder would produce
 today; ``Library.index`` re-examines photos whose tag is not. Bump a
@@ -27,6 +28,7 @@ __all__ = [
     "decoder_tag",
     "is_current",
     "tag_format",
+    "unavailable_tag",
 ]
 
 UNSUPPORTED: Final = 0
@@ -45,6 +47,7 @@ DECODER_VERSIONS: Final[dict[str, int]] = {
     "avif": 1,
     "ico": 1,
     "raw": UNSUPPORTED,  # camera RAW: recorded as "not yet supported" until a decoder exists
+    "sniff": 1,  # no format recognised: bump when sniffing learns formats, to look again
 }
 """Current decoder version per sniffed format."""
 
@@ -57,6 +60,16 @@ def decoder_tag(fmt: str, *, draft: bool = False) -> str:
     version = DECODER_VERSIONS.get(fmt, UNSUPPORTED)
     tag = f"{fmt}/{version};prep/{PREPROCESS_VERSION}"
     return f"{tag};draft" if draft else tag
+
+
+def unavailable_tag(fmt: str) -> str:
+    """The tag of a failure because this installation lacks ``fmt``'s decoder.
+
+    A known format whose optional decoder is missing (HEIC without
+    pillow-heif) gets version :data:`UNSUPPORTED`, which :func:`is_current`
+    does not accept, so the file is examined again once the decoder exists.
+    """
+    return f"{fmt}/{UNSUPPORTED};prep/{PREPROCESS_VERSION}"
 
 
 def tag_format(tag: str) -> str:

@@ -1,17 +1,68 @@
-"""Identify file content from its first bytes, never from the file name.
+"""Identify file content from its first bytes; the name only tells RAW TIFFs apart.
 
-:func:`sniff_format` recognises the raster containers that
-:mod:`photoseek.core.imaging.decode` may decode; :func:`describe_content` names the
-common non-image formats so that a refusal can say what a file looks like.
+:func:`identify` (and its shorthand :func:`sniff_format`) recognises the
+raster containers that :mod:`photoseek.core.imaging.decode` may decode, and
+camera RAW files, which it recognises but cannot decode yet;
+:func:`describe_content` names the common non-image formats so that a
+refusal can say what a file looks like.
+
+Camera RAW is identified by content first: Canon CR2 (a TIFF with ``CR`` 2
+at offset 8), CR3 (an ISO-BMFF ``ftyp`` of brand ``crx``) and CRW
+(``HEAPCCDR``), Olympus ORF (``IIRO``/``IIRS``/``MMOR``), Panasonic/Leica
+RW2 (``IIU``), Fujifilm RAF (``FUJIFILMCCD-RAW``), Minolta MRW (``MRM``),
+Sigma X3F (``FOVb``) and DNG (a TIFF whose IFD0 holds the DNGVersion tag).
+Most other RAW formats (NEF, ARW, PEF, SRW, NRW, SR2, 3FR, ERF, KDC, MOS,
+IIQ, ...) are plain TIFF containers whose first image is often only a small
+preview; for those, and only those, the file name decides: a TIFF signature
+plus a RAW extension (:data:`RAW_TIFF_EXTENSIONS`) is RAW, a TIFF signature
+with any other name is an ordinary TIFF. The extension never makes non-image
+content an image, and a RAW named ``.tif`` that carries no RAW marker is
+decoded as the TIFF it is.
 """
 
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Final
 
+from photoseek.core.imaging.tiffinfo import TAG_DNG_VERSION, ReadAt, read_ifd0
+
+__all__ = [
+    "HEAD_BYTES",
+    "RAW_TIFF_EXTENSIONS",
+    "SIGNATURE_BYTES",
+    "Sniffed",
+    "describe_content",
+    "identify",
+    "sniff_format",
+]
+
 SIGNATURE_BYTES: int = 32
-"""How many head bytes :func:`sniff_format` needs to recognise every format."""
+"""How many head bytes :func:`sniff_format` needs to recognise every format
+(a DNG whose IFD0 lies further needs ``read_at`` or a longer head)."""
+
+HEAD_BYTES: Final = 4096
+"""What the decoder reads first: enough for every signature and most IFD0s."""
+
+RAW_TIFF_EXTENSIONS: Final[dict[str, str]] = {
+    ".nef": "NEF", ".nrw": "NRW",  # Nikon
+    ".arw": "ARW", ".srf": "SRF", ".sr2": "SR2",  # Sony
+    ".pef": "PEF",  # Pentax
+    ".srw": "SRW",  # Samsung
+    ".3fr": "3FR", ".fff": "FFF",  # Hasselblad
+    ".erf": "ERF",  # Epson
+    ".kdc": "KDC", ".dcr": "DCR", ".dcs": "DCS", ".k25": "K25",  # Kodak
+    ".mef": "MEF",  # Mamiya
+    ".mos": "MOS",  # Leaf
+    ".iiq": "IIQ", ".cap": "CAP", ".eip": "EIP",  # Phase One
+    ".rwl": "RWL", ".raw": "RAW",  # Leica, Panasonic
+    ".mrw": "MRW", ".orf": "ORF", ".rw2": "RW2",  # usually told by content
+    ".dng": "DNG", ".cr2": "CR2", ".gpr": "GPR",  # DNG-based or told by content
+}  # fmt: skip
+"""Lower-case extensions of camera RAW files that may be plain TIFF containers,
+with the name shown to the user."""
 
 _HEIF_BRANDS: Final = frozenset(
     {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"heif"}
@@ -20,28 +71,102 @@ _AVIF_BRANDS: Final = frozenset({b"avif", b"avis"})
 _GENERIC_HEIF_BRANDS: Final = frozenset({b"mif1", b"msf1", b"mif2", b"miaf"})
 _BMP_HEADER_SIZES: Final = frozenset({12, 16, 40, 52, 56, 64, 108, 124})
 _JP2_SIGNATURE: Final = b"\x00\x00\x00\x0cjP  \r\n\x87\n"
+_TIFF_SIGNATURES: Final = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+_KINDS: Final = {"jp2": "JPEG 2000", "heif": "HEIF"}
+
+# RAW formats told by a fixed prefix (not TIFF signatures).
+_RAW_PREFIXES: Final[tuple[tuple[bytes, str], ...]] = (
+    (b"IIRO", "ORF"),
+    (b"IIRS", "ORF"),
+    (b"MMOR", "ORF"),
+    (b"IIU\x00", "RW2"),
+    (b"FUJIFILMCCD-RAW", "RAF"),
+    (b"\x00MRM", "MRW"),
+    (b"FOVb", "X3F"),
+)
 
 
-def sniff_format(head: bytes) -> str | None:
-    """Return the image container recognised from the file's first bytes.
+@dataclass(frozen=True)
+class Sniffed:
+    """What :func:`identify` found.
+
+    ``format`` is the decoder family (``"jpeg"``, ..., ``"raw"``); ``kind``
+    names the file type for the user: ``"JPEG"``, ``"PNG"``, or for RAW the
+    camera format (``"NEF"``, ``"DNG"``, ``"CR2"``, ...).
+    """
+
+    format: str
+    kind: str
+
+
+def identify(head: bytes, name: str = "", read_at: ReadAt | None = None) -> Sniffed | None:
+    """Identify the file from its first bytes (and, for RAW TIFFs, its name).
+
+    ``head`` is the start of the file (at least :data:`SIGNATURE_BYTES`;
+    :data:`HEAD_BYTES` lets most DNGs be told from their head alone).
+    ``name`` is the file name, used only to tell a RAW TIFF container from
+    an ordinary TIFF. ``read_at(offset, size)`` reads further into the file
+    when IFD0 lies beyond ``head``; without it only ``head`` is searched.
+    Returns ``None`` when the bytes are no supported raster image nor RAW.
+    """
+    raw = _sniff_raw(head, name, read_at or _reader_of(head))
+    if raw is not None:
+        return Sniffed("raw", raw)
+    fmt = _sniff_container(head)
+    return None if fmt is None else Sniffed(fmt, _KINDS.get(fmt, fmt.upper()))
+
+
+def sniff_format(head: bytes, name: str = "", read_at: ReadAt | None = None) -> str | None:
+    """Return the format recognised from the file's first bytes (see :func:`identify`).
 
     ``head`` should hold at least :data:`SIGNATURE_BYTES` bytes (fewer only for
     tiny files). Returns one of ``'jpeg'``, ``'png'``, ``'gif'``, ``'webp'``,
     ``'tiff'``, ``'bmp'``, ``'jp2'``, ``'pnm'``, ``'heif'``, ``'avif'``,
-    ``'ico'``, or ``None`` when the bytes are not a supported raster image.
+    ``'ico'``, ``'raw'`` (camera RAW), or ``None`` when the bytes are not a
+    supported image.
     """
-    checks = (
-        _sniff_simple,
-        _sniff_bmp,
-        _sniff_pnm,
-        _sniff_isobmff,
-        _sniff_ico,
-    )
+    found = identify(head, name, read_at)
+    return None if found is None else found.format
+
+
+def _sniff_container(head: bytes) -> str | None:
+    """The raster container (not RAW) named by the first bytes."""
+    checks = (_sniff_simple, _sniff_bmp, _sniff_pnm, _sniff_isobmff, _sniff_ico)
     for check in checks:
         found = check(head)
         if found is not None:
             return found
     return None
+
+
+def _reader_of(data: bytes) -> ReadAt:
+    """A ``read_at`` over bytes already in memory."""
+    return lambda offset, size: data[offset : offset + size]
+
+
+def _sniff_raw(head: bytes, name: str, read_at: ReadAt) -> str | None:
+    """The RAW kind ("CR2", "NEF", ...) of the file, or ``None`` if it is no RAW."""
+    for prefix, kind in _RAW_PREFIXES:
+        if head.startswith(prefix):
+            return kind
+    if head[4:8] == b"ftyp" and head[8:12] == b"crx ":
+        return "CR3"
+    if head[:2] == b"II" and head[6:14] == b"HEAPCCDR":
+        return "CRW"
+    if head[:4] not in _TIFF_SIGNATURES:
+        return None
+    if head[:4] == b"II*\x00" and head[8:12] == b"CR\x02\x00":
+        return "CR2"
+    label = RAW_TIFF_EXTENSIONS.get(PurePath(name).suffix.lower()) if name else None
+    if _has_dng_version(head, read_at):
+        return label if label == "GPR" else "DNG"
+    return label
+
+
+def _has_dng_version(head: bytes, read_at: ReadAt) -> bool:
+    """Whether IFD0 holds the DNGVersion tag (0xC612)."""
+    entries = read_ifd0(head, read_at)
+    return entries is not None and TAG_DNG_VERSION in entries
 
 
 def _sniff_simple(head: bytes) -> str | None:
@@ -54,7 +179,7 @@ def _sniff_simple(head: bytes) -> str | None:
         return "gif"
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "webp"
-    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+    if head[:4] in _TIFF_SIGNATURES:
         return "tiff"
     if head.startswith(_JP2_SIGNATURE) or head.startswith(b"\xff\x4f\xff\x51"):
         return "jp2"
