@@ -51,12 +51,19 @@ class PhotoState:
 
 @dataclass(frozen=True)
 class WorkItem:
-    """A photo that needs decoding or embedding."""
+    """A photo that needs decoding or embedding.
+
+    ``size`` and ``mtime_ns`` are what the scan saw: a file that no longer
+    matches them changed since and is not read now. ``fingerprint`` is the
+    content it had when last indexed (None for a new file), so an unchanged
+    content whose mtime moved reuses its vector.
+    """
 
     id: int
     path: Path
     size: int
     mtime_ns: int
+    fingerprint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,8 @@ class PhotoRecord:
     height: int | None
     taken_at: str | None
     folder_available: bool
+    sort_date: str = ""
+    folder_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +100,29 @@ class Problem:
 
     path: Path
     reason: str
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    """What changed in the library after a version (see ``Library.changes_since``).
+
+    ``version`` is the version to ask from next time. Photo ids: ``new``
+    ones joined the library (status indexed), ``changed`` ones are still in
+    it with other content or metadata, ``moved`` ones have a new path (also
+    listed in ``changed`` or ``new`` when their content changed too, never
+    in ``removed``), ``removed`` ones left it. ``complete`` is false when the
+    versions asked for were trimmed from the log: reload everything.
+    """
+
+    version: int
+    new: list[int] = field(default_factory=list)
+    changed: list[int] = field(default_factory=list)
+    moved: list[int] = field(default_factory=list)
+    removed: list[int] = field(default_factory=list)
+    complete: bool = True
+
+    def __bool__(self) -> bool:
+        return bool(self.new or self.changed or self.moved or self.removed or not self.complete)
 
 
 @dataclass

@@ -1,7 +1,9 @@
 """Ordered schema migrations of the catalog, keyed on ``PRAGMA user_version``.
 
 Each step moves the schema from version ``n - 1`` to ``n`` inside one
-transaction. Before migrating an existing catalog the file is copied with
+transaction; a step never imports code that may change later (each is
+frozen once released, and tested against a stored catalog of the version it
+starts from, in ``tests/fixtures``). Before migrating an existing catalog the file is copied with
 SQLite's online backup API to ``<catalog>.bak-v<old>``. A catalog whose
 version is newer than this code knows is refused, never touched.
 
@@ -19,7 +21,9 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from photoseek.core.errors import LibraryError, SchemaTooNewError
+from photoseek.core.catalog import schema_v2
+from photoseek.core.catalog.sqlscript import run_script
+from photoseek.core.errors import LibraryError, SchemaTooNewError, SchemaTooOldError
 
 log = logging.getLogger(__name__)
 
@@ -79,21 +83,18 @@ CREATE TABLE embeddings (
 """
 
 
-def _run_script(conn: sqlite3.Connection, script: str) -> None:
-    # executescript() would COMMIT the migration's transaction; run statements one by one.
-    for statement in script.split(";"):
-        if statement.strip():
-            conn.execute(statement)
-
-
 def _to_v1(conn: sqlite3.Connection) -> None:
-    _run_script(conn, _SCHEMA_V1)
+    run_script(conn, _SCHEMA_V1)
+
+
+def _to_v2(conn: sqlite3.Connection) -> None:
+    schema_v2.upgrade(conn)
 
 
 Migration = Callable[[sqlite3.Connection], None]
 
 #: MIGRATIONS[i] takes the schema from version i to i + 1.
-MIGRATIONS: list[Migration] = [_to_v1]
+MIGRATIONS: list[Migration] = [_to_v1, _to_v2]
 
 
 def latest_version() -> int:
@@ -119,6 +120,29 @@ def backup_catalog(conn: sqlite3.Connection, path: Path, version: int) -> Path:
     return target
 
 
+def check_readable(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse a catalog a read-only open cannot use: newer, or not yet migrated.
+
+    A reader never migrates (it may not write); an older catalog is upgraded
+    by the next process that opens it for writing.
+    """
+    current, target = schema_version(conn), latest_version()
+    if current > target:
+        raise SchemaTooNewError(_too_new_message(path, current, target))
+    if current < target:
+        raise SchemaTooOldError(
+            f"{path} is from an older photoseek (schema v{current}, this version needs "
+            f"v{target}); run `photoseek index` once (or start the app) to upgrade it"
+        )
+
+
+def _too_new_message(path: Path, current: int, target: int) -> str:
+    return (
+        f"{path} was written by a newer photoseek (schema v{current}, this version "
+        f"knows up to v{target}); upgrade photoseek or use another --data-dir"
+    )
+
+
 def migrate(conn: sqlite3.Connection, path: Path) -> int:
     """Bring the catalog at ``path`` to the latest schema; return the old version.
 
@@ -127,10 +151,7 @@ def migrate(conn: sqlite3.Connection, path: Path) -> int:
     current = schema_version(conn)
     target = latest_version()
     if current > target:
-        raise SchemaTooNewError(
-            f"{path} was written by a newer photoseek (schema v{current}, this version "
-            f"knows up to v{target}); upgrade photoseek or use another --data-dir"
-        )
+        raise SchemaTooNewError(_too_new_message(path, current, target))
     if current == target:
         return current
     if current == 0:

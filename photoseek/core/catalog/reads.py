@@ -1,4 +1,4 @@
-"""Catalog reads for search: live ids, vectors, photo records, filters, dates.
+"""Catalog reads for search and browsing: live ids, vectors, photo records, filters, dates.
 
 A mixin of :class:`photoseek.core.catalog.store.Catalog`, which provides the
 locked connection through ``_query``.
@@ -7,37 +7,35 @@ locked connection through ``_query``.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from photoseek.core.catalog.base import CatalogBase, chunks, marks
+from photoseek.core.catalog.pathcodec import from_db, prefix_range, to_db
 from photoseek.core.errors import LibraryError
 from photoseek.core.records import PhotoRecord
 from photoseek.core.vectors import codec as vectorcodec
 
-_CHUNK = 500  # SQLite host parameters per IN (...) list
-
 _PHOTO_COLUMNS = (
     "p.id, p.path, p.size, p.mtime_ns, p.fingerprint, p.format, p.width, p.height, "
-    "p.taken_at, f.status"
+    "p.taken_at, f.status, p.sort_date, p.folder_id"
 )
 
 #: The date a photo sorts and filters by: EXIF taken-at, else its mtime (local time).
-PHOTO_DATE_SQL = (
-    "COALESCE(p.taken_at, strftime('%Y-%m-%dT%H:%M:%S', p.mtime_ns / 1000000000, "
-    "'unixepoch', 'localtime'))"
-)
+PHOTO_DATE_SQL = "p.sort_date"
 
 
-def _chunks(items: Sequence[int], size: int = _CHUNK) -> Iterator[Sequence[int]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+@dataclass(frozen=True)
+class BrowseCursor:
+    """Where a page of :meth:`SearchReads.browse` ended; pass it to get the next page."""
+
+    sort_date: str
+    id: int
 
 
-class SearchReads:
-    """Read-only queries behind search; needs ``_query`` from the catalog."""
-
-    def _query(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
-        raise NotImplementedError
+class SearchReads(CatalogBase):
+    """Read-only queries behind search and browsing."""
 
     def live_ids(self, model_id: int) -> set[int]:
         """Ids of photos that belong in this model's vector index."""
@@ -69,25 +67,23 @@ class SearchReads:
     ) -> dict[int, bytes]:
         status = "AND p.status = 'indexed'" if live_only else ""
         by_id: dict[int, bytes] = {}
-        for chunk in _chunks(list(ids)):
-            marks = ",".join("?" * len(chunk))
+        for chunk in chunks(list(ids)):
             rows = self._query(
                 f"SELECT p.id, e.vector FROM photos p JOIN embeddings e "
                 f"ON e.fingerprint = p.fingerprint AND e.model_id = ? "
-                f"WHERE p.id IN ({marks}) {status}",
+                f"WHERE p.id IN ({marks(len(chunk))}) {status}",
                 (model_id, *chunk),
             )
             by_id.update((int(r[0]), bytes(r[1])) for r in rows)
         return by_id
 
     def photos(self, ids: Sequence[int]) -> dict[int, PhotoRecord]:
-        """Records of the given photo ids (missing ids are absent)."""
+        """Records of the given photo ids that are in the library (indexed, pending or offline)."""
         found: dict[int, PhotoRecord] = {}
-        for chunk in _chunks(list(ids)):
-            marks = ",".join("?" * len(chunk))
+        for chunk in chunks(list(ids)):
             rows = self._query(
                 f"SELECT {_PHOTO_COLUMNS} FROM photos p JOIN folders f ON f.id = p.folder_id "
-                f"WHERE p.id IN ({marks})",
+                f"WHERE p.id IN ({marks(len(chunk))}) AND p.status != 'deleted'",
                 tuple(chunk),
             )
             found.update((int(r[0]), _record(r)) for r in rows)
@@ -98,7 +94,7 @@ class SearchReads:
         rows = self._query(
             f"SELECT {_PHOTO_COLUMNS} FROM photos p JOIN folders f ON f.id = p.folder_id "
             "WHERE p.path = ? AND p.status = 'indexed'",
-            (str(path),),
+            (to_db(path),),
         )
         return _record(rows[0]) if rows else None
 
@@ -115,20 +111,73 @@ class SearchReads:
     def photo_dates(self, ids: Sequence[int]) -> dict[int, str]:
         """The sort date (EXIF taken-at, else mtime) of each id."""
         dates: dict[int, str] = {}
-        for chunk in _chunks(list(ids)):
-            marks = ",".join("?" * len(chunk))
+        for chunk in chunks(list(ids)):
             rows = self._query(
-                f"SELECT p.id, {PHOTO_DATE_SQL} FROM photos p WHERE p.id IN ({marks})",
+                f"SELECT p.id, p.sort_date FROM photos p WHERE p.id IN ({marks(len(chunk))})",
                 tuple(chunk),
             )
             dates.update((int(r[0]), str(r[1])) for r in rows)
         return dates
 
+    def browse(
+        self,
+        *,
+        folder_id: int | None = None,
+        under: Path | None = None,
+        limit: int = 200,
+        after: BrowseCursor | None = None,
+    ) -> list[PhotoRecord]:
+        """Indexed photos newest first (sort date, then id), one page after ``after``.
+
+        ``folder_id`` keeps one top folder's photos, ``under`` the photos below
+        a folder inside it. Pages are an index walk (``photos_by_date`` or
+        ``photos_by_folder_date``), so any page of 100,000 photos costs about
+        the same as the first.
+        """
+        clauses: list[str] = ["p.status = 'indexed'"]
+        params: list[object] = []
+        if folder_id is not None:
+            clauses.append("p.folder_id = ?")
+            params.append(folder_id)
+        if under is not None:
+            low, high = prefix_range(under)
+            clauses.append("p.path >= ? AND p.path < ?")
+            params += [low, high]
+        if after is not None:
+            clauses.append("(p.sort_date, p.id) < (?, ?)")
+            params += [after.sort_date, after.id]
+        rows = self._query(
+            f"SELECT {_PHOTO_COLUMNS} FROM photos p JOIN folders f ON f.id = p.folder_id "
+            f"WHERE {' AND '.join(clauses)} ORDER BY p.sort_date DESC, p.id DESC LIMIT ?",
+            (*params, limit),
+        )
+        return [_record(r) for r in rows]
+
+    def thumbnail_sources(self) -> dict[str, Path]:
+        """One readable path per indexed content (in an available folder), by fingerprint."""
+        rows = self._query(
+            "SELECT p.fingerprint, MIN(p.path) FROM photos p JOIN folders f ON f.id = p.folder_id "
+            "WHERE p.status = 'indexed' AND f.status = 'ok' AND p.fingerprint IS NOT NULL "
+            "GROUP BY p.fingerprint"
+        )
+        return {str(r[0]): from_db(r[1]) for r in rows}
+
+    def indexed_count(self, folder_id: int | None = None) -> int:
+        """How many photos are in the library (or one top folder of it)."""
+        if folder_id is None:
+            rows = self._query("SELECT COUNT(*) FROM photos WHERE status = 'indexed'")
+        else:
+            rows = self._query(
+                "SELECT COUNT(*) FROM photos WHERE status = 'indexed' AND folder_id = ?",
+                (folder_id,),
+            )
+        return int(rows[0][0])
+
 
 def _record(row: sqlite3.Row) -> PhotoRecord:
     return PhotoRecord(
         id=int(row[0]),
-        path=Path(row[1]),
+        path=from_db(row[1]),
         size=int(row[2]),
         mtime_ns=int(row[3]),
         fingerprint=row[4],
@@ -137,4 +186,6 @@ def _record(row: sqlite3.Row) -> PhotoRecord:
         height=row[7],
         taken_at=row[8],
         folder_available=row[9] == "ok",
+        sort_date=str(row[10] or ""),
+        folder_id=int(row[11]),
     )
