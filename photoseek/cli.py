@@ -3,49 +3,39 @@
 Exit codes: 0 success, 1 a user error (one line on stderr), 2 bad usage,
 130 interrupted. Global options may also come from the environment:
 PHOTOSEEK_DATA_DIR, PHOTOSEEK_MODEL, PHOTOSEEK_PRETRAINED, PHOTOSEEK_DEVICE.
+
+Every command checks what it was given before it loads the model (which
+takes seconds), and loads it only when it has work for it.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
+import math
 import os
-import signal
 import sys
-import threading
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from types import FrameType
+from typing import TypeAlias
 
 from photoseek import __version__
-from photoseek.cli_output import (
-    hits_as_json,
-    print_doctor,
-    print_folders,
-    print_hits,
-    print_problems,
-    print_service,
-    print_status,
-    progress_printer,
-    service_report,
-    status_as_json,
-)
+from photoseek.cli_commands import COMMANDS
 from photoseek.core.errors import PhotoseekError
-from photoseek.core.indexing.pipeline import DEFAULT_BATCH_SIZE, IndexerOptions
-from photoseek.core.library import Library
-from photoseek.core.model.embedder import DEFAULT_ARCH, DEFAULT_PRETRAINED, DEVICES, ModelSettings
-from photoseek.core.search.searcher import SORTS, SearchFilters, SearchOptions, SearchResults
-from photoseek.daemon import read_state
+from photoseek.core.indexing.pipeline import DEFAULT_BATCH_SIZE
+from photoseek.core.model.embedder import DEFAULT_ARCH, DEFAULT_PRETRAINED, DEVICES
+from photoseek.core.search.formats import FORMATS, parse_format
+from photoseek.core.search.searcher import SORTS
 from photoseek.logsetup import configure_logging
 from photoseek.paths import DATA_DIR_ENV, resolve_paths
+from photoseek.pathtext import escape_undecodable
 
 log = logging.getLogger("photoseek.cli")
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-Handler = Callable[[argparse.Namespace], int]
+_QUERY_COMMANDS = ("search", "similar")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="photoseek",
         description="Find photos on your own disk by what is in them.",
-        epilog="Query syntax: 'beach + 0.5*@kite.jpg - people' (see README).",
+        epilog="Query syntax: 'beach + 0.5*@kite.jpg - people' (see README). A query that "
+        "starts with '-' works as it is: photoseek search '-0.5*people + beach'.",
     )
     parser.add_argument("--version", action="version", version=f"photoseek {__version__}")
     parser.add_argument(
@@ -85,19 +76,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_folder_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    add = commands.add_parser("add", help="add folders to the library")
+_Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def _command(commands: _Commands, name: str, help_text: str) -> argparse.ArgumentParser:
+    sub = commands.add_parser(name, help=help_text, description=help_text)
+    sub.set_defaults(handler=COMMANDS[name])
+    return sub
+
+
+def _add_folder_commands(commands: _Commands) -> None:
+    add = _command(commands, "add", "add folders to the library")
     add.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    add.set_defaults(handler=cmd_add)
-    remove = commands.add_parser("remove", help="forget folders (photos on disk are untouched)")
+    add.add_argument(
+        "--force", action="store_true", help="also add a whole file system root such as /"
+    )
+    remove = _command(commands, "remove", "forget folders (photos on disk are untouched)")
     remove.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    remove.set_defaults(handler=cmd_remove)
-    folders = commands.add_parser("folders", help="list the library's folders")
-    folders.set_defaults(handler=cmd_folders)
+    _command(commands, "folders", "list the library's folders")
 
 
-def _add_index_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    index = commands.add_parser("index", help="scan folders and index new or changed photos")
+def _add_index_commands(commands: _Commands) -> None:
+    index = _command(commands, "index", "scan folders and index new or changed photos")
     index.add_argument(
         "--batch-size",
         type=_positive_int,
@@ -106,17 +106,16 @@ def _add_index_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     )
     index.add_argument("--workers", type=_positive_int, help="decoding threads")
     index.add_argument("--no-draft", action="store_true", help="decode JPEGs at full size")
-    index.set_defaults(handler=cmd_index)
-    status = commands.add_parser("status", help="folders, counts and pending work")
-    status.add_argument("--json", action="store_true", help="machine-readable output")
-    status.set_defaults(handler=cmd_status)
-    problems = commands.add_parser("problems", help="files that were skipped, and why")
-    problems.add_argument("--json", action="store_true", help="machine-readable output")
-    problems.set_defaults(handler=cmd_problems)
-    doctor = commands.add_parser("doctor", help="check versions, device, model, paths, index")
-    doctor.set_defaults(handler=cmd_doctor)
-    watch = commands.add_parser(
-        "watch", help="keep the library current: index, then watch folders until stopped"
+    for name, help_text in (
+        ("status", "folders, counts, pending work and the watch service"),
+        ("problems", "files that were skipped, and why"),
+    ):
+        _command(commands, name, help_text).add_argument(
+            "--json", action="store_true", help="machine-readable output"
+        )
+    _command(commands, "doctor", "check versions, paths, catalog, device, model and index")
+    watch = _command(
+        commands, "watch", "keep the library current: index, then watch folders until stopped"
     )
     watch.add_argument("--once", action="store_true", help="catch up and exit (for cron)")
     watch.add_argument(
@@ -125,40 +124,52 @@ def _add_index_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
         default=8,
         help="photos per batch (default 8: a stop request is honoured within a batch)",
     )
-    watch.set_defaults(handler=cmd_watch)
-    service = commands.add_parser("service", help="start the watcher at login (autostart)")
+    service = _command(commands, "service", "start the watcher at login (autostart)")
     service.add_argument("action", choices=("install", "uninstall", "status"))
-    service.set_defaults(handler=cmd_service)
 
 
-def _add_search_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    search = commands.add_parser("search", help="find photos by a text (and photo) query")
+def _add_search_commands(commands: _Commands) -> None:
+    search = _command(commands, "search", "find photos by a text (and photo) query")
     search.add_argument("query", metavar="QUERY")
-    search.set_defaults(handler=cmd_search)
-    similar = commands.add_parser("similar", help="find photos that look like IMAGE")
+    similar = _command(commands, "similar", "find photos that look like IMAGE")
     similar.add_argument("image", type=Path, metavar="IMAGE")
-    similar.set_defaults(handler=cmd_similar)
     for sub in (search, similar):
         sub.add_argument("--limit", type=_positive_int, default=20, help="results (default 20)")
         sub.add_argument("--json", action="store_true", help="print a JSON list")
-        sub.add_argument("--folder", type=Path, help="only photos under this folder")
+        sub.add_argument("--folder", type=Path, help="only photos under this library folder")
         sub.add_argument("--after", type=_iso_date, help="taken on or after YYYY-MM-DD")
         sub.add_argument("--before", type=_iso_date, help="taken on or before YYYY-MM-DD")
         sub.add_argument(
             "--type",
             action="append",
             dest="types",
+            type=_format,
             metavar="FORMAT",
-            help="only this format (jpeg, png, heif, ...); repeatable",
+            help=f"only this format ({', '.join(FORMATS)}; also jpg, tif, heic...); repeatable",
         )
-        sub.add_argument("--min-score", type=float, help="relevance cut-off (cosine, e.g. 0.2)")
+        sub.add_argument(
+            "--min-score", type=_finite_float, help="relevance cut-off (cosine, e.g. 0.2)"
+        )
         sub.add_argument("--sort", choices=SORTS, default="relevance", help="result order")
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text}") from None
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, not {text}")
     return value
 
 
@@ -169,224 +180,94 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from exc
 
 
-def open_library(args: argparse.Namespace, *, reading: bool = False) -> Library:
-    """The library the global options name; ``reading`` opens it read-only when it exists.
+def _format(text: str) -> str:
+    try:
+        return parse_format(text)
+    except PhotoseekError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
-    Read-only readers never block, and are never blocked by, the writer (the
-    watch service or an ``index`` run); they follow its commits.
+
+def protect_dash_queries(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[str]:
+    """Make a query or path that starts with ``-`` a positional argument.
+
+    ``photoseek search "-0.5*people + beach"`` would otherwise read the query
+    as an unknown option. The first word after ``search``/``similar`` that
+    starts with ``-`` and is none of that command's options moves behind a
+    ``--``, where argparse takes it as the positional it is.
     """
-    settings = ModelSettings(args.model, args.pretrained, args.device)
-    paths = resolve_paths(args.data_dir)
-    if reading and paths.catalog.exists():
-        return Library(paths, settings, read_only=True)
-    options = IndexerOptions()
-    if getattr(args, "batch_size", None):
-        options.batch_size = args.batch_size
-    if getattr(args, "workers", None):
-        options.workers = args.workers
-    if getattr(args, "no_draft", False):
-        options.draft = False
-    return Library(paths, settings, indexer_options=options)
-
-
-def cmd_add(args: argparse.Namespace) -> int:
-    """``add PATH...``."""
-    with open_library(args) as library:
-        for path in args.paths:
-            folder = library.add_folder(path)
-            print(f"added {folder.path}")
-    print("run `photoseek index` to index them")
-    return EXIT_OK
-
-
-def cmd_remove(args: argparse.Namespace) -> int:
-    """``remove PATH...``."""
-    with open_library(args) as library:
-        for path in args.paths:
-            dropped = library.remove_folder(path)
-            print(f"removed {path} ({dropped} photos forgotten)")
-    return EXIT_OK
-
-
-def cmd_folders(args: argparse.Namespace) -> int:
-    """``folders``."""
-    with open_library(args, reading=True) as library:
-        print_folders(library.folders())
-    return EXIT_OK
-
-
-def cmd_index(args: argparse.Namespace) -> int:
-    """``index``: Ctrl-C stops after the current batch; a second Ctrl-C aborts."""
-    cancel = threading.Event()
-    previous = signal.getsignal(signal.SIGINT)
-
-    def on_interrupt(signum: int, frame: FrameType | None) -> None:
-        cancel.set()
-        signal.signal(signal.SIGINT, previous)
-        print("\nstopping after the current batch (Ctrl-C again to abort)", file=sys.stderr)
-
-    signal.signal(signal.SIGINT, on_interrupt)
-    try:
-        with open_library(args) as library, progress_printer(sys.stderr) as show:
-            last = None
-            for progress in library.index(cancel):
-                show(progress)
-                last = progress
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if last is not None:
-        print(
-            f"{last.phase}: {last.done} of {last.total} processed, {last.embedded} embedded, "
-            f"{last.reused} reused, {last.problems} problems"
-        )
-    return EXIT_INTERRUPTED if cancel.is_set() else EXIT_OK
-
-
-def _search_options(args: argparse.Namespace) -> SearchOptions:
-    folder = args.folder.expanduser().resolve() if args.folder else None
-    types = frozenset(t.lower() for t in args.types) if args.types else None
-    filters = SearchFilters(folder, args.after, args.before, types)
-    return SearchOptions(args.limit, filters, args.min_score, args.sort)
-
-
-def _show_results(args: argparse.Namespace, results: SearchResults) -> int:
-    for warning in results.warnings:
-        print(f"photoseek: warning: {warning}", file=sys.stderr)
-    if args.json:
-        print(json.dumps(hits_as_json(results.hits), indent=2))
-    else:
-        print_hits(results.hits)
-    return EXIT_OK
-
-
-def cmd_search(args: argparse.Namespace) -> int:
-    """``search QUERY``."""
-    with open_library(args, reading=True) as library:
-        return _show_results(args, library.search(args.query, _search_options(args)))
-
-
-def cmd_similar(args: argparse.Namespace) -> int:
-    """``similar IMAGE``."""
-    with open_library(args, reading=True) as library:
-        return _show_results(args, library.similar(args.image, _search_options(args)))
-
-
-def cmd_status(args: argparse.Namespace) -> int:
-    """``status``."""
-    with open_library(args, reading=True) as library:
-        status = library.status()
-    service = service_report(status.writer, read_state(status.data_dir))
-    if args.json:
-        print(json.dumps({**status_as_json(status), "service": service}, indent=2))
-    else:
-        print_status(status)
-        print_service(service)
-    return EXIT_OK
-
-
-def cmd_problems(args: argparse.Namespace) -> int:
-    """``problems``."""
-    with open_library(args, reading=True) as library:
-        problems = library.problems()
-    if args.json:
-        print(json.dumps([{"path": str(p.path), "reason": p.reason} for p in problems], indent=2))
-    else:
-        print_problems(problems)
-    return EXIT_OK
-
-
-def cmd_doctor(args: argparse.Namespace) -> int:
-    """``doctor``: every check is printed; exit 1 if any failed."""
-    from photoseek.doctor import run_checks
-
-    with open_library(args) as library:
-        checks = run_checks(library)
-    print_doctor(checks)
-    return EXIT_OK if all(c.ok for c in checks) else EXIT_USER_ERROR
-
-
-def cmd_watch(args: argparse.Namespace) -> int:
-    """``watch``: SIGTERM or Ctrl-C stops cleanly (batch committed, index saved)."""
-    from photoseek.daemon import WatchService
-
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        log.info("signal %d: stopping", signum)
-        stop.set()
-
-    handlers = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        with open_library(args) as library, progress_printer(sys.stderr) as show:
-            WatchService(library, on_progress=show).run(stop, once=args.once)
-    finally:
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
-    return EXIT_OK
-
-
-def cmd_service(args: argparse.Namespace) -> int:
-    """``service install|uninstall|status``: autostart of ``photoseek watch`` at login."""
-    from photoseek.autostart import AutostartError, ServiceSpec, for_platform, service_command
-
-    autostart = for_platform()
-    try:
-        if args.action == "status":
-            print(f"{autostart.name}: {autostart.status()}")
-            return EXIT_OK
-        if args.action == "uninstall":
-            lines = autostart.uninstall()
+    args = list(argv)
+    position = _command_position(args, parser)
+    if position is None or args[position] not in _QUERY_COMMANDS or "--" in args:
+        return args
+    options = _option_arities(parser, args[position])
+    i = position + 1
+    while i < len(args):
+        token = args[i]
+        name = token.split("=", 1)[0]
+        if name in options:
+            i += 1 + (options[name] if "=" not in token else 0)
+        elif token.startswith("-") and token != "-":
+            return [*args[:i], *args[i + 1 :], "--", token]
         else:
-            paths = resolve_paths(args.data_dir)
-            spec = ServiceSpec(
-                command=service_command(paths.data_dir, _model_options(args)),
-                environment={},
-                log_dir=paths.log_dir,
-            )
-            lines = autostart.install(spec)
-    except AutostartError as exc:
-        print(f"photoseek: error: {exc}", file=sys.stderr)
-        return EXIT_USER_ERROR
-    for line in lines:
-        print(line)
-    return EXIT_OK
+            i += 1
+    return args
 
 
-def _model_options(args: argparse.Namespace) -> list[str]:
-    """The model options to pass on to the service, when not the defaults."""
-    options: list[str] = []
-    if args.model != DEFAULT_ARCH:
-        options += [
-            "--model",
-            str(Path(args.model).expanduser().resolve())
-            if args.model.endswith(".json")
-            else args.model,
-        ]
-    if args.pretrained != DEFAULT_PRETRAINED:
-        pretrained = Path(args.pretrained).expanduser()
-        options += [
-            "--pretrained",
-            str(pretrained.resolve()) if pretrained.exists() else args.pretrained,
-        ]
-    if args.device != "auto":
-        options += ["--device", args.device]
-    return options
+def _command_position(args: list[str], parser: argparse.ArgumentParser) -> int | None:
+    options = _arities(parser)
+    i = 0
+    while i < len(args):
+        token = args[i]
+        name = token.split("=", 1)[0]
+        if name in options:
+            i += 1 + (options[name] if "=" not in token else 0)
+        elif token.startswith("-"):
+            i += 1
+        else:
+            return i
+    return None
+
+
+def _option_arities(parser: argparse.ArgumentParser, command: str) -> dict[str, int]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            return _arities(action.choices[command])
+    return {}
+
+
+def _arities(parser: argparse.ArgumentParser) -> dict[str, int]:
+    """Option string -> how many values follow it."""
+    arities: dict[str, int] = {}
+    for action in parser._actions:
+        takes = 0 if action.nargs == 0 else 1
+        for option in action.option_strings:
+            arities[option] = takes
+    return arities
+
+
+def _guard_streams() -> None:
+    """Never fail printing a path: undecodable bytes become escapes, not exceptions."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure: Callable[..., None] | None = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``photoseek`` console script."""
+    _guard_streams()
     parser = build_parser()
-    args = parser.parse_args(argv)
-    configure_logging(resolve_paths(args.data_dir).log_dir, args.verbose)
-    handler: Handler | None = getattr(args, "handler", None)
-    if handler is None:
-        parser.print_help()
-        return EXIT_OK
+    args = parser.parse_args(protect_dash_queries(sys.argv[1:] if argv is None else argv, parser))
+    handler = getattr(args, "handler", None)
+    if handler is None:  # the desktop app takes this place once it exists
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
     try:
-        return handler(args)
+        configure_logging(resolve_paths(args.data_dir).log_dir, args.verbose)
+        return int(handler(args))
     except PhotoseekError as exc:
         log.debug("command failed", exc_info=True)
-        print(f"photoseek: error: {exc}", file=sys.stderr)
+        print(f"photoseek: error: {escape_undecodable(str(exc))}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("photoseek: interrupted", file=sys.stderr)

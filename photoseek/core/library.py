@@ -1,51 +1,80 @@
 """``Library``: the one facade the CLI, the GUI and the service call.
 
-It owns the catalog, and loads the model and the vector index lazily: status,
-folders and problems never import torch.
+It owns the catalog, and loads the model and the vector index lazily:
+folders, browsing, status and problems never import torch, and ``index``
+loads the model only when there is something to embed.
+
+Threads
+-------
+One *job* at a time writes: :meth:`Library.index`, :meth:`Library.scan`,
+:meth:`Library.apply_changes`, or an :class:`IndexJob` from
+:meth:`Library.index_job` (the watch loop). Reads may run in other threads
+at the same time as that job, and with each other: :meth:`search`,
+:meth:`search_pages`, :meth:`similar`, :meth:`similar_to`, :meth:`browse`,
+:meth:`photo`, :meth:`photos`, :meth:`thumbnail`, :meth:`changes_since`,
+:meth:`status`, :meth:`folders`, :meth:`problems`. The catalog serialises its
+statements, the vector index its native calls, and the model lets a text
+query run while an image batch is being embedded. :meth:`add_folder` and
+:meth:`remove_folder` are single small transactions, safe beside a running
+job (in this process or another): a batch that finds its rows gone skips
+them. :meth:`close` must not race anything.
+
+Writing
+-------
+Reconciling the disk and indexing hold the writer lock (one process per
+library) only for as long as the job runs; a GUI that indexed once does not
+block the service afterwards. Folder edits do not need the lock.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
+from photoseek.core.catalog.folders import FolderAdded
+from photoseek.core.catalog.reads import BrowseCursor
 from photoseek.core.catalog.store import Catalog
-from photoseek.core.errors import LibraryError
-from photoseek.core.imaging.thumbnails import ThumbnailCache
-from photoseek.core.indexing.pipeline import Indexer, IndexerOptions, Progress
+from photoseek.core.errors import Cancelled, LibraryError, QueryError
+from photoseek.core.imaging.thumbnails import DEFAULT_SIZE, ThumbnailCache
+from photoseek.core.indexing.pipeline import IndexerOptions, IndexJob
+from photoseek.core.indexing.thumbnailing import rebuild_missing_thumbnails
+from photoseek.core.indexkeeper import IndexKeeper
 from photoseek.core.model.embedder import Embedder, ModelSettings, load_embedder
-from photoseek.core.records import Changes, Folder, PhotoRecord, Problem
-from photoseek.core.search.query import QueryTerm
+from photoseek.core.model.naming import expected_model
+from photoseek.core.progress import Phase, Progress, ProgressCallback, run_reporting
+from photoseek.core.records import Changes, ChangeSet, Folder, PhotoRecord, Problem
+from photoseek.core.reports import LibraryStatus, ServiceStatus, library_status, service_status
+from photoseek.core.search.query import QueryTerm, parse_query, validate_terms
 from photoseek.core.search.searcher import Searcher, SearchOptions, SearchResults
-from photoseek.core.vectors import index as vectorindex
 from photoseek.core.vectors.index import VectorIndex
-from photoseek.core.watch.reconcile import ScanSummary, reconcile_all, reconcile_changes
-from photoseek.core.watch.scanner import device_of
+from photoseek.core.watch.reconcile import (
+    ScanContext,
+    ScanSummary,
+    reconcile_all,
+    reconcile_changes,
+)
+from photoseek.core.watch.scanner import device_of, exclusion_keys
 from photoseek.core.writerlock import LibraryLockedError, WriterLock
 from photoseek.paths import AppPaths
+
+__all__ = ["BrowsePage", "Library", "LibraryStatus", "ServiceStatus"]
 
 log = logging.getLogger(__name__)
 
 LAST_MODEL_KEY = "last_model_id"
-INDEX_SAVE_INTERVAL_S = 120.0
 
 
 @dataclass(frozen=True)
-class LibraryStatus:
-    """Counts and places, cheap to compute (no model load)."""
+class BrowsePage:
+    """One page of photos newest first; pass ``cursor`` back for the next (None: the end)."""
 
-    data_dir: Path
-    folders: list[Folder]
-    counts: dict[str, int]
-    pending: int | None  # photos waiting for the last-used model; None if never indexed
-    model: str | None
-    writer: dict[str, Any] | None = None  # who holds the writer lock (pid, purpose, since)
+    photos: list[PhotoRecord]
+    cursor: BrowseCursor | None
 
 
 class Library:
@@ -64,16 +93,13 @@ class Library:
         self.read_only = read_only
         self.catalog = Catalog(paths.catalog, read_only=read_only)
         self.thumbnails = ThumbnailCache(paths.thumbnails_dir)
-        self.indexer_options = indexer_options
+        self.indexer_options = indexer_options or IndexerOptions()
+        self.writer_lock = WriterLock(paths.lock_file)
         self._embedder: Embedder | None = None
         self._model_id: int | None = None
-        self._index: VectorIndex | None = None
-        self._index_note = ""
+        self._keeper: IndexKeeper | None = None
         self._lock = threading.RLock()
-        self.writer_lock = WriterLock(paths.lock_file)
         self._seen_version = -1
-        self._last_save = 0.0
-        self._dirty = False  # the in-memory index differs from the saved file
         self._model_recorded = False
 
     def __enter__(self) -> Library:
@@ -88,51 +114,76 @@ class Library:
         self.close()
 
     def close(self) -> None:
-        """Save the index if a save was put off, then release the catalog and the lock."""
-        self.flush()
-        self.catalog.close()
-        self.writer_lock.release()
+        """Save the index if a save was put off, then release the catalog and the lock.
+
+        Never raises for a failed save (a full disk): the index is only a
+        cache, caught up from the catalog at the next start.
+        """
+        try:
+            self.flush()
+        except LibraryError as exc:
+            log.warning("search index not saved on close: %s", exc)
+        finally:
+            self.catalog.close()
+            self.writer_lock.release()
 
     def flush(self) -> None:
         """Do a put-off index save now (the watch service calls this when it stops)."""
         self._save_index(force=True)
 
-    def acquire_writer(self, purpose: str) -> None:
-        """Become the library's one writer (raises LibraryLockedError if another is)."""
+    # -- the writer ----------------------------------------------------------------
+
+    def acquire_writer(self, purpose: str, *, wait: threading.Event | None = None) -> None:
+        """Become the library's one writer until :meth:`release_writer`.
+
+        Raises :class:`LibraryLockedError` if another process is, unless
+        ``wait`` is given: then it waits until the writer is gone or ``wait``
+        is set (and then raises :class:`Cancelled`).
+        """
         if self.read_only:
             raise LibraryError("the library is open read-only; another process is writing it")
-        self.writer_lock.acquire(purpose)
+        self.writer_lock.acquire(purpose, wait=wait)
 
-    def follow(self) -> bool:
-        """Catch the in-memory index up with rows another process committed.
+    def release_writer(self) -> None:
+        """Stop being the writer (the index is saved first, if it changed)."""
+        if self.writer_lock.held:
+            try:
+                self._save_index(force=True)
+            finally:
+                self.writer_lock.release()
 
-        Cheap when nothing changed (one PRAGMA); otherwise only the new or
-        removed vectors are applied, never a full reload. Returns whether
-        anything was checked.
-        """
-        version = self.catalog.data_version()
-        if version == self._seen_version or self._index is None:
-            self._seen_version = version
-            return False
-        self._seen_version = version
-        self._sync_index(self._index)
-        return True
+    @contextmanager
+    def writing(self, purpose: str) -> Iterator[None]:
+        """Hold the writer lock for one job (kept if this process held it already)."""
+        held_before = self.writer_lock.held
+        self.acquire_writer(purpose)
+        try:
+            yield
+        finally:
+            if not held_before:
+                self.release_writer()
 
     # -- folders ----------------------------------------------------------------
 
-    def add_folder(self, path: Path) -> Folder:
-        """Add a top folder to watch and index (``index`` scans it)."""
+    def add_folder(self, path: Path) -> FolderAdded:
+        """Add a top folder to watch and index (``index`` scans it).
+
+        Refuses folders that are not there, photoseek's own folders and folders
+        inside them; says which folders already in the library it absorbs.
+        """
         resolved = path.expanduser().resolve()
         if not resolved.is_dir():
             raise LibraryError(f"not a folder: {path}")
+        for own in self.paths.own_dirs():
+            own = own.resolve()
+            if resolved == own or own in resolved.parents:
+                raise LibraryError(f"{path} is photoseek's own data folder ({own})")
         return self.catalog.add_folder(resolved, device_of(resolved))
 
     def remove_folder(self, path: Path) -> int:
         """Forget a top folder and its photos; return how many photos were dropped."""
         dropped = self.catalog.remove_folder(path.expanduser().resolve())
-        if self._index is not None:
-            self._sync_index(self._index)
-            self._save_index()
+        self._sync_index()
         return dropped
 
     def folders(self) -> list[Folder]:
@@ -141,13 +192,21 @@ class Library:
 
     # -- model and index --------------------------------------------------------
 
+    def load_model(
+        self, on_progress: ProgressCallback | None = None, cancel: threading.Event | None = None
+    ) -> Embedder:
+        """The CLIP model, loaded (and downloaded) on first use; thread-safe."""
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = load_embedder(
+                    self.settings, self.paths.models_dir, on_progress=on_progress, cancel=cancel
+                )
+            return self._embedder
+
     @property
     def embedder(self) -> Embedder:
         """The CLIP model, loaded on first use."""
-        with self._lock:
-            if self._embedder is None:
-                self._embedder = load_embedder(self.settings, self.paths.models_dir)
-            return self._embedder
+        return self.load_model()
 
     @property
     def model_id(self) -> int:
@@ -165,45 +224,58 @@ class Library:
         """The vector index file of the loaded model."""
         return self.paths.index_dir / f"{self.embedder.identity.slug}.hnsw"
 
+    def _index_keeper(self, on_progress: ProgressCallback | None = None) -> IndexKeeper:
+        with self._lock:
+            if self._keeper is None:
+
+                def rebuilding(done: int, total: int) -> None:
+                    if on_progress is not None:
+                        on_progress(Progress(Phase.BUILDING_INDEX, done, total, unit="vectors"))
+
+                self._keeper = IndexKeeper(
+                    self.catalog,
+                    self.index_path,
+                    self.embedder.identity,
+                    self.model_id,
+                    on_progress=rebuilding,
+                )
+                self._seen_version = self.catalog.data_version()
+                self._save_index(force=True)  # so the next start does not redo the work
+            return self._keeper
+
     @property
     def vector_index(self) -> VectorIndex:
         """The model's vector index: loaded, caught up, or rebuilt from the catalog."""
-        with self._lock:
-            if self._index is None:
-                identity = self.embedder.identity
-                self._index, self._index_note = vectorindex.open_or_rebuild(
-                    self.index_path,
-                    dim=identity.dim,
-                    model_key=identity.key,
-                    live_labels=self.catalog.live_ids(self.model_id),
-                    fetch_vectors=self._fetch_vectors,
-                )
-                log.info("vector index: %s", self._index_note)
-                if self._index_note != "loaded":
-                    self._dirty = True
-                    self._save_index()  # so the next start does not redo the work
-            return self._index
+        return self._index_keeper().index
 
-    def _fetch_vectors(self, ids: list[int]) -> vectorindex.FloatMatrix:
-        return self.catalog.vectors(self.model_id, ids, self.embedder.identity.dim)
+    def _sync_index(self) -> None:
+        if self._keeper is not None:
+            self._keeper.sync()
 
-    def _sync_index(self, index: VectorIndex) -> None:
-        added, removed = index.catch_up(self.catalog.live_ids(self.model_id), self._fetch_vectors)
-        if added or removed:
-            self._dirty = True
-            log.info("vector index caught up: +%d -%d", added, removed)
+    def follow(self) -> bool:
+        """Catch the in-memory index up with rows another process committed.
 
-    def _save_index(self, *, force: bool = True) -> None:
-        """Save the index if this process is, or can briefly become, the writer.
+        Cheap when nothing changed (one PRAGMA); otherwise only what changed
+        is applied (the change log), never a full reload. Returns whether
+        anything was checked.
+        """
+        version = self.catalog.data_version()
+        if version == self._seen_version or self._keeper is None:
+            self._seen_version = version
+            return False
+        self._seen_version = version
+        self._keeper.sync()
+        return True
 
-        Nothing is written when the index did not change. Unforced saves
-        happen at most every ``INDEX_SAVE_INTERVAL_S``; one put off is done by
-        :meth:`flush` or :meth:`close`. A lost save costs nothing but a
+    def _save_index(self, *, force: bool) -> None:
+        """Save the index if it changed and this process is, or can briefly become, the writer.
+
+        Unforced saves happen at most every few minutes; one put off is done
+        by :meth:`flush` or :meth:`close`. A lost save costs nothing but a
         catch-up from the catalog at the next start.
         """
-        if self._index is None or self.read_only or not self._dirty:
-            return
-        if not force and time.monotonic() - self._last_save < INDEX_SAVE_INTERVAL_S:
+        keeper = self._keeper
+        if keeper is None or self.read_only or not keeper.save_due(force=force):
             return
         borrowed = not self.writer_lock.held
         if borrowed:
@@ -212,108 +284,279 @@ class Library:
             except LibraryLockedError:
                 return  # the writer saves its own, newer index
         try:
-            self._index.save(self.index_path)
-            self._last_save, self._dirty = time.monotonic(), False
+            keeper.save()
         finally:
             if borrowed:
                 self.writer_lock.release()
 
+    def index_health(self) -> str:
+        """How the vector index was opened and whether it matches the catalog."""
+        return self._index_keeper().health()
+
     # -- indexing ---------------------------------------------------------------
 
-    def scan(self) -> ScanSummary:
+    def _scan_context(
+        self, on_progress: ProgressCallback | None, cancel: threading.Event | None
+    ) -> ScanContext:
+        def listed(count: int) -> None:
+            if on_progress is not None:
+                on_progress(Progress(Phase.SCANNING, count, None, unit="files"))
+
+        return ScanContext(exclusion_keys(self.paths.own_dirs()), listed, cancel)
+
+    def scan(
+        self, on_progress: ProgressCallback | None = None, cancel: threading.Event | None = None
+    ) -> ScanSummary:
         """Reconcile the catalog with the disk without embedding anything."""
-        summary = reconcile_all(self.catalog)
-        self.catalog.purge_tombstones()
-        return summary
+        with self.writing("scanning"):
+            summary = reconcile_all(self.catalog, self._scan_context(on_progress, cancel))
+            self.catalog.purge_tombstones()
+            self._sync_index()
+            return summary
+
+    def reconcile(self, changes: Changes) -> ScanSummary:
+        """Reconcile only what a watcher reported (no embedding); removals apply at once."""
+        with self.writing("watching"):
+            summary = reconcile_changes(self.catalog, changes, self._scan_context(None, None))
+            self._sync_index()
+            return summary
+
+    def known_model_id(self) -> int | None:
+        """The catalog id of the chosen model, found without loading it (None: never used)."""
+        if self._model_id is not None:
+            return self._model_id
+        settings = self.settings
+        expected = expected_model(settings.arch, settings.pretrained, self.paths.models_dir)
+        return self.catalog.find_model(expected.arch, expected.pretrained, expected.digest)
+
+    def work_count(self) -> int:
+        """Photos waiting to be embedded with the chosen model (no model load)."""
+        model_id = self.known_model_id()
+        return self.catalog.pending_count(model_id, self.catalog.outdated(model_id))
 
     def index(self, cancel: threading.Event | None = None) -> Iterator[Progress]:
-        """Scan every folder, then decode, embed and index what is new or changed."""
-        self.acquire_writer("indexing")
-        index = self.vector_index  # loads the model first: a missing model fails before scanning
-        yield Progress("scanning")
-        self.scan()
-        self._sync_index(index)
-        yield from self._index_pending(index, cancel, save_at_end=True)
+        """Scan every folder, then decode, embed and index what is new or changed.
+
+        Yields SCANNING (files listed), then, only when there is something to
+        embed, DOWNLOADING_MODEL/LOADING_MODEL, BUILDING_INDEX when the index
+        must be rebuilt, INDEXING, THUMBNAILS when thumbnails were missing, and
+        ends with DONE or CANCELLED. The counts of the last item include the
+        problems the scan found.
+        """
+        cancel = cancel or threading.Event()
+        with self.writing("indexing"):
+            try:
+                yield from self._index_run(cancel)
+            except Cancelled:
+                yield Progress(Phase.CANCELLED)
+
+    def _index_run(self, cancel: threading.Event) -> Iterator[Progress]:
+        yield Progress(Phase.SCANNING, 0, None, unit="files")
+        summary: ScanSummary = yield from run_reporting(lambda report: self.scan(report, cancel))
+        yield Progress(Phase.SCANNING, summary.listed, summary.listed, unit="files")
+        final = Progress(Phase.DONE, problems=summary.problems)
+        if not cancel.is_set() and self.work_count():
+            final = yield from self._embed_all(cancel, summary.problems)
+        if not cancel.is_set():
+            yield from self.rebuild_thumbnails(cancel)
+        yield replace(final, phase=Phase.CANCELLED) if cancel.is_set() else final
+
+    def _embed_all(
+        self, cancel: threading.Event, scan_problems: int
+    ) -> Generator[Progress, None, Progress]:
+        yield from run_reporting(lambda report: self._prepare_model(report, cancel))
+        job = self.index_job()
+        last = job.tracker.snapshot(Phase.INDEXING)
+        try:
+            for last in job.run(cancel):
+                yield last
+        finally:
+            job.close()
+            self._save_index(force=True)
+        return replace(last, phase=Phase.DONE, problems=last.problems + scan_problems)
+
+    def _prepare_model(self, report: ProgressCallback, cancel: threading.Event) -> None:
+        self.load_model(report, cancel)
+        self._index_keeper(report)
+
+    def index_job(self) -> IndexJob:
+        """A long-lived indexing job for the chosen model (the watch loop runs it in slices).
+
+        Loads the model and the index. The caller holds the writer lock while
+        it runs the job, and closes the job when done.
+        """
+        keeper = self._index_keeper()
+        if not self._model_recorded:
+            self.catalog.set_meta(LAST_MODEL_KEY, str(self.model_id))
+            self._model_recorded = True
+        return IndexJob(
+            self.catalog,
+            self.embedder,
+            self.model_id,
+            self.thumbnails,
+            lambda: self._after_batch(keeper),
+            self.indexer_options,
+        )
+
+    def _after_batch(self, keeper: IndexKeeper) -> None:
+        keeper.sync()
+        self._save_index(force=False)
+
+    def rebuild_thumbnails(self, cancel: threading.Event | None = None) -> Iterator[Progress]:
+        """Make the grid thumbnails that are missing (deleted cache); no model needed."""
+        yield from rebuild_missing_thumbnails(
+            self.catalog, self.thumbnails, self.indexer_options.workers, cancel
+        )
 
     def apply_changes(
         self, changes: Changes, cancel: threading.Event | None = None
     ) -> Iterator[Progress]:
         """Reconcile what a watcher reported, then index what became pending."""
-        self.acquire_writer("watching")
-        index = self.vector_index
-        yield Progress("scanning")
-        summary = reconcile_changes(self.catalog, changes)
-        if summary.vanished or summary.changed or summary.moved:  # new files: the indexer adds them
-            self._sync_index(index)
-        yield from self._index_pending(index, cancel, save_at_end=False)
+        cancel = cancel or threading.Event()
+        with self.writing("watching"):
+            self.reconcile(changes)
+            yield Progress(Phase.SCANNING, unit="files")
+            if self.work_count():
+                final = yield from self._embed_all(cancel, 0)
+                yield final
+            else:
+                yield Progress(Phase.DONE)
 
-    def _index_pending(
-        self, index: VectorIndex, cancel: threading.Event | None, *, save_at_end: bool
-    ) -> Iterator[Progress]:
-        if not self._model_recorded:
-            self.catalog.set_meta(LAST_MODEL_KEY, str(self.model_id))
-            self._model_recorded = True
-        work = self.catalog.pending_work(self.model_id)
-        indexer = Indexer(
-            self.catalog,
-            self.embedder,
-            self.model_id,
-            index,
-            self.thumbnails,
-            lambda final: self._after_batch(final, save_at_end),
-            self.indexer_options,
-        )
-        yield from indexer.run(work, cancel)
-
-    def _after_batch(self, final: bool, save_at_end: bool) -> None:
-        """The indexer's save hook: after each batch (the index changed) and at the end."""
-        if not final:
-            self._dirty = True
-        self._save_index(force=final and save_at_end)
-
-    # -- search -----------------------------------------------------------------
+    # -- reads ------------------------------------------------------------------
 
     def _searcher(self) -> Searcher:
         self.follow()
         return Searcher(self.catalog, self.vector_index, self.embedder, self.model_id)
 
     def search(self, query: str, options: SearchOptions | None = None) -> SearchResults:
-        """Answer a query (see :mod:`photoseek.core.search.query` for the syntax)."""
-        return self._searcher().search(query, options or SearchOptions())
+        """Answer a query (see :mod:`photoseek.core.search.query` for the syntax).
+
+        The query is checked before the model loads: a malformed query or a
+        missing ``@photo`` fails at once.
+        """
+        terms = self._checked(parse_query(query))
+        options = self._check_options(options or SearchOptions())
+        return self._searcher().search_terms(terms, options)
+
+    def search_pages(
+        self, query: str, options: SearchOptions | None = None, *, page_size: int = 100
+    ) -> Iterator[SearchResults]:
+        """The results of ``query`` page by page (a grid shows the first page at once).
+
+        Each page holds the next ``page_size`` hits, best first; iteration ends
+        after ``options.limit`` hits or when no more photos match.
+        """
+        options = self._check_options(options or SearchOptions())
+        terms = self._checked(parse_query(query))
+        if options.sort == "date":  # dates order the whole result: rank it once, then page
+            results = self._searcher().search_terms(terms, options)
+            for start in range(0, max(len(results.hits), 1), page_size):
+                yield replace(results, hits=results.hits[start : start + page_size])
+            return
+        searcher = self._searcher()
+        vector, warnings = searcher.query_vector(terms)
+        for offset in range(0, options.limit, page_size):
+            wanted = min(page_size, options.limit - offset)
+            page = searcher.rank(vector, replace(options, limit=wanted, offset=offset), warnings)
+            yield page
+            if len(page.hits) < wanted:
+                return
+
+    def _checked(self, terms: list[QueryTerm]) -> list[QueryTerm]:
+        return validate_terms(terms, lambda path: self.catalog.photo_at(path) is not None)
+
+    def _check_options(self, options: SearchOptions) -> SearchOptions:
+        """Refuse what no search can honour, before the model loads."""
+        options.check()
+        folder = options.filters.folder
+        if folder is not None and self.catalog.folder_containing(folder) is None:
+            known = ", ".join(str(f.path) for f in self.catalog.folders()) or "none yet"
+            raise QueryError(f"{folder} is not in the library (its folders: {known})")
+        return options
 
     def similar(self, image: Path, options: SearchOptions | None = None) -> SearchResults:
         """Photos that look like ``image`` (an indexed photo or any image file)."""
-        searcher = self._searcher()
-        return searcher.search_terms([QueryTerm(1.0, image=image)], options or SearchOptions())
+        terms = self._checked([QueryTerm(1.0, image=image)])
+        options = self._check_options(options or SearchOptions())
+        return self._searcher().search_terms(terms, options)
 
-    def thumbnail(self, photo: PhotoRecord) -> Path | None:
-        """The cached thumbnail of a photo, if there is one."""
-        if photo.fingerprint and self.thumbnails.exists(photo.fingerprint):
-            return self.thumbnails.path_for(photo.fingerprint)
-        return None
+    def similar_to(self, photo_id: int, options: SearchOptions | None = None) -> SearchResults:
+        """Photos that look like the indexed photo ``photo_id``, the photo itself left out."""
+        options = self._check_options(options or SearchOptions())
+        searcher = self._searcher()
+        vector = searcher.photo_vector(photo_id)
+        results = searcher.rank(vector, replace(options, limit=options.limit + 1), [])
+        hits = [hit for hit in results.hits if hit.photo.id != photo_id][: options.limit]
+        return replace(results, hits=hits)
+
+    def photo(self, photo_id: int) -> PhotoRecord | None:
+        """The photo with this id, if it is in the library."""
+        return self.catalog.photos([photo_id]).get(photo_id)
+
+    def photos(self, ids: list[int]) -> dict[int, PhotoRecord]:
+        """The photos with these ids that are in the library."""
+        return self.catalog.photos(ids)
+
+    def browse(
+        self,
+        folder: Path | None = None,
+        *,
+        limit: int = 200,
+        cursor: BrowseCursor | None = None,
+    ) -> BrowsePage:
+        """Photos newest first (EXIF date, else mtime), a page at a time; no model needed.
+
+        ``folder`` is a top folder or any folder inside one.
+        """
+        if limit < 1:
+            raise QueryError("limit must be at least 1")
+        folder_id, under = None, None
+        if folder is not None:
+            resolved = folder.expanduser().resolve()
+            owner = self.catalog.folder_containing(resolved)
+            if owner is None:
+                raise QueryError(f"{folder} is not in the library")
+            folder_id, under = owner.id, (None if owner.path == resolved else resolved)
+        photos = self.catalog.browse(folder_id=folder_id, under=under, limit=limit, after=cursor)
+        last = photos[-1] if len(photos) == limit else None
+        return BrowsePage(photos, BrowseCursor(last.sort_date, last.id) if last else None)
+
+    def thumbnail(self, photo_id: int, size: int | None = None) -> Path | None:
+        """A JPEG thumbnail of the photo about ``size`` px on its long side.
+
+        From the cache (keyed by content), or made now from the file; None
+        when the photo is unknown or its file cannot be read (offline disk).
+        Slow when made: call it from a worker thread.
+        """
+        photo = self.photo(photo_id)
+        if photo is None or photo.fingerprint is None:
+            return None
+        wanted = self.thumbnails.nearest_size(size or DEFAULT_SIZE)
+        try:
+            return self.thumbnails.get_or_make(photo.fingerprint, photo.path, wanted)
+        except Exception as exc:  # an unreadable file has no thumbnail; not the caller's error
+            log.info("no thumbnail for %s: %s", photo.path, exc)
+            return None
+
+    def changes_since(self, version: int) -> ChangeSet:
+        """What changed in the library after ``version`` (0: the start); see :class:`ChangeSet`."""
+        return self.catalog.library_changes(version)
+
+    @property
+    def version(self) -> int:
+        """The library's current version, for :meth:`changes_since`."""
+        return self.catalog.change_seq()
 
     # -- reports ----------------------------------------------------------------
 
     def status(self) -> LibraryStatus:
-        """Folders, counts and pending work, without loading the model."""
-        last = self.catalog.get_meta(LAST_MODEL_KEY)
-        pending = len(self.catalog.pending_work(int(last))) if last else None
-        return LibraryStatus(
-            data_dir=self.paths.data_dir,
-            folders=self.catalog.folders(),
-            counts=self.catalog.status_counts(),
-            pending=pending,
-            model=f"{self.settings.arch} / {self.settings.pretrained}",
-            writer=self.writer_lock.holder(),
-        )
+        """Folders, counts and pending work for the chosen model, without loading it."""
+        return library_status(self, self.known_model_id())
+
+    def service_status(self) -> ServiceStatus:
+        """Whether a watch service writes this library, and what it is doing."""
+        return service_status(self.paths.data_dir, self.writer_lock.holder())
 
     def problems(self) -> list[Problem]:
         """Every file that was skipped, with its reason."""
         return self.catalog.problems()
-
-    def index_health(self) -> str:
-        """How the vector index was opened and whether it matches the catalog."""
-        index = self.vector_index
-        live = self.catalog.live_ids(self.model_id)
-        state = "in sync" if index.labels() == live else "OUT OF SYNC"
-        return f"{len(index)} vectors, {len(live)} in catalog, {state} ({self._index_note})"

@@ -10,10 +10,15 @@ GUI's status bar, the service's state file) draws them. Cancellation is a
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
-__all__ = ["Phase", "Progress", "ProgressCallback"]
+__all__ = ["Phase", "Progress", "ProgressCallback", "run_reporting"]
+
+T = TypeVar("T")
 
 
 class Phase(enum.StrEnum):
@@ -59,3 +64,42 @@ class Progress:
 
 
 ProgressCallback = Callable[[Progress], None]
+
+
+def run_reporting(work: Callable[[ProgressCallback], T]) -> Generator[Progress, None, T]:
+    """Run ``work(report)`` in a helper thread; yield what it reports; return its result.
+
+    For long steps written with a progress *callback* (a scan, a download, an
+    index rebuild) inside a *generator* that yields progress: ``result =
+    yield from run_reporting(lambda report: scan(on_progress=report))``. The
+    step's exception, if any, is raised in the caller's thread. Reports are
+    passed on in order; the caller's thread waits, so the step runs as if
+    called directly (it may use the caller's connections and locks); a
+    generator closed early waits for the step to end (cancel it first).
+    """
+    reports: queue.Queue[Progress | _Finished[T]] = queue.Queue()
+
+    def target() -> None:
+        try:
+            reports.put(_Finished(work(reports.put), None))
+        except BaseException as exc:
+            reports.put(_Finished(None, exc))
+
+    thread = threading.Thread(target=target, name="progress-step", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = reports.get()
+            if isinstance(item, _Finished):
+                if item.error is not None:
+                    raise item.error
+                return item.value  # type: ignore[return-value]
+            yield item
+    finally:
+        thread.join()  # closed early: the step still finishes before the caller goes on
+
+
+@dataclass(frozen=True)
+class _Finished(Generic[T]):
+    value: T | None
+    error: BaseException | None

@@ -3,7 +3,11 @@
 The lock is an OS file lock (fcntl on POSIX, msvcrt on Windows), so it dies
 with its process: a crashed writer never leaves a stale lock behind. Next to
 it, ``writer.json`` says who holds it (pid, what for, since when) so other
-processes can explain why they open the library read-only.
+processes can explain why they open the library read-only, and
+``writer-waiting.json`` says who waits for it (a watch service started at
+login while the app writes): the holder may hand over when it sees that.
+Both are written atomically; failing to write them (a full disk) never
+costs the lock itself.
 """
 
 from __future__ import annotations
@@ -11,17 +15,20 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import filelock
 
-from photoseek.core.errors import LibraryError
+from photoseek.core.atomicfile import write_json_atomically
+from photoseek.core.errors import Cancelled, LibraryError
 
 log = logging.getLogger(__name__)
 
 _PROBE_GRACE_S = 1.0
+WAIT_POLL_S = 1.0
 
 
 class LibraryLockedError(LibraryError):
@@ -34,6 +41,7 @@ class WriterLock:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.owner_file = path.with_name("writer.json")
+        self.waiting_file = path.with_name("writer-waiting.json")
         self._lock = filelock.FileLock(str(path), thread_local=False)
 
     @property
@@ -41,23 +49,61 @@ class WriterLock:
         """Whether this object holds the lock."""
         return bool(self._lock.is_locked)
 
-    def acquire(self, purpose: str) -> None:
-        """Take the lock now or raise :class:`LibraryLockedError` naming the holder."""
+    def acquire(self, purpose: str, *, wait: threading.Event | None = None) -> None:
+        """Take the lock, or raise :class:`LibraryLockedError` naming the holder.
+
+        With ``wait``, keep trying (announcing the wait in ``writer-waiting.json``)
+        until the lock is free, or until ``wait`` is set: then raise
+        :class:`Cancelled`.
+        """
         if self.held:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LibraryError(f"cannot create {self.path.parent}: {exc.strerror}") from exc
+        if wait is None:
+            self._take(purpose)
+            return
+        self._wait_and_take(purpose, wait)
+
+    def _take(self, purpose: str) -> None:
         try:  # a short wait, so that another process's holder() probe never fails us
             self._lock.acquire(timeout=_PROBE_GRACE_S)
         except filelock.Timeout:
             raise LibraryLockedError(_locked_message(self.holder())) from None
-        owner = {"pid": os.getpid(), "purpose": purpose, "since": time.time()}
-        _write_json(self.owner_file, owner)
+        except OSError as exc:
+            raise LibraryError(f"cannot take the writer lock {self.path}: {exc.strerror}") from exc
+        _write_quietly(
+            self.owner_file, {"pid": os.getpid(), "purpose": purpose, "since": time.time()}
+        )
         log.debug("writer lock taken for %s", purpose)
+
+    def _wait_and_take(self, purpose: str, wait: threading.Event) -> None:
+        announced = False
+        try:
+            while True:
+                try:
+                    self._take(purpose)
+                    return
+                except LibraryLockedError:
+                    if not announced:
+                        log.info("waiting for the writer to finish: %s", self.holder())
+                        _write_quietly(
+                            self.waiting_file,
+                            {"pid": os.getpid(), "purpose": purpose, "since": time.time()},
+                        )
+                        announced = True
+                if wait.wait(WAIT_POLL_S):
+                    raise Cancelled("stopped while waiting for the library's writer")
+        finally:
+            if announced:
+                self._remove(self.waiting_file)
 
     def release(self) -> None:
         """Give the lock back (no-op when not held)."""
         if self.held:
-            self.owner_file.unlink(missing_ok=True)
+            self._remove(self.owner_file)
             self._lock.release()
 
     def holder(self) -> dict[str, Any] | None:
@@ -69,8 +115,21 @@ class WriterLock:
             probe.acquire(timeout=0)
         except filelock.Timeout:
             return _read_json(self.owner_file) or {"pid": None, "purpose": "unknown"}
+        except OSError:  # a read-only data dir: nobody can be writing it
+            return None
         probe.release()
         return None
+
+    def waiting(self) -> dict[str, Any] | None:
+        """Who waits to become the writer (pid, purpose, since), or None."""
+        return _read_json(self.waiting_file)
+
+    @staticmethod
+    def _remove(path: Path) -> None:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            log.debug("cannot remove %s: %s", path, exc)
 
 
 def _locked_message(holder: dict[str, Any] | None) -> str:
@@ -92,7 +151,9 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(data), encoding="utf-8")
-    os.replace(tmp, path)
+def _write_quietly(path: Path, data: dict[str, Any]) -> None:
+    """Write a small state file; a failure (full disk) is logged, never raised."""
+    try:
+        write_json_atomically(path, data, durable=False)
+    except OSError as exc:
+        log.warning("cannot write %s: %s", path, exc)

@@ -213,7 +213,7 @@ def test_deep_nesting_needs_no_recursion(tmp_path: Path) -> None:
 
 
 @needs_symlinks
-def test_symlink_loops_terminate(tmp_path: Path) -> None:
+def test_links_to_folders_are_reported_not_entered(tmp_path: Path) -> None:
     photo = _touch(tmp_path / "a" / "photo.jpg")
     (tmp_path / "a" / "up").symlink_to(tmp_path)
     (tmp_path / "a" / "to_b").symlink_to(tmp_path / "b")
@@ -221,19 +221,68 @@ def test_symlink_loops_terminate(tmp_path: Path) -> None:
     (tmp_path / "b" / "to_a").symlink_to(tmp_path / "a")
     scan = _scan_with_timeout(tmp_path)
     assert [entry.path for entry in scan.files] == [photo]
-    assert scan.skipped == []
+    reasons = {s.path.name: s.reason for s in scan.skipped}
+    assert set(reasons) == {"up", "to_b", "to_a"}
+    assert reasons["to_b"] == (
+        f"symbolic link to a folder, not followed (add {tmp_path / 'b'} to the library "
+        "to include it)"
+    )
 
 
 @needs_symlinks
-def test_symlinked_folder_outside_root_is_followed_once(tmp_path: Path) -> None:
-    outside = tmp_path / "outside"
-    _touch(outside / "far.jpg")
-    root = tmp_path / "root"
-    root.mkdir()
-    (root / "link1").symlink_to(outside)
-    (root / "link2").symlink_to(outside)
-    paths = [entry.path for entry in scan_folder(root).files]
-    assert paths == [root / "link1" / "far.jpg"]
+def test_link_to_a_parent_never_pulls_in_photoseeks_own_folders(tmp_path: Path) -> None:
+    from photoseek.core.watch.scanner import exclusion_keys
+
+    library = tmp_path / "library"
+    photo = _touch(tmp_path / "pics" / "a.jpg")
+    _touch(library / "catalog.sqlite3")
+    _touch(tmp_path / "pics" / "inside" / "b.jpg")
+    (tmp_path / "pics" / "parent").symlink_to(tmp_path)
+    scan = scan_folder(tmp_path, exclude=exclusion_keys([library]))
+    assert [e.path for e in scan.files] == [photo, tmp_path / "pics" / "inside" / "b.jpg"]
+    assert [s.path.name for s in scan.skipped] == ["parent"]
+
+
+def test_an_entry_that_raises_anything_is_skipped_with_its_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from photoseek.core.watch import scanner
+
+    good = _touch(tmp_path / "a.jpg")
+    bad = _touch(tmp_path / "b.jpg")
+    real = scanner._stat_entry
+
+    def flaky(entry, path, scan):  # type: ignore[no-untyped-def]
+        if path == bad:
+            raise OverflowError("timestamp out of range for platform time_t")
+        return real(entry, path, scan)
+
+    monkeypatch.setattr(scanner, "_stat_entry", flaky)
+    scan = scan_folder(tmp_path)
+    assert [e.path for e in scan.files] == [good]
+    assert scan.skipped == [
+        SkippedFile(
+            bad, "cannot examine: OverflowError: timestamp out of range for platform time_t"
+        )
+    ]
+
+
+def test_scan_reports_progress_and_honours_cancel(tmp_path: Path) -> None:
+    import threading
+
+    from photoseek.core.errors import Cancelled
+    from photoseek.core.watch import scanner
+
+    for i in range(scanner.PROGRESS_EVERY * 2 + 3):
+        _touch(tmp_path / f"{i // 100:02d}" / f"{i}.jpg")
+    counts: list[int] = []
+    scan = scan_folder(tmp_path, on_progress=counts.append)
+    assert counts == [scanner.PROGRESS_EVERY, 2 * scanner.PROGRESS_EVERY]
+    assert len(scan.files) == scanner.PROGRESS_EVERY * 2 + 3
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        scan_folder(tmp_path, cancel=cancel)
 
 
 @needs_symlinks

@@ -28,7 +28,11 @@ def test_full_command_cycle(
     (tmp_path / "pics" / "notes.txt").write_text("not a photo")
     assert main(["add", str(tmp_path / "pics")]) == 0
     assert main(["index", "--batch-size", "4"]) == 0
-    assert "done: 13 of 13 processed, 12 embedded" in capsys.readouterr().out
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == (
+        "done; 13 photos processed: 12 embedded, 0 reused; 1 new problem "
+        "(1 problem in all: `photoseek problems`)"
+    )
 
     assert main(["search", "a colourful picture", "--limit", "5", "--json"]) == 0
     hits = json.loads(capsys.readouterr().out)
@@ -83,9 +87,11 @@ def test_usage_errors_exit_2(cli_env: Path) -> None:
         assert info.value.code == 2
 
 
-def test_no_command_prints_help(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([]) == 0
-    assert "usage: photoseek" in capsys.readouterr().out
+def test_no_command_prints_help_and_is_a_usage_error(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([]) == 2
+    assert "usage: photoseek" in capsys.readouterr().err
 
 
 def test_offline_model_error_is_one_line(data_dir: Path, tmp_path: Path) -> None:
@@ -100,8 +106,9 @@ def test_offline_model_error_is_one_line(data_dir: Path, tmp_path: Path) -> None
     subprocess.run([*run, "add", str(tmp_path / "pics")], env=env, check=True, capture_output=True)
     out = subprocess.run([*run, "index"], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 1
-    lines = out.stderr.strip().splitlines()
-    assert len(lines) == 1 and "cannot be downloaded" in lines[0] and "Traceback" not in out.stderr
+    errors = [line for line in out.stderr.splitlines() if line.startswith("photoseek: error:")]
+    assert len(errors) == 1 and "cannot be downloaded" in errors[0]
+    assert "Traceback" not in out.stderr
 
 
 def test_module_entry_point_and_checkpoint_file(data_dir: Path, tmp_path: Path) -> None:

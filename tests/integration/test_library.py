@@ -31,7 +31,7 @@ def test_index_then_similar_finds_the_photo_first(library: Library, tmp_path: Pa
         hits = library.similar(path, SearchOptions(limit=3)).hits
         assert hits[0].photo.path == path
         assert hits[0].score == pytest.approx(1.0, abs=1e-3)
-    assert library.thumbnail(hits[0].photo) is not None
+    assert library.thumbnail(hits[0].photo.id) is not None
 
 
 def test_second_index_does_nothing(library: Library, tmp_path: Path) -> None:

@@ -1,83 +1,62 @@
-"""The indexing pipeline: fingerprint -> decode (worker pool) -> embed -> commit.
+"""The indexing pipeline: read once -> fingerprint -> decode (worker pool) -> embed -> commit.
 
 Decoding runs in a bounded thread pool ahead of the model (Pillow releases
 the GIL while decoding), so the model does not wait. Each batch is committed
-in one transaction and then added to the vector index: a killed process loses
-at most the batch in flight. Progress is yielded, throttled; a cancel event
-is honoured between batches. A bad file is recorded with its reason and
-never stops the run.
+in one transaction; the library then brings its vector index up to date
+from the catalog's change log. A killed process loses at most the batch in
+flight. Progress is yielded, throttled; a cancel event is honoured between
+photos (the batch collected so far is committed).
+
+A bad file never stops the run: *any* exception raised while handling one
+file (reading, fingerprinting, decoding, preparing it for the model, making
+its thumbnail) is recorded as that file's problem with its reason. When the
+model fails on a batch, its photos are embedded one by one, so one photo the
+model cannot take becomes one problem; only a model that fails on every
+photo of a batch stops the run (that is the machine's problem, not the
+photos').
+
+An :class:`IndexJob` is long-lived: the watch service runs it in slices
+(:meth:`IndexJob.run` with a deadline) between applying file-system changes,
+so deletions and moves never wait behind a long burst of new photos.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+
+from PIL import Image
 
 from photoseek.core.catalog import batchwrites
 from photoseek.core.catalog.store import Catalog
-from photoseek.core.errors import ImageError
-from photoseek.core.imaging.decode import decode_image
-from photoseek.core.imaging.thumbnails import ThumbnailCache
-from photoseek.core.indexing.fingerprint import fingerprint
+from photoseek.core.errors import ImageError, LibraryError
+from photoseek.core.imaging.decode import decode_image, decode_image_data
+from photoseek.core.imaging.decoders import decoder_tag, is_current
+from photoseek.core.imaging.pixels import fit_for_model
+from photoseek.core.imaging.thumbnails import DEFAULT_SIZE, ThumbnailCache
+from photoseek.core.indexing.outcomes import Changed, Decoded, Failed, Outcome, Reused, Vanished
+from photoseek.core.indexing.reading import FileChanged, FileRead, read_photo, unchanged_since
+from photoseek.core.indexing.tracker import Tracker
+from photoseek.core.indexing.worksource import WorkSource
 from photoseek.core.model.embedder import Embedder
+from photoseek.core.progress import Phase, Progress
 from photoseek.core.records import PhotoMeta, WorkItem
 from photoseek.core.vectors import codec as vectorcodec
-from photoseek.core.vectors.index import VectorIndex
 
-if TYPE_CHECKING:
-    import torch
+__all__ = ["DEFAULT_BATCH_SIZE", "IndexJob", "IndexerOptions"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 32
-PROGRESS_INTERVAL_S = 0.25
-
-
-@dataclass(frozen=True)
-class Progress:
-    """A snapshot of an indexing run, for whoever draws it."""
-
-    phase: str  # "scanning", "indexing", "done" or "cancelled"
-    done: int = 0
-    total: int = 0
-    rate: float = 0.0  # photos per second
-    eta_s: float | None = None
-    current: str | None = None
-    problems: int = 0
-    embedded: int = 0
-    reused: int = 0
-
-
-@dataclass(frozen=True)
-class _Decoded:
-    item: WorkItem
-    fingerprint: str
-    meta: PhotoMeta
-    tensor: torch.Tensor
-
-
-@dataclass(frozen=True)
-class _Reused:
-    item: WorkItem
-    fingerprint: str
-    moved_from: int | None = None  # a catalogued photo whose file went away: this is it, moved
-
-
-@dataclass(frozen=True)
-class _Failed:
-    item: WorkItem
-    fingerprint: str | None
-    reason: str
-
-
-_Outcome = _Decoded | _Reused | _Failed
+UNIDENTIFIED = decoder_tag("sniff")
+"""The tag of a failure before any format was recognised (bump "sniff" to re-examine them)."""
 
 
 @dataclass
@@ -89,172 +68,249 @@ class IndexerOptions:
     draft: bool = True  # JPEG draft decoding to just above the model's input size
 
 
-class Indexer:
-    """Runs the pipeline for one library and one model."""
+class IndexJob:
+    """The indexing work of one library and one model, run in one go or in slices."""
 
     def __init__(
         self,
         catalog: Catalog,
         embedder: Embedder,
         model_id: int,
-        index: VectorIndex,
         thumbnails: ThumbnailCache,
-        save_index: Callable[[bool], None],  # called after each batch, then with True at the end
+        after_commit: Callable[[], None],
         options: IndexerOptions | None = None,
     ) -> None:
         self.catalog = catalog
         self.embedder = embedder
         self.model_id = model_id
-        self.index = index
         self.thumbnails = thumbnails
-        self.save_index = save_index
+        self.after_commit = after_commit
         self.options = options or IndexerOptions()
+        self.source = WorkSource(catalog, model_id)
+        self.tracker = Tracker(total=self.source.count())
+        self._pool = ThreadPoolExecutor(self.options.workers, thread_name_prefix="decode")
+        self._queue: deque[tuple[WorkItem, Future[Outcome]]] = deque()
+
+    # -- running ----------------------------------------------------------------
+
+    @property
+    def finished(self) -> bool:
+        """Whether every known piece of work is done (until :meth:`refresh`)."""
+        return self.source.exhausted and not self._queue
+
+    def refresh(self) -> None:
+        """New work may exist (a scan ran): look for it and grow the total."""
+        self.source.refresh()
+        self.tracker.grow(self.tracker.done + len(self._queue) + self.source.count())
 
     def run(
-        self, work: list[WorkItem], cancel: threading.Event | None = None
+        self, cancel: threading.Event | None = None, *, until: float | None = None
     ) -> Iterator[Progress]:
-        """Process ``work``; yield progress; the last item has phase done/cancelled."""
+        """Commit batches until the work runs out, ``cancel`` is set or ``until`` passes.
+
+        ``until`` is a ``time.monotonic()`` deadline checked between batches.
+        Yields INDEXING progress; the caller reports the final phase.
+        """
         cancel = cancel or threading.Event()
-        tracker = _Tracker(total=len(work))
-        yield tracker.snapshot("indexing")
-        for batch in self._batches(work, cancel):
-            self._commit(batch, tracker)
-            self.save_index(False)  # the library decides how often a save is worth it
-            if tracker.due():
-                yield tracker.snapshot("indexing")
-        self.save_index(True)
-        yield tracker.snapshot("cancelled" if cancel.is_set() else "done")
+        self.tracker.start()
+        yield self.tracker.snapshot(Phase.INDEXING)
+        while not cancel.is_set():
+            batch = self._next_batch(cancel)
+            if not batch:
+                break
+            self._commit(batch)
+            if self.tracker.due():
+                yield self.tracker.snapshot(Phase.INDEXING)
+            if until is not None and time.monotonic() >= until:
+                break
+        yield self.tracker.snapshot(Phase.INDEXING)
 
-    def _batches(self, work: list[WorkItem], cancel: threading.Event) -> Iterator[list[_Outcome]]:
+    def close(self) -> None:
+        """Drop work not yet committed and stop the decode workers."""
+        for _item, future in self._queue:
+            future.cancel()
+        self.source.release(item.id for item, _ in self._queue)
+        self._queue.clear()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    # -- batches ----------------------------------------------------------------
+
+    def _fill(self) -> None:
+        want = self.options.batch_size * 2 - len(self._queue)
+        if want <= 0:
+            return
+        for item in self.source.take(want):
+            self._queue.append((item, self._pool.submit(self._prepare, item)))
+
+    def _next_batch(self, cancel: threading.Event) -> list[Outcome]:
         size = self.options.batch_size
-        prefetch = size * 2
-        items = iter(work)
-        with ThreadPoolExecutor(self.options.workers, thread_name_prefix="decode") as pool:
-            pending: deque[Future[_Outcome]] = deque()
+        batch: list[Outcome] = []
+        decoded = 0
+        self._fill()
+        while self._queue and not cancel.is_set():
+            _item, future = self._queue.popleft()
+            outcome = future.result()
+            self._fill()
+            batch.append(outcome)
+            decoded += isinstance(outcome, Decoded)
+            if decoded >= size or len(batch) >= size * 4:
+                break
+        return batch
 
-            def fill() -> None:
-                while len(pending) < prefetch and (item := next(items, None)) is not None:
-                    pending.append(pool.submit(self._prepare, item))
+    # -- one file (decode workers) -------------------------------------------------
 
-            fill()
-            batch: list[_Outcome] = []
-            decoded = 0
-            while pending and not cancel.is_set():
-                outcome = pending.popleft().result()
-                fill()
-                batch.append(outcome)
-                decoded += isinstance(outcome, _Decoded)
-                if decoded >= size or len(batch) >= size * 4:
-                    yield batch
-                    batch, decoded = [], 0
-            for future in pending:
-                future.cancel()
-            if batch:
-                yield batch
-
-    def _prepare(self, item: WorkItem) -> _Outcome:
-        """Worker thread: fingerprint, then decode unless the content is known."""
+    def _prepare(self, item: WorkItem) -> Outcome:
+        """Worker thread: whatever one file raises becomes that file's problem."""
         try:
-            fp = fingerprint(item.path)
+            return self._prepare_file(item)
+        except MemoryError:
+            return Failed(item, None, "out of memory while reading or decoding this file")
+        except Exception as exc:
+            log.warning("unexpected error while indexing %s", item.path, exc_info=True)
+            return Failed(item, None, _short(f"unexpected error: {type(exc).__name__}: {exc}"))
+
+    def _prepare_file(self, item: WorkItem) -> Outcome:
+        try:
+            read = read_photo(item)
+        except FileNotFoundError:
+            return Vanished(item)
+        except ImageError as exc:
+            return Failed(item, None, exc.reason, exc.decoder or UNIDENTIFIED)
         except OSError as exc:
-            return _Failed(item, None, _os_reason(exc))
-        if self.thumbnails.exists(fp) and self.catalog.can_reuse(self.model_id, fp):
-            return _Reused(item, fp, self.catalog.moved_photo(fp, exclude=item.id))
+            return Failed(item, None, _os_reason(exc))
+        if isinstance(read, FileChanged):
+            return Changed(item, read.size, read.mtime_ns)
+        tag = self.catalog.reusable_decoder(self.model_id, read.fingerprint)
+        if tag is not None and is_current(tag):
+            self._ensure_thumbnail(item, read)
+            moved_from = self.catalog.moved_photo(read.fingerprint, exclude=item.id)
+            return Reused(item, read.fingerprint, moved_from)
+        return self._decode(item, read)
+
+    def _decode(self, item: WorkItem, read: FileRead) -> Outcome:
+        fp = read.fingerprint
         min_side = self.embedder.image_size if self.options.draft else None
         try:
-            image = decode_image(item.path, min_side=min_side)
-            tensor = self.embedder.preprocess(image.image)
+            if read.data is not None:
+                image = decode_image_data(read.data, name=item.path.name, min_side=min_side)
+            else:
+                image = decode_image(item.path, min_side=min_side)
         except ImageError as exc:
-            return _Failed(item, fp, exc.reason)
+            return Failed(item, fp, exc.reason, exc.decoder or UNIDENTIFIED)
+        if read.data is None and not unchanged_since(item):
+            return Changed(item, item.size, item.mtime_ns)
         try:
-            self.thumbnails.save(fp, image.image)
-        except OSError as exc:  # a missing thumbnail is redrawn later; not a photo problem
-            log.warning("thumbnail for %s not saved: %s", item.path, exc)
+            tensor = self.embedder.preprocess(fit_for_model(image.image))
+        except Exception as exc:
+            log.warning("cannot prepare %s for the model", item.path, exc_info=True)
+            reason = _short(f"cannot prepare it for the model: {type(exc).__name__}: {exc}")
+            return Failed(item, fp, reason, image.decoder)
+        self._save_thumbnail(item, fp, image.image)
         taken = image.taken_at.isoformat(timespec="seconds") if image.taken_at else None
         meta = PhotoMeta(image.format, image.width, image.height, taken)
-        return _Decoded(item, fp, meta, tensor)
+        return Decoded(item, fp, meta, tensor, image.decoder)
 
-    def _commit(self, batch: list[_Outcome], tracker: _Tracker) -> None:
-        decoded = [o for o in batch if isinstance(o, _Decoded)]
-        vectors = self._embed(decoded)
-        live: list[int] = []
+    def _save_thumbnail(self, item: WorkItem, fp: str, image: Image.Image) -> None:
+        try:
+            self.thumbnails.save(fp, image)
+        except Exception as exc:  # a missing thumbnail is made again later; not a photo problem
+            log.warning("thumbnail of %s not saved: %s", item.path, exc)
+
+    def _ensure_thumbnail(self, item: WorkItem, read: FileRead) -> None:
+        """A reused content whose thumbnail was deleted gets it back (no embedding)."""
+        if self.thumbnails.exists(read.fingerprint):
+            return
+        try:
+            if read.data is not None:
+                image = decode_image_data(read.data, name=item.path.name, min_side=DEFAULT_SIZE)
+            else:
+                image = decode_image(item.path, min_side=DEFAULT_SIZE)
+        except ImageError as exc:
+            log.warning("thumbnail of %s not made: %s", item.path, exc.reason)
+            return
+        self._save_thumbnail(item, read.fingerprint, image.image)
+
+    # -- commit ----------------------------------------------------------------------
+
+    def _commit(self, batch: list[Outcome]) -> None:
+        decoded = [o for o in batch if isinstance(o, Decoded)]
+        vectors, model_failures = self._embed(decoded)
         with self.catalog.transaction() as tx:
             for outcome in batch:
-                if isinstance(outcome, _Failed):
-                    batchwrites.mark_error(tx, outcome.item.id, outcome.reason, outcome.fingerprint)
-                    continue
-                if isinstance(outcome, _Decoded):
-                    batchwrites.store_embedding(
-                        tx, self.model_id, outcome.fingerprint, vectors[outcome.fingerprint]
-                    )
-                    meta: PhotoMeta | None = outcome.meta
-                elif outcome.moved_from is not None and batchwrites.still_gone(
-                    tx, outcome.moved_from
-                ):  # re-checked here: two copies of one moved photo may both have claimed it
-                    batchwrites.move_into(tx, outcome.moved_from, outcome.item.id)
-                    live.append(outcome.moved_from)
-                    continue
-                else:
-                    meta = None
-                live.append(
-                    batchwrites.mark_indexed(tx, outcome.item.id, outcome.fingerprint, meta)
-                )
-        if live:
-            dim = self.embedder.identity.dim
-            self.index.add(live, self.catalog.vectors(self.model_id, live, dim))
-        tracker.record(batch)
-
-    def _embed(self, decoded: list[_Decoded]) -> dict[str, vectorcodec.FloatArray]:
-        if not decoded:
-            return {}
-        vectors = vectorcodec.quantize(self.embedder.encode_images([d.tensor for d in decoded]))
-        return {d.fingerprint: vectors[i] for i, d in enumerate(decoded)}
-
-
-class _Tracker:
-    """Counts, rate and throttling of progress reports."""
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self.done = self.problems = self.embedded = self.reused = 0
-        self.current: str | None = None
-        self.started = time.monotonic()
-        self._last_report = 0.0
-
-    def record(self, batch: list[_Outcome]) -> None:
-        self.done += len(batch)
-        self.problems += sum(isinstance(o, _Failed) for o in batch)
-        self.embedded += sum(isinstance(o, _Decoded) for o in batch)
-        self.reused += sum(isinstance(o, _Reused) for o in batch)
-        self.current = str(batch[-1].item.path)
-
-    def due(self) -> bool:
-        now = time.monotonic()
-        if now - self._last_report >= PROGRESS_INTERVAL_S:
-            self._last_report = now
-            return True
-        return False
-
-    def snapshot(self, phase: str) -> Progress:
-        elapsed = max(time.monotonic() - self.started, 1e-9)
-        rate = self.done / elapsed
-        eta = (self.total - self.done) / rate if rate > 0 else None
-        return Progress(
-            phase,
-            self.done,
-            self.total,
-            rate,
-            eta,
-            self.current,
-            self.problems,
-            self.embedded,
-            self.reused,
+                self._write(tx, outcome, vectors, model_failures)
+        failed = sum(isinstance(o, Failed) for o in batch) + len(model_failures)
+        self.tracker.record(
+            len(batch),
+            problems=failed,
+            embedded=len(vectors),
+            reused=sum(isinstance(o, Reused) for o in batch),
+            current=str(batch[-1].item.path),
         )
+        self.source.release(o.item.id for o in batch)
+        self.after_commit()
+
+    def _write(
+        self,
+        tx: sqlite3.Connection,
+        outcome: Outcome,
+        vectors: dict[str, vectorcodec.FloatArray],
+        model_failures: dict[str, str],
+    ) -> None:
+        item = outcome.item
+        if isinstance(outcome, Failed):
+            batchwrites.mark_error(tx, item, outcome.reason, outcome.fingerprint, outcome.decoder)
+        elif isinstance(outcome, Changed):
+            batchwrites.mark_changed(tx, item, outcome.size, outcome.mtime_ns)
+        elif isinstance(outcome, Decoded):
+            fp = outcome.fingerprint
+            if fp in model_failures:
+                batchwrites.mark_error(tx, item, model_failures[fp], fp, outcome.decoder)
+                return
+            batchwrites.store_embedding(tx, self.model_id, fp, vectors[fp], outcome.decoder)
+            batchwrites.mark_indexed(tx, item, fp, outcome.meta)
+        elif isinstance(outcome, Reused):
+            moved = outcome.moved_from
+            if moved is not None and batchwrites.still_gone(tx, moved):
+                # re-checked here: two copies of one moved photo may both have claimed it
+                batchwrites.move_into(tx, moved, item.id)
+            else:
+                batchwrites.mark_indexed(tx, item, outcome.fingerprint, None)
+
+    def _embed(
+        self, decoded: list[Decoded]
+    ) -> tuple[dict[str, vectorcodec.FloatArray], dict[str, str]]:
+        """Vectors by fingerprint, and the photos the model failed on (with why)."""
+        if not decoded:
+            return {}, {}
+        try:
+            matrix = vectorcodec.quantize(self.embedder.encode_images([d.tensor for d in decoded]))
+            return {d.fingerprint: matrix[i] for i, d in enumerate(decoded)}, {}
+        except Exception as exc:
+            log.warning("the model failed on a batch (%s); embedding its photos one by one", exc)
+        vectors: dict[str, vectorcodec.FloatArray] = {}
+        failures: dict[str, str] = {}
+        for photo in decoded:
+            try:
+                one = vectorcodec.quantize(self.embedder.encode_images([photo.tensor]))
+                vectors[photo.fingerprint] = one[0]
+            except Exception as exc:
+                failures[photo.fingerprint] = _short(
+                    f"the model failed on this photo: {type(exc).__name__}: {exc}"
+                )
+        if not vectors and len(decoded) > 1:
+            raise LibraryError(
+                f"the model failed on every photo of a batch ({next(iter(failures.values()))}); "
+                "indexing stopped"
+            )
+        return vectors, failures
 
 
 def _os_reason(exc: OSError) -> str:
-    if isinstance(exc, FileNotFoundError):
-        return "file vanished before it could be read"
     if isinstance(exc, PermissionError):
         return "permission denied"
-    return f"cannot read file: {exc.strerror or exc}"
+    return _short(f"cannot read file: {exc.strerror or exc}")
+
+
+def _short(text: str, limit: int = 200) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"

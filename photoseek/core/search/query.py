@@ -15,6 +15,7 @@ unit vectors, normalised.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,3 +99,34 @@ def _unquote(chunk: str) -> str:
             if chunk.startswith(opening) and chunk.endswith(closing):
                 return chunk[1:-1].strip()
     return chunk.strip()
+
+
+def validate_terms(
+    terms: list[QueryTerm], indexed: Callable[[Path], bool] = lambda path: False
+) -> list[QueryTerm]:
+    """Check the example photos of a query before any model is loaded.
+
+    An ``@path`` must name an existing file, or a photo the library knows
+    (``indexed``: an offline photo keeps its vector). Returns the terms with
+    their paths made absolute; raises :class:`QueryError` otherwise.
+    """
+    checked: list[QueryTerm] = []
+    for term in terms:
+        if term.image is None:
+            checked.append(term)
+            continue
+        checked.append(QueryTerm(term.weight, image=_checked_image(term.image, indexed)))
+    return checked
+
+
+def _checked_image(image: Path, indexed: Callable[[Path], bool]) -> Path:
+    if "\x00" in str(image):
+        raise QueryError("an image path in the query contains a NUL byte")
+    try:
+        resolved = image.expanduser().resolve()
+        exists = resolved.is_file()
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise QueryError(f"cannot use {image} as a query: {exc}") from exc
+    if not exists and not indexed(resolved):
+        raise QueryError(f"image not found: {image}")
+    return resolved

@@ -11,17 +11,20 @@ with numpy); broader filters over-fetch from the index.
 from __future__ import annotations
 
 import logging
+import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 
+from photoseek.core.catalog.pathcodec import prefix_range, to_db
 from photoseek.core.catalog.reads import PHOTO_DATE_SQL
 from photoseek.core.catalog.store import Catalog
 from photoseek.core.errors import ImageError, QueryError
 from photoseek.core.imaging.decode import decode_image
+from photoseek.core.imaging.pixels import fit_for_model
 from photoseek.core.model.embedder import Embedder
 from photoseek.core.records import PhotoRecord
 from photoseek.core.search.query import QueryTerm, parse_query
@@ -53,9 +56,9 @@ class SearchFilters:
         clauses: list[str] = []
         params: list[object] = []
         if self.folder is not None:
-            prefix = str(self.folder).rstrip("/") + "/"
-            clauses.append("p.path >= ? AND p.path < ?")
-            params += [prefix, prefix[:-1] + chr(ord("/") + 1)]
+            low, high = prefix_range(self.folder)
+            clauses.append("(p.path = ? OR (p.path >= ? AND p.path < ?))")
+            params += [to_db(self.folder), low, high]
         if self.date_from is not None:
             clauses.append(f"{PHOTO_DATE_SQL} >= ?")
             params.append(self.date_from.isoformat())
@@ -70,12 +73,28 @@ class SearchFilters:
 
 @dataclass(frozen=True)
 class SearchOptions:
-    """How many results, which ones, in what order."""
+    """How many results, which ones, in what order.
+
+    ``offset`` skips the best ``offset`` hits (the next page); ``min_score``
+    is a cosine cut-off and must be a finite number.
+    """
 
     limit: int = 50
     filters: SearchFilters = field(default_factory=SearchFilters)
     min_score: float | None = None
     sort: str = "relevance"
+    offset: int = 0
+
+    def check(self) -> None:
+        """Raise :class:`QueryError` for options no search can honour."""
+        if self.sort not in SORTS:
+            raise QueryError(f"unknown sort {self.sort!r} (use {' or '.join(SORTS)})")
+        if self.limit < 1:
+            raise QueryError("limit must be at least 1")
+        if self.offset < 0:
+            raise QueryError("offset must not be negative")
+        if self.min_score is not None and not math.isfinite(self.min_score):
+            raise QueryError(f"the relevance cut-off must be a number, not {self.min_score}")
 
 
 @dataclass(frozen=True)
@@ -112,24 +131,41 @@ class Searcher:
 
     def search_terms(self, terms: list[QueryTerm], options: SearchOptions) -> SearchResults:
         """Answer parsed query terms."""
-        if options.sort not in SORTS:
-            raise QueryError(f"unknown sort {options.sort!r} (use {' or '.join(SORTS)})")
-        if options.limit < 1:
-            raise QueryError("limit must be at least 1")
+        options.check()
         started = time.perf_counter()
-        warnings: list[str] = []
-        vector = self._query_vector(terms, warnings)
-        ids, scores = self._rank(vector, options)
-        hits = self._hits(ids, scores, options)
-        return SearchResults(hits, warnings, time.perf_counter() - started)
+        vector, warnings = self.query_vector(terms)
+        results = self.rank(vector, options, warnings)
+        return replace(results, elapsed_s=time.perf_counter() - started)
 
-    def _query_vector(self, terms: list[QueryTerm], warnings: list[str]) -> vectorcodec.FloatArray:
+    def query_vector(self, terms: list[QueryTerm]) -> tuple[vectorcodec.FloatArray, list[str]]:
+        """The normalised weighted sum of the terms' vectors, and warnings for the user."""
+        warnings: list[str] = []
         total = np.zeros(self.embedder.identity.dim, dtype=np.float32)
         for term in terms:
             total += term.weight * self._term_vector(term, warnings)
         if not np.any(total):
             raise QueryError("the query's terms cancel each other out")
-        return vectorcodec.first_row(vectorcodec.normalize(total))
+        return vectorcodec.first_row(vectorcodec.normalize(total)), warnings
+
+    def rank(
+        self, vector: vectorcodec.FloatArray, options: SearchOptions, warnings: list[str]
+    ) -> SearchResults:
+        """The hits for a query vector under ``options`` (one page: offset, limit)."""
+        options.check()
+        started = time.perf_counter()
+        wanted = replace(options, limit=options.offset + options.limit)
+        ids, scores = self._rank(vector, wanted)
+        hits = self._hits(ids, scores, wanted)[options.offset :]
+        return SearchResults(hits, list(warnings), time.perf_counter() - started)
+
+    def photo_vector(self, photo_id: int) -> vectorcodec.FloatArray:
+        """The stored vector of an indexed photo."""
+        ids, matrix = self.catalog.live_vectors(
+            self.model_id, [photo_id], self.embedder.identity.dim
+        )
+        if not ids:
+            raise QueryError(f"photo {photo_id} is not indexed")
+        return vectorcodec.first_row(matrix)
 
     def _term_vector(self, term: QueryTerm, warnings: list[str]) -> vectorcodec.FloatArray:
         if term.text is not None:
@@ -155,7 +191,7 @@ class Searcher:
             decoded = decode_image(resolved, min_side=self.embedder.image_size)
         except ImageError as exc:
             raise QueryError(f"cannot use {path} as a query: {exc.reason}") from exc
-        vector = self.embedder.encode_image(decoded.image)
+        vector = self.embedder.encode_image(fit_for_model(decoded.image))
         return vectorcodec.first_row(vectorcodec.quantize(vector[None, :]))
 
     def _rank(

@@ -71,12 +71,14 @@ __all__ = [
     "LabelArray",
     "VectorIndex",
     "open_or_rebuild",
+    "rebuild",
     "sidecar_path",
 ]
 
 log = logging.getLogger(__name__)
 
 FetchVectors = Callable[[list[int]], npt.NDArray[Any]]
+RebuildProgress = Callable[[int, int], None]
 
 _INITIAL_CAPACITY = 1024
 _CHUNK = 4096
@@ -381,6 +383,7 @@ def open_or_rebuild(
     fetch_vectors: FetchVectors,
     params: IndexParams = _DEFAULT_PARAMS,
     threads: int = 0,
+    on_progress: RebuildProgress | None = None,
 ) -> tuple[VectorIndex, str]:
     """The index at ``path``, loaded and caught up, or rebuilt from ``fetch_vectors``.
 
@@ -389,10 +392,13 @@ def open_or_rebuild(
     warning). Nothing is saved here: a writer calls :meth:`VectorIndex.save`
     afterwards; a read-only process just uses the index in memory.
     ``params`` only applies to a rebuild; a loaded index keeps its own.
+    ``on_progress(done, total)`` is called as vectors are added to a rebuild.
     """
     index, reason = _load_usable(path, dim, model_key, threads)
     if index is None:
-        rebuilt = _rebuild(dim, model_key, params, threads, live_labels, fetch_vectors)
+        rebuilt = rebuild(
+            dim, model_key, live_labels, fetch_vectors, params, threads, on_progress=on_progress
+        )
         return rebuilt, f"rebuilt: {reason}"
     added, removed = index.catch_up(live_labels, fetch_vectors)
     if added or removed:
@@ -420,14 +426,17 @@ def _load_usable(
     return index, ""
 
 
-def _rebuild(
+def rebuild(
     dim: int,
     model_key: str,
-    params: IndexParams,
-    threads: int,
     live_labels: set[int],
     fetch_vectors: FetchVectors,
+    params: IndexParams = _DEFAULT_PARAMS,
+    threads: int = 0,
+    *,
+    on_progress: RebuildProgress | None = None,
 ) -> VectorIndex:
+    """A new index of ``live_labels`` with vectors from ``fetch_vectors``."""
     started = time.perf_counter()
     index = VectorIndex(
         dim, model_key, params, capacity=max(len(live_labels), _INITIAL_CAPACITY), threads=threads
@@ -436,6 +445,8 @@ def _rebuild(
     for start in range(0, len(ordered), _CHUNK):
         chunk = ordered[start : start + _CHUNK]
         index._add(chunk, fetch_vectors(chunk), check=False)
+        if on_progress is not None:
+            on_progress(start + len(chunk), len(ordered))
     unreachable = index.check_reachability()
     log.info(
         "built search index: %d vectors in %.1fs (%d unreachable, scored exhaustively)",

@@ -9,9 +9,12 @@ its photos kept.
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from photoseek.core.catalog.pathcodec import is_below
 from photoseek.core.catalog.store import Catalog, MoveCandidate
 from photoseek.core.indexing.fingerprint import fingerprint
 from photoseek.core.records import Changes, Folder, PhotoState
@@ -30,6 +33,7 @@ class ScanSummary:
     problems: int = 0
     moved: int = 0
     unavailable: list[Path] = field(default_factory=list)
+    listed: int = 0  # files seen on disk
 
     def add(self, other: ScanSummary) -> None:
         """Accumulate another folder's summary."""
@@ -39,12 +43,32 @@ class ScanSummary:
         self.problems += other.problems
         self.moved += other.moved
         self.unavailable += other.unavailable
+        self.listed += other.listed
 
 
-def reconcile_folder(catalog: Catalog, folder: Folder) -> ScanSummary:
+@dataclass(frozen=True)
+class ScanContext:
+    """What every scan of one run shares: folders to leave out, who listens, when to stop."""
+
+    exclude: frozenset[tuple[int, int]] = frozenset()
+    on_progress: Callable[[int], None] | None = None
+    cancel: threading.Event | None = None
+
+
+_PLAIN = ScanContext()
+
+
+def reconcile_folder(
+    catalog: Catalog, folder: Folder, context: ScanContext = _PLAIN
+) -> ScanSummary:
     """Scan one top folder and record the differences in one transaction."""
     scan = scan_folder(
-        folder.path, expected_device=folder.device, had_photos=folder.photo_count > 0
+        folder.path,
+        expected_device=folder.device,
+        had_photos=folder.photo_count > 0,
+        exclude=context.exclude,
+        on_progress=context.on_progress,
+        cancel=context.cancel,
     )
     if not scan.available:
         log.warning("folder %s is unavailable: %s", folder.path, scan.reason)
@@ -55,23 +79,40 @@ def reconcile_folder(catalog: Catalog, folder: Folder) -> ScanSummary:
     return summary
 
 
-def reconcile_all(catalog: Catalog) -> ScanSummary:
-    """Reconcile every top folder of the library, then pair moved files with their past."""
+def _offset(context: ScanContext, already: int) -> ScanContext:
+    """The context for the next folder: its counts follow those of the folders before."""
+    report = context.on_progress
+    if report is None:
+        return context
+    return ScanContext(context.exclude, lambda count: report(already + count), context.cancel)
+
+
+def reconcile_all(catalog: Catalog, context: ScanContext = _PLAIN) -> ScanSummary:
+    """Reconcile every top folder of the library, then pair moved files with their past.
+
+    ``context.on_progress`` is called with the number of files listed so far
+    in the whole library.
+    """
     total = ScanSummary()
     for folder in catalog.folders():
-        total.add(reconcile_folder(catalog, folder))
+        summary = reconcile_folder(catalog, folder, _offset(context, total.listed))
+        total.add(summary)
+        if context.on_progress is not None:
+            context.on_progress(total.listed)
     total.moved = adopt_moved_files(catalog)
     return total
 
 
-def reconcile_changes(catalog: Catalog, changes: Changes) -> ScanSummary:
+def reconcile_changes(
+    catalog: Catalog, changes: Changes, context: ScanContext = _PLAIN
+) -> ScanSummary:
     """Reconcile only what a watcher reported: directories and subtrees.
 
     An overflow, or a change at or above a top folder, falls back to
     reconciling that whole top folder (or everything).
     """
     if changes.overflow:
-        return reconcile_all(catalog)
+        return reconcile_all(catalog, context)
     folders = catalog.folders()
     total = ScanSummary()
     whole: set[int] = set()
@@ -79,8 +120,8 @@ def reconcile_changes(catalog: Catalog, changes: Changes) -> ScanSummary:
     for path, recursive in [(t, True) for t in changes.trees] + [(d, False) for d in changes.dirs]:
         folder = _owner(folders, path)
         if folder is None:
-            if any(f.path.is_relative_to(path) for f in folders):  # a top folder itself moved
-                whole.update(f.id for f in folders if f.path.is_relative_to(path))
+            if any(is_below(f.path, path) for f in folders):  # a top folder itself moved
+                whole.update(f.id for f in folders if is_below(f.path, path))
             continue
         if path == folder.path and recursive:
             whole.add(folder.id)
@@ -88,16 +129,16 @@ def reconcile_changes(catalog: Catalog, changes: Changes) -> ScanSummary:
             units[path] = (folder, recursive or units.get(path, (folder, False))[1])
     for folder in folders:
         if folder.id in whole:
-            total.add(reconcile_folder(catalog, folder))
+            total.add(reconcile_folder(catalog, folder, context))
     for path, (folder, recursive) in _outermost(units).items():
         if folder.id not in whole:
-            total.add(_reconcile_directory(catalog, folder, path, recursive))
+            total.add(_reconcile_directory(catalog, folder, path, recursive, context))
     total.moved = adopt_moved_files(catalog)
     return total
 
 
 def _owner(folders: list[Folder], path: Path) -> Folder | None:
-    return next((f for f in folders if path.is_relative_to(f.path)), None)
+    return next((f for f in folders if is_below(path, f.path)), None)
 
 
 def _outermost(units: dict[Path, tuple[Folder, bool]]) -> dict[Path, tuple[Folder, bool]]:
@@ -106,16 +147,16 @@ def _outermost(units: dict[Path, tuple[Folder, bool]]) -> dict[Path, tuple[Folde
     return {
         path: unit
         for path, unit in units.items()
-        if not any(path != tree and path.is_relative_to(tree) for tree in trees)
+        if not any(path != tree and is_below(path, tree) for tree in trees)
     }
 
 
 def _reconcile_directory(
-    catalog: Catalog, folder: Folder, directory: Path, recursive: bool
+    catalog: Catalog, folder: Folder, directory: Path, recursive: bool, context: ScanContext
 ) -> ScanSummary:
     if not folder.path.is_dir():
-        return reconcile_folder(catalog, folder)  # the top folder itself went away
-    scan = scan_directory(directory, recursive=recursive)
+        return reconcile_folder(catalog, folder, context)  # the top folder itself went away
+    scan = scan_directory(directory, recursive=recursive, exclude=context.exclude)
     known = catalog.photo_states_under(folder.id, directory, recursive=recursive)
     return _record_differences(catalog, folder, scan, known)
 
@@ -136,7 +177,8 @@ def adopt_moved_files(catalog: Catalog) -> int:
     for row in new:
         try:
             key = (row.size, fingerprint(row.path))
-        except OSError:
+        except Exception as exc:  # unreadable now: the indexer records why
+            log.debug("cannot fingerprint %s for move pairing: %s", row.path, exc)
             continue
         if key in vanished:
             arrived.setdefault(key, []).append(row)
@@ -162,29 +204,28 @@ def _pair(vanished: list[MoveCandidate], arrivals: list[MoveCandidate]) -> list[
 
 
 def _record_differences(
-    catalog: Catalog, folder: Folder, scan: FolderScan, known: dict[str, PhotoState]
+    catalog: Catalog, folder: Folder, scan: FolderScan, known: dict[Path, PhotoState]
 ) -> ScanSummary:
     new: list[tuple[Path, int, int, int]] = []
     changed: list[tuple[int, int, int]] = []
-    seen: set[str] = set()
+    seen: set[Path] = set()
     for file in scan.files:
-        key = str(file.path)
-        seen.add(key)
-        state = known.get(key)
+        seen.add(file.path)
+        state = known.get(file.path)
         if state is None:
             new.append((file.path, file.size, file.mtime_ns, file.inode))
         elif (state.size, state.mtime_ns) != (file.size, file.mtime_ns):
             changed.append((state.id, file.size, file.mtime_ns))
-    problems = [(s.path, s.reason) for s in scan.skipped if str(s.path) not in known]
-    seen.update(str(s.path) for s in scan.skipped)
-    unlisted = tuple(str(folder) + "/" for folder in scan.unlisted_folders)
+    problems = [(s.path, s.reason) for s in scan.skipped if s.path not in known]
+    seen.update(s.path for s in scan.skipped)
     vanished = [
         state.id
         for path, state in known.items()
-        if path not in seen and not path.startswith(unlisted)  # unreadable now != deleted
-    ]
+        if path not in seen
+        and not any(is_below(path, unlisted) for unlisted in scan.unlisted_folders)
+    ]  # a folder that cannot be read now is not a folder whose photos were deleted
     catalog.record_scan(folder.id, new, changed, vanished, problems)
-    return ScanSummary(len(new), len(changed), len(vanished), len(problems))
+    return ScanSummary(len(new), len(changed), len(vanished), len(problems), listed=len(scan.files))
 
 
 def _device(scan: FolderScan) -> int | None:

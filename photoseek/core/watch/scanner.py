@@ -19,12 +19,23 @@ What is skipped silently (not photos, and not worth a problem report):
   macOS ``Icon\\r``);
 * companion files that live next to photos: :data:`COMPANION_EXTENSIONS`
   (sidecars, videos, Live Photo clips, editor settings);
-* a folder already visited (through a symbolic link or a bind mount): each
-  folder is walked once, so symlink loops end.
+* a folder already visited (through a bind mount): each folder is walked
+  once;
+* photoseek's own folders (its data, cache and log dirs, passed as
+  ``exclude``), wherever they lie: the catalog never indexes itself.
 
 What is reported in :attr:`FolderScan.skipped` (the user may want to know):
-FIFOs, sockets and devices, broken or looping symbolic links, and subfolders
-that cannot be read.
+FIFOs, sockets and devices, broken or looping symbolic links, symbolic links
+to folders, subfolders that cannot be read, and entries whose examination
+raised anything at all (the reason names it; the scan goes on).
+
+Symbolic links: a link to a file is listed under the link's own path (its
+content is what gets indexed). A link to a folder is **not entered**; it is
+reported with the folder it points to, which the user can add to the library
+like any other. So every folder photoseek indexes is a folder it watches
+(watchdog does not follow links), loops cannot occur, and a link to a parent
+folder cannot pull photoseek's own data in. The root itself may be a link:
+the user chose it (``add`` stores it resolved).
 
 The root itself is walked even if its name is hidden: the user chose it.
 """
@@ -34,9 +45,13 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
+
+from photoseek.core.errors import Cancelled
 
 logger = logging.getLogger(__name__)
 
@@ -132,15 +147,61 @@ def device_of(path: Path) -> int:
     return path.stat().st_dev
 
 
+ScanProgress = Callable[[int], None]
+"""Called with the number of files listed so far (every :data:`PROGRESS_EVERY` files)."""
+
+PROGRESS_EVERY = 500
+
+
+@dataclass
+class _Walk:
+    """The state of one walk: what was visited, what to leave out, and who listens."""
+
+    scan: FolderScan
+    exclude: frozenset[tuple[int, int]] = frozenset()
+    on_progress: ScanProgress | None = None
+    cancel: threading.Event | None = None
+    visited: set[tuple[int, int | str]] = field(default_factory=set)
+
+    def listed(self) -> None:
+        """Report progress now and then; stop when cancelled."""
+        count = len(self.scan.files)
+        if self.on_progress is not None and count % PROGRESS_EVERY == 0:
+            self.on_progress(count)
+
+    def check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled("the scan was cancelled")
+
+
+def exclusion_keys(paths: Iterable[Path]) -> frozenset[tuple[int, int]]:
+    """(device, inode) of each existing folder in ``paths``, for ``exclude``."""
+    keys: set[tuple[int, int]] = set()
+    for path in paths:
+        try:
+            st = path.stat()
+        except (OSError, ValueError):
+            continue
+        keys.add((st.st_dev, st.st_ino))
+    return frozenset(keys)
+
+
 def scan_folder(
-    root: Path, *, expected_device: int | None = None, had_photos: bool = False
+    root: Path,
+    *,
+    expected_device: int | None = None,
+    had_photos: bool = False,
+    exclude: frozenset[tuple[int, int]] = frozenset(),
+    on_progress: ScanProgress | None = None,
+    cancel: threading.Event | None = None,
 ) -> FolderScan:
     """List every candidate photo under ``root``, in a deterministic order.
 
     The walk is iterative (no recursion limit), depth first, names sorted by
     code point within each folder: a folder's files come before its subfolders.
-    Symbolic links to files and folders are followed; every folder is walked
-    at most once (tracked by device and inode), so loops terminate.
+    Links to folders are not entered (see the module docstring); every folder
+    is walked at most once (tracked by device and inode). Folders whose
+    (device, inode) is in ``exclude`` are skipped silently.
 
     The root is *unavailable* when it is missing, not a folder or unreadable.
     Offline-volume heuristic: when ``expected_device`` is given, the root now
@@ -151,7 +212,7 @@ def scan_folder(
     folder on the expected device, or without ``had_photos``, is available.
 
     Never raises for file-system problems: they end up in ``reason`` or
-    ``skipped``.
+    ``skipped``. Raises :class:`Cancelled` when ``cancel`` is set.
     """
     root_stat = _stat_root(root)
     if isinstance(root_stat, str):
@@ -161,32 +222,35 @@ def scan_folder(
         return _unavailable(root, entries)
     if _looks_unmounted(root_stat, entries, expected_device, had_photos):
         return _unavailable(root, "volume not mounted")
-    scan = FolderScan(root=root, available=True)
-    _walk(root, root_stat, entries, scan)
-    return scan
+    walk = _Walk(FolderScan(root=root, available=True), exclude, on_progress, cancel)
+    _walk(root, root_stat, entries, walk)
+    return walk.scan
 
 
-def scan_directory(folder: Path, *, recursive: bool) -> FolderScan:
+def scan_directory(
+    folder: Path, *, recursive: bool, exclude: frozenset[tuple[int, int]] = frozenset()
+) -> FolderScan:
     """List the candidate photos in one folder below a top folder (for watched changes).
 
     Non-recursive scans return the folder's own files only. A folder that no
     longer exists yields an available, empty scan: its files are gone (the
     caller checks the top folder itself with :func:`scan_folder`).
     """
-    scan = FolderScan(root=folder, available=True)
+    walk = _Walk(FolderScan(root=folder, available=True), exclude)
     try:
         folder_stat = folder.stat()
         entries = _visible_entries(folder)
     except (FileNotFoundError, NotADirectoryError):
-        return scan
-    except OSError as exc:
-        _unlisted(scan, folder, f"folder not readable: {exc.strerror or exc}")
-        return scan
+        return walk.scan
+    except (OSError, ValueError) as exc:
+        _unlisted(walk.scan, folder, f"folder not readable: {_why(exc)}")
+        return walk.scan
     if recursive:
-        _walk(folder, folder_stat, entries, scan)
+        _walk(folder, folder_stat, entries, walk)
     else:
-        _scan_entries(entries, {_folder_key(folder, folder_stat)}, scan)
-    return scan
+        walk.visited.add(_folder_key(folder, folder_stat))
+        _scan_entries(entries, walk)
+    return walk.scan
 
 
 def is_ignored_path(root: Path, path: Path) -> bool:
@@ -253,16 +317,17 @@ def _walk(
     root: Path,
     root_stat: os.stat_result,
     root_entries: list[os.DirEntry[str]],
-    scan: FolderScan,
+    walk: _Walk,
 ) -> None:
-    """Depth-first walk with an explicit stack, filling ``scan``."""
-    visited = {_folder_key(root, root_stat)}
+    """Depth-first walk with an explicit stack, filling ``walk.scan``."""
+    walk.visited.add(_folder_key(root, root_stat))
     stack: list[tuple[Path, list[os.DirEntry[str]] | None]] = [(root, root_entries)]
     while stack:
+        walk.check_cancel()
         folder, entries = stack.pop()
         if entries is None:
-            entries = _list_subfolder(folder, scan)
-        subfolders = _scan_entries(entries, visited, scan)
+            entries = _list_subfolder(folder, walk.scan)
+        subfolders = _scan_entries(entries, walk)
         stack.extend((sub, None) for sub in reversed(subfolders))
 
 
@@ -274,8 +339,8 @@ def _list_subfolder(folder: Path, scan: FolderScan) -> list[os.DirEntry[str]]:
         logger.debug("folder vanished during the scan: %s", folder)
     except PermissionError:
         _unlisted(scan, folder, "permission denied (folder)")
-    except OSError as exc:
-        _unlisted(scan, folder, f"folder not readable: {exc.strerror or exc}")
+    except (OSError, ValueError) as exc:
+        _unlisted(scan, folder, f"folder not readable: {_why(exc)}")
     return []
 
 
@@ -303,24 +368,45 @@ def _ignored_name(entry: os.DirEntry[str]) -> bool:
     return dot > 0 and lower[dot:] in COMPANION_EXTENSIONS
 
 
-def _scan_entries(
-    entries: list[os.DirEntry[str]], visited: set[tuple[int, int | str]], scan: FolderScan
-) -> list[Path]:
-    """Add one folder's files to ``scan``; return its subfolders still to walk."""
+def _scan_entries(entries: list[os.DirEntry[str]], walk: _Walk) -> list[Path]:
+    """Add one folder's files to the scan; return its subfolders still to walk."""
     subfolders: list[Path] = []
     for entry in entries:
         path = Path(entry.path)
-        st = _stat_entry(entry, path, scan)
-        if st is None or _hidden_by_attributes(st):
-            continue
-        if stat.S_ISDIR(st.st_mode):
-            if _first_visit(path, st, visited):
-                subfolders.append(path)
-        elif stat.S_ISREG(st.st_mode):
-            scan.files.append(ScannedFile(path, st.st_size, st.st_mtime_ns, st.st_ino))
-        else:
-            scan.skipped.append(SkippedFile(path, f"not a regular file ({_kind(st.st_mode)})"))
+        try:
+            _scan_entry(entry, path, walk, subfolders)
+        except Exception as exc:  # one entry never stops the scan, whatever it raises
+            logger.warning("cannot examine %s", path, exc_info=True)
+            walk.scan.skipped.append(SkippedFile(path, f"cannot examine: {_why(exc)}"))
     return subfolders
+
+
+def _scan_entry(entry: os.DirEntry[str], path: Path, walk: _Walk, subfolders: list[Path]) -> None:
+    scan = walk.scan
+    st = _stat_entry(entry, path, scan)
+    if st is None or _hidden_by_attributes(st):
+        return
+    if stat.S_ISDIR(st.st_mode):
+        if (st.st_dev, st.st_ino) in walk.exclude:
+            logger.debug("not scanning photoseek's own folder %s", path)
+        elif entry.is_symlink():
+            scan.skipped.append(SkippedFile(path, _folder_link_reason(path)))
+        elif _first_visit(path, st, walk.visited):
+            subfolders.append(path)
+    elif stat.S_ISREG(st.st_mode):
+        scan.files.append(ScannedFile(path, st.st_size, st.st_mtime_ns, st.st_ino))
+        walk.listed()
+    else:
+        scan.skipped.append(SkippedFile(path, f"not a regular file ({_kind(st.st_mode)})"))
+
+
+def _folder_link_reason(path: Path) -> str:
+    """Why a link to a folder is skipped, naming its target so the user can add it."""
+    try:
+        target = os.path.realpath(path)
+    except (OSError, ValueError):
+        target = "its target"
+    return f"symbolic link to a folder, not followed (add {target} to the library to include it)"
 
 
 def _stat_entry(entry: os.DirEntry[str], path: Path, scan: FolderScan) -> os.stat_result | None:
@@ -338,6 +424,13 @@ def _stat_entry(entry: os.DirEntry[str], path: Path, scan: FolderScan) -> os.sta
         reason = "broken symbolic link (loop)" if entry.is_symlink() else "cannot read"
         scan.skipped.append(SkippedFile(path, f"{reason}: {exc.strerror or exc}"))
     return None
+
+
+def _why(exc: BaseException) -> str:
+    """A short reason for an exception: the OS's words, else its type and message."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _hidden_by_attributes(st: os.stat_result) -> bool:

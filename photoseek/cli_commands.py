@@ -1,0 +1,352 @@
+"""What each command of the command line does (the parser lives in :mod:`photoseek.cli`).
+
+Readers (``search``, ``similar``, ``status``, ``folders``, ``problems``,
+``doctor``) open the library read-only: they work beside a running watch
+service, on a read-only data dir, and never create a library. Writers
+(``add``, ``remove``, ``index``, ``watch``) open it for writing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+
+from photoseek.cli_output import (
+    folders_as_json,
+    hits_as_json,
+    plural,
+    print_folders,
+    print_hits,
+    print_problems,
+    print_service,
+    print_status,
+    problems_as_json,
+    progress_printer,
+    service_as_json,
+    status_as_json,
+)
+from photoseek.core.errors import LibraryError, SchemaTooOldError
+from photoseek.core.indexing.pipeline import IndexerOptions
+from photoseek.core.library import Library
+from photoseek.core.model.embedder import DEFAULT_ARCH, DEFAULT_PRETRAINED, ModelSettings
+from photoseek.core.progress import Phase, Progress
+from photoseek.core.search.searcher import SearchFilters, SearchOptions, SearchResults
+from photoseek.paths import AppPaths, resolve_paths
+from photoseek.pathtext import display_path
+
+EXIT_OK, EXIT_USER_ERROR, EXIT_INTERRUPTED = 0, 1, 130
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _settings(args: argparse.Namespace) -> ModelSettings:
+    return ModelSettings(args.model, args.pretrained, args.device)
+
+
+def open_writer(args: argparse.Namespace) -> Library:
+    """The library the global options name, opened for writing (created if new)."""
+    options = IndexerOptions()
+    if getattr(args, "batch_size", None):
+        options.batch_size = args.batch_size
+    if getattr(args, "workers", None):
+        options.workers = args.workers
+    if getattr(args, "no_draft", False):
+        options.draft = False
+    return Library(resolve_paths(args.data_dir), _settings(args), indexer_options=options)
+
+
+def open_reader(args: argparse.Namespace) -> Library:
+    """The library opened read-only; an older catalog is upgraded first when possible.
+
+    Raises LibraryError when there is no library yet.
+    """
+    paths = resolve_paths(args.data_dir).check_readable()
+    if not paths.catalog.exists():
+        raise LibraryError(
+            f"there is no library at {display_path(paths.data_dir)} yet; "
+            "add a folder with `photoseek add PATH`"
+        )
+    try:
+        return Library(paths, _settings(args), read_only=True)
+    except SchemaTooOldError:
+        Library(paths, _settings(args)).close()  # a writable open migrates (after a backup)
+        return Library(paths, _settings(args), read_only=True)
+
+
+def _no_library(paths: AppPaths) -> bool:
+    return not paths.catalog.exists()
+
+
+# -- folders ------------------------------------------------------------------------
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    """``add PATH...``: say what happened to each folder."""
+    for path in args.paths:
+        resolved = path.expanduser().resolve()
+        if resolved == Path(resolved.anchor) and not args.force:
+            raise LibraryError(
+                f"refusing to add the whole file system ({display_path(resolved)}); add the "
+                "folders that hold your photos, or use --force"
+            )
+    added_any = False
+    with open_writer(args) as library:
+        for path in args.paths:
+            result = library.add_folder(path)
+            shown = display_path(result.folder.path)
+            if not result.created:
+                print(f"already in the library: {shown}")
+                continue
+            added_any = True
+            print(f"added {shown}")
+            if result.absorbed:
+                inner = ", ".join(display_path(p) for p in result.absorbed)
+                print(f"  it includes {inner}, already in the library: now part of it")
+    if added_any:
+        print("run `photoseek index` to index them (or keep `photoseek watch` running)")
+    return EXIT_OK
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    """``remove PATH...``."""
+    with open_writer(args) as library:
+        for path in args.paths:
+            dropped = library.remove_folder(path)
+            print(f"removed {display_path(path)} ({plural(dropped, 'photo')} forgotten)")
+    return EXIT_OK
+
+
+def cmd_folders(args: argparse.Namespace) -> int:
+    """``folders``."""
+    paths = resolve_paths(args.data_dir)
+    if _no_library(paths):
+        print_folders([])
+        return EXIT_OK
+    with open_reader(args) as library:
+        folders = library.folders()
+    if getattr(args, "json", False):
+        print(json.dumps(folders_as_json(folders), indent=2))
+    else:
+        print_folders(folders)
+    return EXIT_OK
+
+
+# -- indexing -------------------------------------------------------------------------
+
+
+class _Interrupt:
+    """Ctrl-C stops after the current batch; a second Ctrl-C aborts."""
+
+    def __init__(self, message: str) -> None:
+        self.cancel = threading.Event()
+        self._message = message
+        self._previous = signal.getsignal(signal.SIGINT)
+
+    def __enter__(self) -> threading.Event:
+        signal.signal(signal.SIGINT, self._on_interrupt)
+        return self.cancel
+
+    def __exit__(self, *exc: object) -> None:
+        signal.signal(signal.SIGINT, self._previous)
+
+    def _on_interrupt(self, signum: int, frame: FrameType | None) -> None:
+        self.cancel.set()
+        signal.signal(signal.SIGINT, self._previous)
+        print(f"\n{self._message} (Ctrl-C again to abort)", file=sys.stderr)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    """``index``: scan, then embed what is new or changed (the model loads only for that)."""
+    with open_writer(args) as library:
+        if not library.folders():
+            print("the library has no folders yet: add one with `photoseek add PATH`")
+            return EXIT_OK
+        with (
+            _Interrupt("stopping after the current batch") as cancel,
+            progress_printer(sys.stderr) as show,
+        ):
+            last = Progress(Phase.DONE)
+            for last in library.index(cancel):
+                show(last)
+        status = library.status()
+    _print_index_summary(last, status.counts.get("error", 0))
+    return EXIT_INTERRUPTED if last.phase == Phase.CANCELLED else EXIT_OK
+
+
+def _print_index_summary(last: Progress, problems_in_library: int) -> None:
+    if last.phase == Phase.CANCELLED:
+        head = "stopped"
+    elif last.done == 0:
+        head = "nothing to index: every photo is up to date"
+    else:
+        head = "done"
+    parts = [head]
+    if last.done:
+        parts.append(
+            f"{plural(last.done, 'photo')} processed: {last.embedded} embedded, "
+            f"{last.reused} reused"
+        )
+    if last.problems:
+        parts.append(f"{plural(last.problems, 'new problem')}")
+    line = "; ".join(parts)
+    if problems_in_library:
+        line += f" ({plural(problems_in_library, 'problem')} in all: `photoseek problems`)"
+    print(line)
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """``watch``: SIGTERM or Ctrl-C stops cleanly (batch committed, index saved)."""
+    from photoseek.daemon import run_service
+
+    with open_writer(args) as library, progress_printer(sys.stderr) as show:
+        run_service(library, once=args.once, wait=not args.once, on_progress=show)
+        if args.once:
+            status = library.status()
+            problems = status.counts.get("error", 0)
+            print(
+                f"caught up: {plural(status.counts.get('indexed', 0), 'photo')} indexed, "
+                f"{status.pending} waiting, {plural(problems, 'problem')}"
+            )
+    return EXIT_OK
+
+
+# -- search -----------------------------------------------------------------------------
+
+
+def _search_options(args: argparse.Namespace) -> SearchOptions:
+    folder = args.folder.expanduser().resolve() if args.folder else None
+    types = frozenset(args.types) if args.types else None
+    filters = SearchFilters(folder, args.after, args.before, types)
+    return SearchOptions(args.limit, filters, args.min_score, args.sort)
+
+
+def _show_results(args: argparse.Namespace, results: SearchResults) -> int:
+    for warning in results.warnings:
+        print(f"photoseek: warning: {warning}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(hits_as_json(results.hits), indent=2))
+    else:
+        print_hits(results.hits)
+    return EXIT_OK
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """``search QUERY``."""
+    options = _search_options(args)
+    with open_reader(args) as library:
+        return _show_results(args, library.search(args.query, options))
+
+
+def cmd_similar(args: argparse.Namespace) -> int:
+    """``similar IMAGE``."""
+    options = _search_options(args)
+    with open_reader(args) as library:
+        return _show_results(args, library.similar(args.image, options))
+
+
+# -- reports ----------------------------------------------------------------------------
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """``status``: read-only, no model load."""
+    if _no_library(resolve_paths(args.data_dir)):
+        raise LibraryError(
+            f"there is no library at {display_path(resolve_paths(args.data_dir).data_dir)} yet; "
+            "add a folder with `photoseek add PATH`"
+        )
+    with open_reader(args) as library:
+        status = library.status()
+        service = library.service_status()
+    if args.json:
+        print(json.dumps({**status_as_json(status), "service": service_as_json(service)}, indent=2))
+    else:
+        print_status(status)
+        print_service(service)
+    return EXIT_OK
+
+
+def cmd_problems(args: argparse.Namespace) -> int:
+    """``problems``."""
+    if _no_library(resolve_paths(args.data_dir)):
+        problems = []
+    else:
+        with open_reader(args) as library:
+            problems = library.problems()
+    if args.json:
+        print(json.dumps(problems_as_json(problems), indent=2))
+    else:
+        print_problems(problems)
+    return EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """``doctor``: each check is printed as soon as it is done; exit 1 if any failed."""
+    from photoseek.cli_output import print_check
+    from photoseek.doctor import iter_checks
+
+    failed = False
+    for check in iter_checks(resolve_paths(args.data_dir), _settings(args)):
+        print_check(check)
+        failed = failed or not check.ok
+    return EXIT_USER_ERROR if failed else EXIT_OK
+
+
+def cmd_service(args: argparse.Namespace) -> int:
+    """``service install|uninstall|status``: autostart of ``photoseek watch`` at login."""
+    from photoseek.autostart import ServiceSpec, for_platform, service_command
+
+    autostart = for_platform()
+    if args.action == "status":
+        print(f"{autostart.name}: {autostart.status()}")
+        return EXIT_OK
+    if args.action == "uninstall":
+        lines = autostart.uninstall()
+    else:
+        paths = resolve_paths(args.data_dir)
+        spec = ServiceSpec(
+            command=service_command(paths.data_dir, _model_options(args)),
+            environment={},
+            log_dir=paths.log_dir,
+        )
+        lines = autostart.install(spec)
+    for line in lines:
+        print(line)
+    return EXIT_OK
+
+
+def _model_options(args: argparse.Namespace) -> list[str]:
+    """The model options to pass on to the service, when not the defaults."""
+    options: list[str] = []
+    if args.model != DEFAULT_ARCH:
+        model = Path(args.model).expanduser()
+        options += ["--model", str(model.resolve()) if args.model.endswith(".json") else args.model]
+    if args.pretrained != DEFAULT_PRETRAINED:
+        pretrained = Path(args.pretrained).expanduser()
+        options += [
+            "--pretrained",
+            str(pretrained.resolve()) if pretrained.exists() else args.pretrained,
+        ]
+    if args.device != "auto":
+        options += ["--device", args.device]
+    return options
+
+
+COMMANDS: dict[str, Handler] = {
+    "add": cmd_add,
+    "remove": cmd_remove,
+    "folders": cmd_folders,
+    "index": cmd_index,
+    "status": cmd_status,
+    "problems": cmd_problems,
+    "doctor": cmd_doctor,
+    "watch": cmd_watch,
+    "service": cmd_service,
+    "search": cmd_search,
+    "similar": cmd_similar,
+}
