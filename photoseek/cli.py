@@ -28,7 +28,7 @@ from photoseek.core.model.embedder import DEFAULT_ARCH, DEFAULT_PRETRAINED, DEVI
 from photoseek.core.search.formats import FORMATS, parse_format
 from photoseek.core.search.searcher import SORTS
 from photoseek.logsetup import configure_logging
-from photoseek.paths import DATA_DIR_ENV, resolve_paths
+from photoseek.paths import DATA_DIR_ENV, AppPaths, resolve_paths
 from photoseek.pathtext import escape_undecodable
 
 log = logging.getLogger("photoseek.cli")
@@ -253,6 +253,18 @@ def _guard_streams() -> None:
             reconfigure(errors="backslashreplace")
 
 
+def _log_dir(paths: AppPaths) -> Path | None:
+    """Where this run logs: nowhere but the console when the data dir cannot hold logs.
+
+    A data dir that is a file gets its own one-sentence error from the
+    command; a read-only one serves readers fine and needs no warning.
+    """
+    data_dir = paths.data_dir
+    if data_dir.exists() and (not data_dir.is_dir() or not os.access(data_dir, os.W_OK)):
+        return None
+    return paths.log_dir
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``photoseek`` console script."""
     _guard_streams()
@@ -263,7 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        configure_logging(resolve_paths(args.data_dir).log_dir, args.verbose)
+        configure_logging(_log_dir(resolve_paths(args.data_dir)), args.verbose)
         return int(handler(args))
     except PhotoseekError as exc:
         log.debug("command failed", exc_info=True)

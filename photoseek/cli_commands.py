@@ -61,12 +61,17 @@ def open_writer(args: argparse.Namespace) -> Library:
     return Library(resolve_paths(args.data_dir), _settings(args), indexer_options=options)
 
 
+def reader_paths(args: argparse.Namespace) -> AppPaths:
+    """The library's folders, checked for reading (a data dir that is a file is an error)."""
+    return resolve_paths(args.data_dir).check_readable()
+
+
 def open_reader(args: argparse.Namespace) -> Library:
     """The library opened read-only; an older catalog is upgraded first when possible.
 
     Raises LibraryError when there is no library yet.
     """
-    paths = resolve_paths(args.data_dir).check_readable()
+    paths = reader_paths(args)
     if not paths.catalog.exists():
         raise LibraryError(
             f"there is no library at {display_path(paths.data_dir)} yet; "
@@ -124,7 +129,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 def cmd_folders(args: argparse.Namespace) -> int:
     """``folders``."""
-    paths = resolve_paths(args.data_dir)
+    paths = reader_paths(args)
     if _no_library(paths):
         print_folders([])
         return EXIT_OK
@@ -255,11 +260,6 @@ def cmd_similar(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """``status``: read-only, no model load."""
-    if _no_library(resolve_paths(args.data_dir)):
-        raise LibraryError(
-            f"there is no library at {display_path(resolve_paths(args.data_dir).data_dir)} yet; "
-            "add a folder with `photoseek add PATH`"
-        )
     with open_reader(args) as library:
         status = library.status()
         service = library.service_status()
@@ -273,7 +273,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_problems(args: argparse.Namespace) -> int:
     """``problems``."""
-    if _no_library(resolve_paths(args.data_dir)):
+    if _no_library(reader_paths(args)):
         problems = []
     else:
         with open_reader(args) as library:

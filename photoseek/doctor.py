@@ -172,7 +172,8 @@ def _folder_check(name: str, folder: Path, paths: AppPaths) -> Check:
     if not folder.exists():
         return _missing_folder_check(name, folder)
     ok, parts = True, []
-    if _is_writable(folder):
+    writable = _is_writable(folder)
+    if writable:
         parts.append("writable")
     else:
         ok = False
@@ -183,7 +184,7 @@ def _folder_check(name: str, folder: Path, paths: AppPaths) -> Check:
         mode = folder.stat().st_mode & 0o777
         parts.append(f"NOT private (mode {mode:04o}; photoseek makes it 0700 when it next writes)")
     enough, free = _free_space(folder)
-    ok = ok and enough
+    ok = ok and (enough or not writable)  # free space only matters where photoseek writes
     parts.append(free)
     return Check(name, ok, f"{display_path(folder)}: {', '.join(parts)}")
 

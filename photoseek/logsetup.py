@@ -134,8 +134,12 @@ def _make_private_file(fd: int) -> None:
         log.debug("cannot make the log file private: %s", exc)
 
 
-def configure_logging(log_dir: Path, verbosity: int = 0) -> Path | None:
-    """Install the handlers; return the log file path (None if it cannot be written)."""
+def configure_logging(log_dir: Path | None, verbosity: int = 0) -> Path | None:
+    """Install the handlers; return the log file path (None if it cannot be written).
+
+    ``log_dir`` None logs to the console only, without a warning (the front
+    end knows why: a read-only data dir, a data dir that is a file).
+    """
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
@@ -145,6 +149,8 @@ def configure_logging(log_dir: Path, verbosity: int = 0) -> Path | None:
     console.setFormatter(_SafeFormatter("photoseek: %(levelname)s: %(message)s"))
     console.addFilter(_DropOpenClipRandomInit())
     root.addHandler(console)
+    if log_dir is None:
+        return None
     path = log_dir / LOG_FILE
     try:
         make_private_dir(log_dir)

@@ -271,8 +271,9 @@ class Library:
         """Save the index if it changed and this process is, or can briefly become, the writer.
 
         Unforced saves happen at most every few minutes; one put off is done
-        by :meth:`flush` or :meth:`close`. A lost save costs nothing but a
-        catch-up from the catalog at the next start.
+        by :meth:`flush` or :meth:`close`. A save that fails (a full disk) is
+        logged, never raised: it costs nothing but a catch-up from the catalog
+        at the next start.
         """
         keeper = self._keeper
         if keeper is None or self.read_only or not keeper.save_due(force=force):
@@ -285,6 +286,10 @@ class Library:
                 return  # the writer saves its own, newer index
         try:
             keeper.save()
+        except (
+            LibraryError
+        ) as exc:  # a full disk: the catalog has it all, the next start catches up
+            log.warning("%s; the search index is caught up from the catalog next time", exc)
         finally:
             if borrowed:
                 self.writer_lock.release()

@@ -97,7 +97,8 @@ class Catalog(FolderTable, ScanWrites, WorkReads, ChangeLog, SearchReads):
             return conn
         except sqlite3.OperationalError as exc:
             conn.close()
-            log.warning("opening the catalog immutable (%s): %s", exc, self.path.parent)
+            level = logging.INFO if not os.access(self.path.parent, os.W_OK) else logging.WARNING
+            log.log(level, "opening the catalog immutable (%s): %s", exc, self.path.parent)
             return self._connect_uri(f"{uri}?mode=ro&immutable=1")
 
     @staticmethod
