@@ -286,9 +286,7 @@ class Library:
                 return  # the writer saves its own, newer index
         try:
             keeper.save()
-        except (
-            LibraryError
-        ) as exc:  # a full disk: the catalog has it all, the next start catches up
+        except LibraryError as exc:  # a full disk: the next start catches up from the catalog
             log.warning("%s; the search index is caught up from the catalog next time", exc)
         finally:
             if borrowed:
