@@ -30,7 +30,7 @@ from photoseek import __version__
 from photoseek.core.catalog.migrations import latest_version
 from photoseek.core.errors import PhotoseekError
 from photoseek.core.library import Library
-from photoseek.core.model.embedder import DEVICES, ModelSettings, load_embedder
+from photoseek.core.model.embedder import DEVICES, ModelSettings, available_devices, load_embedder
 from photoseek.paths import AppPaths, is_private
 from photoseek.pathtext import display_path, escape_undecodable
 
@@ -320,19 +320,6 @@ def _device_check(requested: str) -> Check:
         return Check("device", False, detail)
     gpu = f"{torch.cuda.get_device_name(0)}; " if requested == "cuda" else ""
     return Check("device", True, f"{requested} ({gpu}{threads})")
-
-
-def available_devices() -> list[str]:
-    """The devices torch can use here, best first: ``cuda``, ``mps``, then always ``cpu``."""
-    import torch
-
-    found = []
-    if torch.cuda.is_available():
-        found.append("cuda")
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        found.append("mps")
-    return [*found, "cpu"]
 
 
 def _model_check(

@@ -1,7 +1,7 @@
 """Atomic file writes: a reader sees the old file or the new one, never a part.
 
 Every file photoseek writes whole (thumbnails, the writer lock's owner file,
-the service state, downloaded weights, small JSON caches) goes through
+the service state, small JSON caches, autostart entries) goes through
 :func:`write_atomically`: the data is written to a uniquely named temporary
 in the same folder (created ``0600``, hidden by a leading dot), flushed,
 ``fsync``-ed when ``durable``, renamed over the target with ``os.replace``,
@@ -9,6 +9,12 @@ and the folder is ``fsync``-ed so the rename itself survives a power cut.
 On any failure the temporary is removed and the exception propagates (an
 ``OSError`` for a full disk or a read-only folder); the old file, if any, is
 left as it was.
+
+Files that are written by someone else or in pieces use the same two
+steps by hand: a resumable weights download (:mod:`photoseek.core.model.download`)
+and the vector index that hnswlib writes itself
+(:mod:`photoseek.core.vectors.files`) both end in :func:`fsync_file`, a
+rename and :func:`fsync_dir`.
 
 ``durable=False`` skips both ``fsync`` calls: the write is still atomic (no
 reader ever sees a torn file) but may be lost in a power cut. That is right

@@ -191,3 +191,84 @@ def test_service_install_writes_a_unit_for_this_library(
     assert "running" in capsys.readouterr().out
     assert main(["service", "uninstall"]) == 0
     assert not (tmp_path / ".config/systemd/user/photoseek.service").exists()
+
+
+def test_names_that_are_not_utf8_through_the_command_line(
+    cli_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import base64
+    import os
+
+    from tests.conftest import make_photo
+
+    root = tmp_path / os.fsdecode(b"Fotos caf\xe9")
+    odd = make_photo(root / os.fsdecode(b"\xe9t\xe9\n2001.jpg"), 7)
+    make_photos(root, 3)
+    assert main(["add", str(root)]) == 0
+    assert capsys.readouterr().out.startswith("added $'")
+    assert main(["watch", "--once"]) == 0
+    assert "caught up: 4 photos indexed, 0 waiting, 0 problems" in capsys.readouterr().out
+    assert main(["similar", str(odd), "--json", "--limit", "1"]) == 0
+    (hit,) = json.loads(capsys.readouterr().out)  # valid JSON
+    assert Path(os.fsdecode(base64.b64decode(hit["path_bytes"]))) == odd
+    assert "\ufffd" in hit["path"]
+    assert main(["search", "-0.5*people + a photo", "--limit", "10"]) == 0  # a leading minus
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 4 and any("$'" in line and "\\n2001.jpg'" in line for line in lines)
+    assert main(["folders"]) == 0
+    assert capsys.readouterr().out.splitlines() == [f"       4  $'{tmp_path}/Fotos caf\\xe9'"]
+
+
+def test_what_a_new_user_is_told(
+    cli_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_photos(tmp_path / "pics" / "inner", 2)
+    assert main(["index"]) == 0
+    assert "no folders yet" in capsys.readouterr().out
+    assert main(["add", str(tmp_path / "pics" / "inner")]) == 0
+    assert main(["add", str(tmp_path / "pics")]) == 0
+    out = capsys.readouterr().out
+    assert f"it includes {tmp_path}/pics/inner, already in the library" in out
+    assert main(["add", str(tmp_path / "pics")]) == 0
+    assert capsys.readouterr().out.strip() == f"already in the library: {tmp_path}/pics"
+    assert main(["add", "/"]) == 1
+    assert "refusing to add the whole file system" in capsys.readouterr().err
+    assert main(["index"]) == 0
+    assert main(["index"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "nothing to index: every photo is up to date"
+    for argv, message in (
+        (["search", "x", "--type", "jpg"], None),
+        (["search", "x", "--folder", str(tmp_path)], "is not in the library"),
+        (["search", ""], "empty query"),
+        (["search", "beach + 2*"], "empty term"),
+    ):
+        code = main(argv)
+        err = capsys.readouterr().err
+        if message is None:
+            assert code == 0, err
+        else:
+            assert code == 1 and message in err, err
+    for argv in (["search", "x", "--type", "bogus"], ["search", "x", "--min-score", "nan"]):
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 2
+    assert "unknown format 'bogus'; use one of" in capsys.readouterr().err
+
+
+def test_mistakes_are_reported_before_any_model_loads(
+    cli_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    make_photos(tmp_path / "pics", 2)
+    assert main(["add", str(tmp_path / "pics")]) == 0
+    assert main(["index"]) == 0
+    monkeypatch.setenv("PHOTOSEEK_MODEL", "no-such-model")  # loading it would fail
+    capsys.readouterr()
+    for argv, message in (
+        (["similar", str(tmp_path / "missing.jpg")], "image not found"),
+        (["search", "a + @/no/such.jpg"], "image not found"),
+        (["search", "  "], "empty query"),
+        (["search", "- only negative"], "positive term"),
+    ):
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert message in err and "no-such-model" not in err, err

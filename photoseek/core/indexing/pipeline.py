@@ -37,7 +37,7 @@ from PIL import Image
 from photoseek.core.catalog import batchwrites
 from photoseek.core.catalog.store import Catalog
 from photoseek.core.errors import ImageError, LibraryError
-from photoseek.core.imaging.decode import decode_image, decode_image_data
+from photoseek.core.imaging.decode import DecodedImage, decode_image, decode_image_data
 from photoseek.core.imaging.decoders import decoder_tag, is_current
 from photoseek.core.imaging.pixels import fit_for_model
 from photoseek.core.imaging.thumbnails import DEFAULT_SIZE, ThumbnailCache
@@ -191,10 +191,7 @@ class IndexJob:
         fp = read.fingerprint
         min_side = self.embedder.image_size if self.options.draft else None
         try:
-            if read.data is not None:
-                image = decode_image_data(read.data, name=item.path.name, min_side=min_side)
-            else:
-                image = decode_image(item.path, min_side=min_side)
+            image = _decode_read(item, read, min_side)
         except ImageError as exc:
             return Failed(item, fp, exc.reason, exc.decoder or UNIDENTIFIED)
         if read.data is None and not unchanged_since(item):
@@ -221,10 +218,7 @@ class IndexJob:
         if self.thumbnails.exists(read.fingerprint):
             return
         try:
-            if read.data is not None:
-                image = decode_image_data(read.data, name=item.path.name, min_side=DEFAULT_SIZE)
-            else:
-                image = decode_image(item.path, min_side=DEFAULT_SIZE)
+            image = _decode_read(item, read, DEFAULT_SIZE)
         except ImageError as exc:
             log.warning("thumbnail of %s not made: %s", item.path, exc.reason)
             return
@@ -303,6 +297,13 @@ class IndexJob:
                 "indexing stopped"
             )
         return vectors, failures
+
+
+def _decode_read(item: WorkItem, read: FileRead, min_side: int | None) -> DecodedImage:
+    """Decode the bytes read (or, for a file above the full-hash limit, the file)."""
+    if read.data is not None:
+        return decode_image_data(read.data, name=item.path.name, min_side=min_side)
+    return decode_image(item.path, min_side=min_side)
 
 
 def _os_reason(exc: OSError) -> str:

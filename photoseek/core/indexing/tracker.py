@@ -1,9 +1,10 @@
 """Counts, rate, ETA and throttling of an indexing job's progress reports.
 
-The clock starts when the work starts, not when the job was created (a model
-load or a scan before it is no part of the rate), and the rate is measured
-over the last :data:`RATE_WINDOW_S` seconds of work, so a watch service that
-was idle for an hour does not report an hour-long average.
+The clock runs only while the work runs: it starts with :meth:`Tracker.start`,
+not when the job was created (a model load or a scan before it is no part of
+the rate), and a watch service that resumes after an idle hour does not count
+the hour. The rate is measured over the last :data:`RATE_WINDOW_S` seconds of
+work.
 """
 
 from __future__ import annotations
@@ -24,12 +25,18 @@ class Tracker:
         self.total = total
         self.done = self.problems = self.embedded = self.reused = 0
         self.current: str | None = None
-        self._samples: deque[tuple[float, int]] = deque()
+        self._samples: deque[tuple[float, int]] = deque()  # (seconds of work, photos done)
+        self._worked = 0.0  # seconds of work before the current run
+        self._resumed: float | None = None
         self._last_report = 0.0
 
     def start(self) -> None:
-        """The work (re)starts now: idle time before this is not part of the rate."""
-        self._samples.append((time.monotonic(), self.done))
+        """The work (re)starts now: time since the last batch was idle, not work."""
+        now = time.monotonic()
+        if self._resumed is not None and self._samples:
+            self._worked = self._samples[-1][0]  # the run before ended with its last batch
+        self._resumed = now
+        self._samples.append((self._worked, self.done))
 
     def record(
         self, done: int, *, problems: int = 0, embedded: int = 0, reused: int = 0, current: str
@@ -40,9 +47,12 @@ class Tracker:
         self.embedded += embedded
         self.reused += reused
         self.current = current
-        now = time.monotonic()
-        self._samples.append((now, self.done))
-        while len(self._samples) > 2 and now - self._samples[1][0] > RATE_WINDOW_S:
+        if self._resumed is None:
+            self.start()
+        assert self._resumed is not None
+        worked = self._worked + time.monotonic() - self._resumed
+        self._samples.append((worked, self.done))
+        while len(self._samples) > 2 and worked - self._samples[1][0] > RATE_WINDOW_S:
             self._samples.popleft()
 
     def grow(self, total: int) -> None:

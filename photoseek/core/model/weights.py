@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from photoseek.core.atomicfile import write_json_atomically
 from photoseek.core.errors import Cancelled, ModelUnavailableError
 from photoseek.core.model import download
 from photoseek.core.progress import ProgressCallback
@@ -222,8 +223,6 @@ def _read_json(path: Path) -> dict[str, Any]:
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:  # only a cache: recomputed next time
+        write_json_atomically(path, data, durable=False)  # only a cache of digests
+    except OSError as exc:  # recomputed next time
         log.debug("could not write %s: %s", path, exc)

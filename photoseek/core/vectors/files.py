@@ -45,6 +45,7 @@ from typing import Any
 
 import hnswlib
 
+from photoseek.core.atomicfile import fsync_dir, fsync_file
 from photoseek.core.errors import IndexCorruptError, LibraryError
 from photoseek.core.vectors.hnsw import MAX_LABEL
 
@@ -188,12 +189,12 @@ def save_atomically(path: Path, snapshot: Callable[[Path], Sidecar]) -> None:
     try:
         sidecar = snapshot(tmp_index)
         _check_written(tmp_index, sidecar.file_size)
-        _fsync_file(tmp_index)
+        fsync_file(tmp_index)
         sidecar = dataclasses.replace(sidecar, checksum=_checksum(tmp_index))
         _write_json(tmp_sidecar, sidecar.to_json())
         tmp_index.replace(path)  # from here until the next line, the sidecar mismatches
         tmp_sidecar.replace(sidecar_path(path))
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     except OSError as exc:
         raise LibraryError(f"could not save the search index to {path}: {exc}") from exc
     finally:
@@ -244,22 +245,6 @@ def _ensure_free_space(directory: Path, size: int) -> None:
             f"not enough disk space to save the search index: need {need / 1e6:.0f} MB "
             f"in {directory} ({free / 1e6:.0f} MB free)"
         )
-
-
-def _fsync_file(path: Path) -> None:
-    with path.open("rb+") as handle:
-        os.fsync(handle.fileno())
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Persist renames in ``directory`` (not possible, nor needed, on Windows)."""
-    if os.name == "nt":
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _checksum(path: Path) -> str:
