@@ -224,11 +224,15 @@ class Library:
         """The vector index file of the loaded model."""
         return self.paths.index_dir / f"{self.embedder.identity.slug}.hnsw"
 
-    def _index_keeper(self, on_progress: ProgressCallback | None = None) -> IndexKeeper:
+    def _index_keeper(
+        self, on_progress: ProgressCallback | None = None, cancel: threading.Event | None = None
+    ) -> IndexKeeper:
         with self._lock:
             if self._keeper is None:
 
                 def rebuilding(done: int, total: int) -> None:
+                    if cancel is not None and cancel.is_set():
+                        raise Cancelled("the search index rebuild was cancelled")
                     if on_progress is not None:
                         on_progress(Progress(Phase.BUILDING_INDEX, done, total, unit="vectors"))
 
@@ -380,7 +384,7 @@ class Library:
 
     def _prepare_model(self, report: ProgressCallback, cancel: threading.Event) -> None:
         self.load_model(report, cancel)
-        self._index_keeper(report)
+        self._index_keeper(report, cancel)
 
     def index_job(self) -> IndexJob:
         """A long-lived indexing job for the chosen model (the watch loop runs it in slices).

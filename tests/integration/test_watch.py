@@ -289,3 +289,33 @@ def test_watch_saves_the_index_on_stop_not_on_every_change(
     saved = VectorIndex.load(library.index_path, dim=identity.dim, model_key=identity.key)
     assert saved.labels() == library.catalog.live_ids(library.model_id)  # flushed on stop
     assert len(saved) == 7
+
+
+def test_an_idle_service_neither_loads_the_model_nor_recounts_work(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    library = tiny_library(data_dir, batch_size=16)
+    folder = tmp_path / "pics"
+    make_photos(folder, 3)
+    library.add_folder(folder)
+    for _ in library.index():
+        pass
+    library.close()
+    library = tiny_library(data_dir, batch_size=16)  # a service started with nothing to do
+    counted, ticks = [], []
+    real_count = library.work_count
+    library.work_count = lambda: counted.append(1) or real_count()  # type: ignore[method-assign]
+    service = WatchService(library, FAST)
+    real_idle = service._idle_publish
+    service._idle_publish = lambda: (ticks.append(1), real_idle())  # type: ignore[method-assign]
+    stop = threading.Event()
+    thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: len(ticks) >= 30, what="30 idle ticks")
+        assert len(counted) == 1  # counted after the catch-up scan, not on every tick
+        assert library._embedder is None  # nothing to embed: torch and the model never loaded
+    finally:
+        stop.set()
+        thread.join(30)
+        library.close()

@@ -99,6 +99,7 @@ class WatchService:
             stable_s=self.options.stable_s, poll_interval_s=self.options.poll_interval_s
         )
         self._job: IndexJob | None = None
+        self._work_waiting: bool | None = None  # before the model loads; None: count again
         self._last_publish = 0.0
 
     # -- lifecycle ------------------------------------------------------------------
@@ -190,13 +191,17 @@ class WatchService:
         self._refresh()
 
     def _refresh(self) -> None:
+        """A scan ran: there may be new work (counted once, not on every idle tick)."""
+        self._work_waiting = None
         if self._job is not None:
             self._job.refresh()
 
     def _has_work(self) -> bool:
         if self._job is not None:
             return not self._job.finished
-        return self.library.work_count() > 0
+        if self._work_waiting is None:
+            self._work_waiting = self.library.work_count() > 0
+        return self._work_waiting
 
     def _embed_slice(self, stop: threading.Event, *, until: float | None) -> None:
         if self._job is None:
