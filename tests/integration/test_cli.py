@@ -156,12 +156,18 @@ def test_watch_once_catches_up_and_status_reports_no_service(
     cli_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     make_photos(tmp_path / "pics", 6)
+    (tmp_path / "pics" / "notes.txt").write_text("not a photo")
+    (tmp_path / "pics" / "broken.jpg").symlink_to(tmp_path / "nowhere.jpg")  # a scan problem
     assert main(["add", str(tmp_path / "pics")]) == 0
-    assert main(["watch", "--once"]) == 0
     capsys.readouterr()
+    assert main(["watch", "--once"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "caught up: 6 photos indexed, 0 waiting, 2 problems"
+    )
     assert main(["status", "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
-    assert status["photos"] == {"indexed": 6} and status["service"] == {"running": False}
+    assert status["photos"] == {"indexed": 6, "error": 2}
+    assert status["service"] == {"running": False}
     assert main(["status"]) == 0
     assert "service:  not running" in capsys.readouterr().out
 

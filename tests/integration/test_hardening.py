@@ -419,3 +419,22 @@ def test_a_rebuild_reports_its_progress(library: Library, tmp_path: Path) -> Non
         assert (Phase.BUILDING_INDEX, 5, 5) in phases
     finally:
         again.close()
+
+
+def test_stat_numbers_sqlite_cannot_hold_are_stored_and_compared_exactly(
+    library: Library, tmp_path: Path
+) -> None:
+    from photoseek.core.catalog.values import as_int64
+
+    photos = make_photos(tmp_path / "pics", 3)
+    far = 400 * 365 * 24 * 3600 * 10**9  # the year 2370 in ns: above SQLite's INTEGER range
+    os.utime(photos[0], ns=(far, far))
+    library.add_folder(tmp_path / "pics")
+    last = run_index(library)
+    assert (last.embedded, last.problems) == (3, 0)
+    assert run_index(library).done == 0  # compared exactly: not "changed" on every scan
+    assert as_int64(2**64 - 5) == -5 and as_int64(2**63 - 1) == 2**63 - 1
+    folder = library.folders()[0]
+    library.catalog.record_scan(
+        folder.id, [(tmp_path / "x.jpg", 1, 1, as_int64(2**63 + 7))], [], [], []
+    )

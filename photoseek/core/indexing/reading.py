@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 from typing import IO
 
+from photoseek.core.catalog.values import as_int64
 from photoseek.core.imaging.decode import open_regular_file
 from photoseek.core.indexing.fingerprint import (
     FULL_HASH_LIMIT,
@@ -66,9 +67,9 @@ def unchanged_since(item: WorkItem) -> bool:
         st = item.path.stat()
     except OSError:
         return False
-    return (st.st_size, st.st_mtime_ns) == (item.size, item.mtime_ns)
+    return (st.st_size, as_int64(st.st_mtime_ns)) == (item.size, item.mtime_ns)
 
 
 def _signature(handle: IO[bytes]) -> tuple[int, int]:
     st = os.fstat(handle.fileno())
-    return st.st_size, st.st_mtime_ns
+    return st.st_size, as_int64(st.st_mtime_ns)

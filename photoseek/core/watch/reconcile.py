@@ -16,6 +16,7 @@ from pathlib import Path
 
 from photoseek.core.catalog.pathcodec import is_below
 from photoseek.core.catalog.store import Catalog, MoveCandidate
+from photoseek.core.catalog.values import as_int64
 from photoseek.core.indexing.fingerprint import fingerprint
 from photoseek.core.records import Changes, Folder, PhotoState
 from photoseek.core.watch.scanner import FolderScan, is_ignored_path, scan_directory, scan_folder
@@ -230,6 +231,6 @@ def _record_differences(
 
 def _device(scan: FolderScan) -> int | None:
     try:
-        return scan.root.stat().st_dev
+        return as_int64(scan.root.stat().st_dev)
     except OSError:
         return None

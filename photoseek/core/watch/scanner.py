@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from photoseek.core.catalog.values import as_int64
 from photoseek.core.errors import Cancelled
 
 logger = logging.getLogger(__name__)
@@ -144,7 +145,7 @@ def device_of(path: Path) -> int:
     mount point on another device) from a folder whose photos were deleted.
     Raises ``OSError`` if ``path`` cannot be accessed.
     """
-    return path.stat().st_dev
+    return as_int64(path.stat().st_dev)
 
 
 ScanProgress = Callable[[int], None]
@@ -307,7 +308,7 @@ def _looks_unmounted(
     """The offline-volume heuristic documented in :func:`scan_folder`."""
     return (
         expected_device is not None
-        and root_stat.st_dev != expected_device
+        and as_int64(root_stat.st_dev) != expected_device
         and not entries
         and had_photos
     )
@@ -394,7 +395,9 @@ def _scan_entry(entry: os.DirEntry[str], path: Path, walk: _Walk, subfolders: li
         elif _first_visit(path, st, walk.visited):
             subfolders.append(path)
     elif stat.S_ISREG(st.st_mode):
-        scan.files.append(ScannedFile(path, st.st_size, st.st_mtime_ns, st.st_ino))
+        scan.files.append(
+            ScannedFile(path, st.st_size, as_int64(st.st_mtime_ns), as_int64(st.st_ino))
+        )
         walk.listed()
     else:
         scan.skipped.append(SkippedFile(path, f"not a regular file ({_kind(st.st_mode)})"))
