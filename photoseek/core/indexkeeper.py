@@ -24,10 +24,12 @@ from photoseek.core.catalog.store import Catalog
 from photoseek.core.records import ModelIdentity
 from photoseek.core.vectors import index as vectorindex
 from photoseek.core.vectors.index import RebuildProgress
+from photoseek.core.vectors.matrix import VectorMatrix
 
 log = logging.getLogger(__name__)
 
 SAVE_INTERVAL_S = 120.0
+_MATRIX_CHUNK = 4096
 
 
 class IndexKeeper:
@@ -59,6 +61,7 @@ class IndexKeeper:
         log.info("vector index: %s", self.note)
         self.dirty = self.note != "loaded"
         self._last_save = 0.0
+        self._matrix: VectorMatrix | None = None
 
     def _fetch(self, ids: list[int]) -> vectorindex.FloatMatrix:
         return self.catalog.vectors(self.model_id, ids, self.identity.dim)
@@ -75,8 +78,13 @@ class IndexKeeper:
             gone = [i for i in relevant if i not in live]
             fresh = sorted(i for i in live if i not in self.index or "content" in touched[i])
             self.index.remove(gone)
-            if fresh:
-                self.index.add(fresh, self._fetch(fresh))
+            vectors = self._fetch(fresh) if fresh else None
+            if vectors is not None:
+                self.index.add(fresh, vectors)
+            if self._matrix is not None:
+                self._matrix.remove(gone)
+                if vectors is not None:
+                    self._matrix.put(fresh, vectors)
             self._seq = newest
             if fresh or gone:
                 self.dirty = True
@@ -90,8 +98,21 @@ class IndexKeeper:
         live = self.catalog.live_ids(self.model_id)
         before = self.index.labels()
         self.index = vectorindex.rebuild(self.identity.dim, self.identity.key, live, self._fetch)
+        self._matrix = None  # built again on next use
         self.dirty = True
         return len(live - before), len(before - live)
+
+    def matrix(self) -> VectorMatrix:
+        """Every live vector in one matrix (built on first use, then kept in step)."""
+        with self._lock:
+            if self._matrix is None:
+                matrix = VectorMatrix(self.identity.dim)
+                ordered = sorted(self.catalog.live_ids(self.model_id))
+                for start in range(0, len(ordered), _MATRIX_CHUNK):
+                    chunk = ordered[start : start + _MATRIX_CHUNK]
+                    matrix.put(chunk, self._fetch(chunk))
+                self._matrix = matrix
+            return self._matrix
 
     def save_due(self, *, force: bool) -> bool:
         """Whether a save is worth doing now (changed, and forced or not saved lately)."""

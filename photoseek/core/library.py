@@ -37,6 +37,7 @@ from pathlib import Path
 from types import TracebackType
 
 from photoseek.core.catalog.folders import FolderAdded
+from photoseek.core.catalog.pathcodec import is_below
 from photoseek.core.catalog.reads import BrowseCursor
 from photoseek.core.catalog.store import Catalog
 from photoseek.core.errors import Cancelled, LibraryError, QueryError
@@ -49,9 +50,11 @@ from photoseek.core.model.naming import expected_model
 from photoseek.core.progress import Phase, Progress, ProgressCallback, run_reporting
 from photoseek.core.records import Changes, ChangeSet, Folder, PhotoRecord, Problem
 from photoseek.core.reports import LibraryStatus, ServiceStatus, library_status, service_status
+from photoseek.core.search.names import name_matches
 from photoseek.core.search.query import QueryTerm, parse_query, validate_terms
 from photoseek.core.search.searcher import Searcher, SearchOptions, SearchResults
 from photoseek.core.vectors.index import VectorIndex
+from photoseek.core.watch.excludes import check_patterns
 from photoseek.core.watch.reconcile import (
     ScanContext,
     ScanSummary,
@@ -62,11 +65,21 @@ from photoseek.core.watch.scanner import device_of, exclusion_keys
 from photoseek.core.writerlock import LibraryLockedError, WriterLock
 from photoseek.paths import AppPaths
 
-__all__ = ["BrowsePage", "Library", "LibraryStatus", "ServiceStatus"]
+__all__ = ["BrowsePage", "FolderStats", "Library", "LibraryStatus", "ServiceStatus"]
 
 log = logging.getLogger(__name__)
 
 LAST_MODEL_KEY = "last_model_id"
+
+
+@dataclass(frozen=True)
+class FolderStats:
+    """A top folder and how many of its photos are indexed, pending, or problems."""
+
+    folder: Folder
+    indexed: int
+    pending: int
+    problems: int
 
 
 @dataclass(frozen=True)
@@ -101,6 +114,7 @@ class Library:
         self._lock = threading.RLock()
         self._seen_version = -1
         self._model_recorded = False
+        self._searches = 0
 
     def __enter__(self) -> Library:
         return self
@@ -189,6 +203,55 @@ class Library:
     def folders(self) -> list[Folder]:
         """The top folders with their photo counts and availability."""
         return self.catalog.folders()
+
+    def folder_stats(self) -> list[FolderStats]:
+        """Each top folder with its indexed, pending and problem counts (for a library panel)."""
+        counts = self.catalog.folder_counts()
+        return [
+            FolderStats(
+                folder,
+                indexed=counts.get(folder.id, {}).get("indexed", 0),
+                pending=counts.get(folder.id, {}).get("pending", 0),
+                problems=counts.get(folder.id, {}).get("error", 0),
+            )
+            for folder in self.catalog.folders()
+        ]
+
+    def set_excludes(self, path: Path, patterns: list[str]) -> Folder:
+        """Set the exclude patterns of a top folder (the next scan applies them)."""
+        folder = self._folder(path)
+        self.catalog.set_excludes(folder.id, check_patterns(patterns))
+        return self._folder(path)
+
+    def relocate_folder(self, old: Path, new: Path) -> Folder:
+        """A folder moved (another disk, another drive letter): follow it, keeping everything.
+
+        Photos keep their ids, fingerprints and vectors, and nothing is read
+        again when the files at ``new`` have the sizes and mtimes known.
+        """
+        folder = self._folder(old)
+        target = new.expanduser().resolve()
+        if not target.is_dir():
+            raise LibraryError(f"not a folder: {new}")
+        for other in self.catalog.folders():
+            if other.id != folder.id and (
+                is_below(target, other.path) or is_below(other.path, target)
+            ):
+                raise LibraryError(f"{new} overlaps {other.path}, already in the library")
+        self.catalog.relocate_folder(folder, target, device_of(target))
+        self._sync_index()
+        return self._folder(target)
+
+    def retry_problems(self) -> int:
+        """Make every problem file pending again (``index`` or the watcher retries them)."""
+        return self.catalog.retry_problems()
+
+    def _folder(self, path: Path) -> Folder:
+        resolved = path.expanduser().resolve()
+        folder = self.catalog.folder_by_path(resolved) or self.catalog.folder_by_path(path)
+        if folder is None:
+            raise LibraryError(f"{path} is not a folder of this library")
+        return folder
 
     # -- model and index --------------------------------------------------------
 
@@ -433,7 +496,24 @@ class Library:
 
     def _searcher(self) -> Searcher:
         self.follow()
-        return Searcher(self.catalog, self.vector_index, self.embedder, self.model_id)
+        keeper = self._index_keeper()
+        return Searcher(self.catalog, keeper.index, self.embedder, self.model_id, keeper.matrix)
+
+    @contextmanager
+    def searching(self) -> Iterator[None]:
+        """Mark a search in progress: the watch loop starts no new embedding meanwhile."""
+        with self._lock:
+            self._searches += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._searches -= 1
+
+    @property
+    def search_active(self) -> bool:
+        """Whether a search runs in this process right now (the indexer yields to it)."""
+        return self._searches > 0
 
     def search(self, query: str, options: SearchOptions | None = None) -> SearchResults:
         """Answer a query (see :mod:`photoseek.core.search.query` for the syntax).
@@ -441,30 +521,49 @@ class Library:
         The query is checked before the model loads: a malformed query or a
         missing ``@photo`` fails at once.
         """
-        terms = self._checked(parse_query(query))
+        return self.search_terms(parse_query(query), options)
+
+    def search_terms(
+        self, terms: list[QueryTerm], options: SearchOptions | None = None
+    ) -> SearchResults:
+        """Answer parsed query terms (a front end adds image terms as it likes: chips)."""
+        terms = self._checked(terms)
         options = self._check_options(options or SearchOptions())
-        return self._searcher().search_terms(terms, options)
+        with self.searching():
+            return self._searcher().search_terms(terms, options)
 
     def search_pages(
-        self, query: str, options: SearchOptions | None = None, *, page_size: int = 100
+        self,
+        query: str | list[QueryTerm],
+        options: SearchOptions | None = None,
+        *,
+        page_size: int = 100,
     ) -> Iterator[SearchResults]:
-        """The results of ``query`` page by page (a grid shows the first page at once).
+        """The results of a query (text, or parsed terms) page by page.
 
-        Each page holds the next ``page_size`` hits, best first; iteration ends
-        after ``options.limit`` hits or when no more photos match.
+        A grid shows the first page at once. Each page holds the next
+        ``page_size`` hits, best first; iteration ends after ``options.limit``
+        hits or when no more photos match. With a relevance cut-off every
+        photo at or above it is found (pass a large ``limit`` for no cap) and
+        each page's ``total`` is their exact number.
         """
         options = self._check_options(options or SearchOptions())
-        terms = self._checked(parse_query(query))
+        terms = self._checked(parse_query(query) if isinstance(query, str) else query)
         if options.sort == "date":  # dates order the whole result: rank it once, then page
-            results = self._searcher().search_terms(terms, options)
+            with self.searching():
+                results = self._searcher().search_terms(terms, options)
             for start in range(0, max(len(results.hits), 1), page_size):
                 yield replace(results, hits=results.hits[start : start + page_size])
             return
-        searcher = self._searcher()
-        vector, warnings = searcher.query_vector(terms)
+        with self.searching():
+            searcher = self._searcher()
+            vector, warnings = searcher.query_vector(terms)
         for offset in range(0, options.limit, page_size):
             wanted = min(page_size, options.limit - offset)
-            page = searcher.rank(vector, replace(options, limit=wanted, offset=offset), warnings)
+            with self.searching():
+                page = searcher.rank(
+                    vector, replace(options, limit=wanted, offset=offset), warnings
+                )
             yield page
             if len(page.hits) < wanted:
                 return
@@ -495,6 +594,12 @@ class Library:
         results = searcher.rank(vector, replace(options, limit=options.limit + 1), [])
         hits = [hit for hit in results.hits if hit.photo.id != photo_id][: options.limit]
         return replace(results, hits=hits)
+
+    def name_matches(
+        self, text: str, *, folder: Path | None = None, limit: int = 200
+    ) -> list[PhotoRecord]:
+        """Photos whose file or folder name holds every word of ``text`` (no model needed)."""
+        return name_matches(self.catalog, text, folder=folder, limit=limit)
 
     def photo(self, photo_id: int) -> PhotoRecord | None:
         """The photo with this id, if it is in the library."""

@@ -37,6 +37,7 @@ class Folder:
     status: str
     status_reason: str | None
     photo_count: int = 0
+    excludes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

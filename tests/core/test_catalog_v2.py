@@ -12,7 +12,7 @@ from pathlib import Path, PureWindowsPath
 import numpy as np
 import pytest
 
-from photoseek.core.catalog import batchwrites, migrations, pathcodec
+from photoseek.core.catalog import batchwrites, pathcodec
 from photoseek.core.catalog.dberrors import (
     CatalogDamagedError,
     CatalogLockedError,
@@ -337,4 +337,19 @@ def test_new_catalog_is_private(tmp_path: Path) -> None:
     Catalog(tmp_path / "c.sqlite3").close()
     if os.name == "posix":
         assert (tmp_path / "c.sqlite3").stat().st_mode & 0o077 == 0
-    assert migrations.latest_version() == 2
+
+
+def test_version_2_catalog_migrates_to_3(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.sqlite3"
+    shutil.copy(FIXTURES / "catalog-v2.sqlite3", path)
+    seq = sqlite3.connect(path).execute("SELECT MAX(seq) FROM changes").fetchone()[0]
+    catalog = Catalog(path)
+    assert (tmp_path / "catalog.sqlite3.bak-v2").is_file()
+    assert catalog.integrity_check() == "ok"
+    (folder,) = catalog.folders()
+    assert folder.excludes == () and os.fsencode(folder.path).endswith(b"caf\xe9")
+    assert folder.photo_count == 3 and len(catalog.problems()) == 1
+    assert catalog.change_seq() == seq  # the change log came through
+    catalog.set_excludes(folder.id, ["*.txt"])
+    assert catalog.folders()[0].excludes == ("*.txt",)
+    catalog.close()

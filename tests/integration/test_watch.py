@@ -9,6 +9,8 @@ event instead of hoping the work takes long enough.
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -60,6 +62,14 @@ class Running:
 
         library.embedder.encode_images = counting  # type: ignore[method-assign]
         self.service = WatchService(library, options)
+        self.ticks: list[float] = []  # one per idle tick of the loop
+        real_idle = self.service._idle_publish
+
+        def idle() -> None:
+            self.ticks.append(time.monotonic())
+            real_idle()
+
+        self.service._idle_publish = idle  # type: ignore[method-assign]
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.service.run, args=(self.stop,), daemon=True)
 
@@ -319,3 +329,98 @@ def test_an_idle_service_neither_loads_the_model_nor_recounts_work(
         stop.set()
         thread.join(30)
         library.close()
+
+
+def test_pause_stops_embedding_but_not_following_the_disk(
+    watched_library: Library, tmp_path: Path
+) -> None:
+    library = watched_library
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    library.add_folder(folder)
+    with Running(library) as run:
+        run.service.pause()
+        wait_for(lambda: run.service.state.state == "paused", what="paused")
+        make_photos(folder, 12)
+        wait_for(lambda: library.catalog.status_counts().get("pending", 0) == 12, what="scanned")
+        assert run.embedded == 0 and run.service.state.state == "paused"
+        run.service.resume()
+        wait_for(converged(run, folder), what="embedded after resume")
+        assert run.embedded == 12
+
+
+def test_embedding_yields_to_a_search_in_the_same_process(
+    watched_library: Library, tmp_path: Path
+) -> None:
+    library = watched_library
+    folder = tmp_path / "pics"
+    make_photos(folder, 5)
+    library.add_folder(folder)
+    with Running(library) as run:
+        make_photos(folder, 60, start=100)
+        wait_for(lambda: run.embedded > 5, what="the new photos being embedded")
+        with library.searching():
+            wait_for(lambda: run.service.state.state == "yielding to a search", what="the yield")
+            held_at = run.embedded
+            ticks = len(run.ticks)
+            wait_for(lambda: len(run.ticks) >= ticks + 10, what="ten idle ticks")
+            assert run.embedded == held_at  # no batch started while the search ran
+        wait_for(converged(run, folder), what="the rest after the search")
+
+
+def test_the_writer_hands_over_to_a_process_that_waits(
+    watched_library: Library, tmp_path: Path
+) -> None:
+    from photoseek.core.writerlock import WriterLock
+
+    library = watched_library
+    folder = tmp_path / "pics"
+    make_photos(folder, 3)
+    library.add_folder(folder)
+    options = ServiceOptions(
+        stable_s=0.5, folder_check_s=0.2, tick_s=0.1, reconcile_interval_s=3600, hand_over=True
+    )
+    waiter = (
+        "import sys, threading\n"
+        "from pathlib import Path\n"
+        "from photoseek.core.writerlock import WriterLock\n"
+        "lock = WriterLock(Path(sys.argv[1]))\n"
+        "lock.acquire('watch service', wait=threading.Event())\n"
+        "print('acquired', flush=True)\n"
+        "sys.stdin.readline()\n"
+    )
+    with Running(library, options) as run:
+        other = subprocess.Popen(  # a service started at login, in another process
+            [sys.executable, "-c", waiter, str(library.paths.lock_file)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert other.stdout is not None and other.stdout.readline().strip() == "acquired"
+            wait_for(lambda: not run.thread.is_alive(), what="the app's loop to end")
+            assert run.service.handed_over and not library.writer_lock.held
+            assert WriterLock(library.paths.lock_file).waiting() is None  # it writes now
+        finally:
+            other.communicate("\n", timeout=60)
+
+
+def test_the_loop_runs_at_low_priority_without_slowing_other_threads() -> None:
+    import os
+    import sys
+
+    from photoseek.core.watch.priority import lower_thread_priority
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("thread priorities are read back on Linux only")
+    seen: dict[str, int] = {}
+
+    def worker() -> None:
+        assert lower_thread_priority()
+        seen["worker"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert seen["worker"] >= 10
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < 10  # this thread: not

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,9 +36,61 @@ class FolderTable(CatalogBase):
         rows = self._query(
             "SELECT f.id, f.path, f.device, f.status, f.status_reason, "
             "(SELECT COUNT(*) FROM photos p WHERE p.folder_id = f.id "
-            " AND p.status IN ('indexed', 'pending')) FROM folders f ORDER BY f.path"
+            " AND p.status IN ('indexed', 'pending')), f.excludes FROM folders f ORDER BY f.path"
         )
-        return [Folder(int(r[0]), from_db(r[1]), r[2], str(r[3]), r[4], int(r[5])) for r in rows]
+        return [
+            Folder(int(r[0]), from_db(r[1]), r[2], str(r[3]), r[4], int(r[5]), _patterns(r[6]))
+            for r in rows
+        ]
+
+    def folder_counts(self) -> dict[int, dict[str, int]]:
+        """Folder id -> photo rows per status (tombstones left out)."""
+        rows = self._query(
+            "SELECT folder_id, status, COUNT(*) FROM photos WHERE status != 'deleted' "
+            "GROUP BY folder_id, status"
+        )
+        counts: dict[int, dict[str, int]] = {}
+        for folder_id, status, count in rows:
+            counts.setdefault(int(folder_id), {})[str(status)] = int(count)
+        return counts
+
+    def set_excludes(self, folder_id: int, patterns: Sequence[str]) -> None:
+        """Store a folder's exclude patterns (the next scan applies them)."""
+        with self.transaction() as tx:
+            tx.execute(
+                "UPDATE folders SET excludes = ? WHERE id = ?",
+                (json.dumps(list(patterns)), folder_id),
+            )
+
+    def relocate_folder(self, folder: Folder, new_path: Path, device: int | None) -> None:
+        """Give a top folder and every photo in it a new location, in one transaction.
+
+        Ids, fingerprints and vectors stay; the next scan finds the files with
+        the sizes and mtimes it knows, so nothing is read again.
+        """
+        old_prefix, new_prefix = to_db(folder.path), to_db(new_path)
+        rows = self._query("SELECT id, path FROM photos WHERE folder_id = ?", (folder.id,))
+        moved = [
+            (new_prefix + bytes(path)[len(old_prefix) :], int(photo_id))
+            for photo_id, path in rows
+            if bytes(path).startswith(old_prefix)
+        ]
+        with self.transaction() as tx:
+            tx.execute(
+                "UPDATE folders SET path = ?, device = ?, status = 'ok', status_reason = NULL "
+                "WHERE id = ?",
+                (new_prefix, device, folder.id),
+            )
+            tx.executemany("UPDATE photos SET path = ? WHERE id = ?", moved)
+
+    def retry_problems(self) -> int:
+        """Make every file that failed to decode pending again; return how many."""
+        with self.transaction() as tx:
+            cursor = tx.execute(
+                "UPDATE photos SET status = 'pending', error = NULL, decoder = NULL, "
+                "fingerprint = NULL WHERE status = 'error' AND COALESCE(decoder, '') != 'scan'"
+            )
+            return cursor.rowcount
 
     def folder_by_path(self, path: Path) -> Folder | None:
         """The top folder at exactly ``path``."""
@@ -101,6 +155,14 @@ class FolderTable(CatalogBase):
                 "device = COALESCE(?, device) WHERE id = ?",
                 (status, safe_text(reason), time.time(), device, folder_id),
             )
+
+
+def _patterns(raw: object) -> tuple[str, ...]:
+    try:
+        values = json.loads(str(raw or "[]"))
+    except ValueError:
+        return ()
+    return tuple(str(v) for v in values) if isinstance(values, list) else ()
 
 
 def prune_orphan_embeddings(tx: sqlite3.Connection) -> None:

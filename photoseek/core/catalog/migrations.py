@@ -21,7 +21,7 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from photoseek.core.catalog import schema_v2
+from photoseek.core.catalog import schema_v2, schema_v3
 from photoseek.core.catalog.sqlscript import run_script
 from photoseek.core.errors import LibraryError, SchemaTooNewError, SchemaTooOldError
 
@@ -91,10 +91,14 @@ def _to_v2(conn: sqlite3.Connection) -> None:
     schema_v2.upgrade(conn)
 
 
+def _to_v3(conn: sqlite3.Connection) -> None:
+    schema_v3.upgrade(conn)
+
+
 Migration = Callable[[sqlite3.Connection], None]
 
 #: MIGRATIONS[i] takes the schema from version i to i + 1.
-MIGRATIONS: list[Migration] = [_to_v1, _to_v2]
+MIGRATIONS: list[Migration] = [_to_v1, _to_v2, _to_v3]
 
 
 def latest_version() -> int:

@@ -153,6 +153,20 @@ class SearchReads(CatalogBase):
         )
         return [_record(r) for r in rows]
 
+    def name_candidates(self, word: str, limit: int) -> list[tuple[PhotoRecord, Path]]:
+        """Indexed photos whose path holds ``word`` (ASCII case-insensitive), and their top folder.
+
+        A prefilter for :func:`photoseek.core.search.names.name_matches`, which
+        checks every word against the part of the path a user sees.
+        """
+        rows = self._query(
+            f"SELECT {_PHOTO_COLUMNS}, f.path FROM photos p JOIN folders f ON f.id = p.folder_id "
+            "WHERE p.status = 'indexed' AND instr(lower(p.path), ?) > 0 "
+            "ORDER BY p.sort_date DESC, p.id DESC LIMIT ?",
+            (word.lower(), limit),
+        )
+        return [(_record(r), from_db(r[12])) for r in rows]
+
     def thumbnail_sources(self) -> dict[str, Path]:
         """One readable path per indexed content (in an available folder), by fingerprint."""
         rows = self._query(

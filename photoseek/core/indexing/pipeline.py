@@ -104,11 +104,16 @@ class IndexJob:
         self.tracker.grow(self.tracker.done + len(self._queue) + self.source.count())
 
     def run(
-        self, cancel: threading.Event | None = None, *, until: float | None = None
+        self,
+        cancel: threading.Event | None = None,
+        *,
+        until: float | None = None,
+        hold: Callable[[], bool] | None = None,
     ) -> Iterator[Progress]:
         """Commit batches until the work runs out, ``cancel`` is set or ``until`` passes.
 
-        ``until`` is a ``time.monotonic()`` deadline checked between batches.
+        ``until`` is a ``time.monotonic()`` deadline and ``hold()`` a question
+        (a search running, a pause asked for), both checked between batches.
         Yields INDEXING progress; the caller reports the final phase.
         """
         cancel = cancel or threading.Event()
@@ -122,6 +127,8 @@ class IndexJob:
             if self.tracker.due():
                 yield self.tracker.snapshot(Phase.INDEXING)
             if until is not None and time.monotonic() >= until:
+                break
+            if hold is not None and hold():
                 break
         yield self.tracker.snapshot(Phase.INDEXING)
 

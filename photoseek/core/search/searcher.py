@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -30,6 +31,7 @@ from photoseek.core.records import PhotoRecord
 from photoseek.core.search.query import QueryTerm, parse_query
 from photoseek.core.vectors import codec as vectorcodec
 from photoseek.core.vectors.index import VectorIndex
+from photoseek.core.vectors.matrix import VectorMatrix
 
 log = logging.getLogger(__name__)
 
@@ -107,23 +109,35 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class SearchResults:
-    """Results, best first (or newest first), plus anything the user should know."""
+    """Results, best first (or newest first), plus anything the user should know.
+
+    ``total`` is the exact number of photos that match when it is known: with
+    a relevance cut-off (every photo at or above it, found by an exact scan of
+    the stored vectors, however many there are) and with narrow filters.
+    """
 
     hits: list[SearchHit]
     warnings: list[str]
     elapsed_s: float
+    total: int | None = None
 
 
 class Searcher:
     """Answers queries against one model's vectors."""
 
     def __init__(
-        self, catalog: Catalog, index: VectorIndex, embedder: Embedder, model_id: int
+        self,
+        catalog: Catalog,
+        index: VectorIndex,
+        embedder: Embedder,
+        model_id: int,
+        matrix: Callable[[], VectorMatrix] | None = None,
     ) -> None:
         self.catalog = catalog
         self.index = index
         self.embedder = embedder
         self.model_id = model_id
+        self._matrix = matrix
 
     def search(self, query: str, options: SearchOptions) -> SearchResults:
         """Answer a query string in the syntax of :mod:`photoseek.core.search.query`."""
@@ -153,10 +167,34 @@ class Searcher:
         """The hits for a query vector under ``options`` (one page: offset, limit)."""
         options.check()
         started = time.perf_counter()
-        wanted = replace(options, limit=options.offset + options.limit)
-        ids, scores = self._rank(vector, wanted)
-        hits = self._hits(ids, scores, wanted)[options.offset :]
-        return SearchResults(hits, list(warnings), time.perf_counter() - started)
+        end = options.offset + options.limit
+        total: int | None = None
+        if options.min_score is not None and self._matrix is not None:
+            ids, scores = self._exact_above(vector, options)
+            total = len(ids)
+        else:
+            ids, scores = self._rank(vector, replace(options, limit=end))
+            if options.min_score is not None:  # no matrix (tests): cut the ranked list
+                keep = int(np.sum(scores >= options.min_score))
+                ids, scores = ids[:keep], scores[:keep]
+        hits = self._hits(ids[:end], scores[:end], options.sort)[options.offset :]
+        return SearchResults(hits, list(warnings), time.perf_counter() - started, total)
+
+    def _exact_above(
+        self, vector: vectorcodec.FloatArray, options: SearchOptions
+    ) -> tuple[list[int], np.ndarray]:
+        """Every photo at or above the cut-off (and within the filters), best first."""
+        assert self._matrix is not None and options.min_score is not None
+        labels, scores = self._matrix().scores(vector)
+        above = scores >= options.min_score
+        labels, scores = labels[above], scores[above]
+        if not options.filters.is_empty():
+            where, params = options.filters.sql()
+            allowed = self.catalog.filtered_ids(self.model_id, where, params)
+            inside = np.fromiter((int(i) in allowed for i in labels), bool, len(labels))
+            labels, scores = labels[inside], scores[inside]
+        order = np.lexsort((labels, -scores))
+        return [int(i) for i in labels[order]], scores[order]
 
     def photo_vector(self, photo_id: int) -> vectorcodec.FloatArray:
         """The stored vector of an indexed photo."""
@@ -229,12 +267,13 @@ class Searcher:
         order = np.argsort(-scores, kind="stable")
         return [ids[i] for i in order], scores[order]
 
-    def _hits(self, ids: list[int], scores: np.ndarray, options: SearchOptions) -> list[SearchHit]:
-        keep = len(ids) if options.min_score is None else int(np.sum(scores >= options.min_score))
-        ids, scores = ids[: min(keep, options.limit)], scores[: min(keep, options.limit)]
+    def _hits(self, ids: list[int], scores: np.ndarray, sort: str) -> list[SearchHit]:
         records = self.catalog.photos(ids)
-        hits = [SearchHit(records[i], float(s)) for i, s in zip(ids, scores, strict=True)]
-        if options.sort == "date":
-            dates = self.catalog.photo_dates(ids)
-            hits.sort(key=lambda h: dates.get(h.photo.id, ""), reverse=True)
+        hits = [
+            SearchHit(records[i], float(s))
+            for i, s in zip(ids, scores, strict=True)
+            if i in records
+        ]
+        if sort == "date":
+            hits.sort(key=lambda h: h.photo.sort_date, reverse=True)
         return hits

@@ -19,6 +19,7 @@ from photoseek.core.catalog.store import Catalog, MoveCandidate
 from photoseek.core.catalog.values import as_int64
 from photoseek.core.indexing.fingerprint import fingerprint
 from photoseek.core.records import Changes, Folder, PhotoState
+from photoseek.core.watch.excludes import excluder
 from photoseek.core.watch.scanner import FolderScan, is_ignored_path, scan_directory, scan_folder
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ def reconcile_folder(
         exclude=context.exclude,
         on_progress=context.on_progress,
         cancel=context.cancel,
+        skip=excluder(folder.path, folder.excludes),
     )
     if not scan.available:
         log.warning("folder %s is unavailable: %s", folder.path, scan.reason)
@@ -157,7 +159,11 @@ def _reconcile_directory(
 ) -> ScanSummary:
     if not folder.path.is_dir():
         return reconcile_folder(catalog, folder, context)  # the top folder itself went away
-    scan = scan_directory(directory, recursive=recursive, exclude=context.exclude)
+    skip = excluder(folder.path, folder.excludes)
+    if skip is not None and skip(directory):
+        scan = FolderScan(root=directory, available=True)  # all of it is left out
+    else:
+        scan = scan_directory(directory, recursive=recursive, exclude=context.exclude, skip=skip)
     known = catalog.photo_states_under(folder.id, directory, recursive=recursive)
     return _record_differences(catalog, folder, scan, known)
 

@@ -162,6 +162,7 @@ class _Walk:
     exclude: frozenset[tuple[int, int]] = frozenset()
     on_progress: ScanProgress | None = None
     cancel: threading.Event | None = None
+    skip: Callable[[Path], bool] | None = None  # the folder's exclude patterns
     visited: set[tuple[int, int | str]] = field(default_factory=set)
 
     def listed(self) -> None:
@@ -195,6 +196,7 @@ def scan_folder(
     exclude: frozenset[tuple[int, int]] = frozenset(),
     on_progress: ScanProgress | None = None,
     cancel: threading.Event | None = None,
+    skip: Callable[[Path], bool] | None = None,
 ) -> FolderScan:
     """List every candidate photo under ``root``, in a deterministic order.
 
@@ -202,7 +204,8 @@ def scan_folder(
     code point within each folder: a folder's files come before its subfolders.
     Links to folders are not entered (see the module docstring); every folder
     is walked at most once (tracked by device and inode). Folders whose
-    (device, inode) is in ``exclude`` are skipped silently.
+    (device, inode) is in ``exclude``, and paths ``skip`` says to leave out
+    (the folder's exclude patterns), are skipped silently.
 
     The root is *unavailable* when it is missing, not a folder or unreadable.
     Offline-volume heuristic: when ``expected_device`` is given, the root now
@@ -223,13 +226,17 @@ def scan_folder(
         return _unavailable(root, entries)
     if _looks_unmounted(root_stat, entries, expected_device, had_photos):
         return _unavailable(root, "volume not mounted")
-    walk = _Walk(FolderScan(root=root, available=True), exclude, on_progress, cancel)
+    walk = _Walk(FolderScan(root=root, available=True), exclude, on_progress, cancel, skip)
     _walk(root, root_stat, entries, walk)
     return walk.scan
 
 
 def scan_directory(
-    folder: Path, *, recursive: bool, exclude: frozenset[tuple[int, int]] = frozenset()
+    folder: Path,
+    *,
+    recursive: bool,
+    exclude: frozenset[tuple[int, int]] = frozenset(),
+    skip: Callable[[Path], bool] | None = None,
 ) -> FolderScan:
     """List the candidate photos in one folder below a top folder (for watched changes).
 
@@ -237,7 +244,7 @@ def scan_directory(
     longer exists yields an available, empty scan: its files are gone (the
     caller checks the top folder itself with :func:`scan_folder`).
     """
-    walk = _Walk(FolderScan(root=folder, available=True), exclude)
+    walk = _Walk(FolderScan(root=folder, available=True), exclude, skip=skip)
     try:
         folder_stat = folder.stat()
         entries = _visible_entries(folder)
@@ -384,6 +391,8 @@ def _scan_entries(entries: list[os.DirEntry[str]], walk: _Walk) -> list[Path]:
 
 def _scan_entry(entry: os.DirEntry[str], path: Path, walk: _Walk, subfolders: list[Path]) -> None:
     scan = walk.scan
+    if walk.skip is not None and walk.skip(path):
+        return  # left out by the folder's exclude patterns
     st = _stat_entry(entry, path, scan)
     if st is None or _hidden_by_attributes(st):
         return

@@ -42,6 +42,7 @@ from photoseek.core.library import Library
 from photoseek.core.progress import Phase, Progress
 from photoseek.core.records import Changes
 from photoseek.core.reports import SERVICE_PURPOSE, state_path
+from photoseek.core.watch.priority import lower_thread_priority, on_battery
 from photoseek.core.watch.watcher import POLL_INTERVAL_S, STABLE_S, FolderWatcher
 
 __all__ = ["ServiceOptions", "ServiceState", "WatchService"]
@@ -62,6 +63,10 @@ class ServiceOptions:
     tick_s: float = 0.5
     slice_s: float = 2.0  # embedding between two looks at the file-system changes
     error_backoff_s: float = 60.0
+    low_priority: bool = True  # the loop's thread (and its decode pool) at low CPU/IO priority
+    pause_on_battery: bool = False  # the desktop app turns this on where the platform tells
+    battery_check_s: float = 30.0
+    hand_over: bool = False  # give the writer role up when another process waits for it
 
 
 @dataclass
@@ -101,6 +106,39 @@ class WatchService:
         self._job: IndexJob | None = None
         self._work_waiting: bool | None = None  # before the model loads; None: count again
         self._last_publish = 0.0
+        self._paused = threading.Event()
+        self._battery = False
+        self._battery_checked = 0.0
+        self.handed_over = False
+
+    # -- control (any thread) ---------------------------------------------------------
+
+    def pause(self) -> None:
+        """Stop embedding after the current batch (changes on disk are still followed)."""
+        self._paused.set()
+
+    def resume(self) -> None:
+        """Embed again."""
+        self._paused.clear()
+
+    @property
+    def paused(self) -> bool:
+        """Whether embedding is paused by :meth:`pause`."""
+        return self._paused.is_set()
+
+    def _held(self) -> str | None:
+        """Why embedding waits now, if it does: paused, a search running, on battery."""
+        if self._paused.is_set():
+            return "paused"
+        if self.library.search_active:
+            return None if self._job is None else "yielding to a search"
+        if self.options.pause_on_battery:
+            now = time.monotonic()
+            if now - self._battery_checked >= self.options.battery_check_s:
+                self._battery, self._battery_checked = bool(on_battery()), now
+            if self._battery:
+                return "paused: on battery"
+        return None
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -110,12 +148,15 @@ class WatchService:
         ``wait``: when another process writes the library, wait for it (else
         raise its :class:`LibraryLockedError`).
         """
+        if self.options.low_priority:
+            lower_thread_priority()
         self._set_state("waiting" if wait else "starting", force=True)
         try:
             self.library.acquire_writer(SERVICE_PURPOSE, wait=stop if wait else None)
         except Cancelled:
             self._set_state("stopped", force=True)
             return
+        self.handed_over = False
         try:
             if not once:  # watch first, so changes during the (long) catch-up are queued
                 self.watcher.start()
@@ -152,15 +193,24 @@ class WatchService:
             if now >= next_folders:
                 changes.trees.update(self._rewatch())
                 next_folders = now + options.folder_check_s
+                if options.hand_over and self._someone_waits():
+                    self.handed_over = True
+                    log.info("another process waits to write this library: handing over")
+                    return
             if changes.overflow or now >= next_full:
                 self._guarded(partial(self._full_pass, stop), stop)
                 next_full = time.monotonic() + options.reconcile_interval_s
             elif changes:
                 self._guarded(partial(self._apply, changes), stop)
-            if self._has_work():
+            held = self._held()
+            if held is None and self._has_work():
                 until = time.monotonic() + options.slice_s
                 self._guarded(partial(self._embed_slice, stop, until=until), stop)
                 continue  # straight back to the changes: removals never wait behind a burst
+            if held is not None and self.state.state != held:
+                self._set_state(held, force=True)
+            elif held is None and self.state.state not in ("watching", "error"):
+                self._set_state("watching", force=True)
             self._idle_publish()
             stop.wait(options.tick_s)
 
@@ -209,9 +259,21 @@ class WatchService:
             self.library.load_model(self._report, stop)
             self._job = self.library.index_job()
         self._set_state("indexing", force=True)
-        self._follow(self._job.run(stop, until=until))
+        self._follow(self._job.run(stop, until=until, hold=lambda: self._held() is not None))
         if self._job.finished:
             self._set_state("watching", force=True)
+
+    def _someone_waits(self) -> bool:
+        """Whether another live process announced that it waits for the writer lock."""
+        waiting = self.library.writer_lock.waiting()
+        if waiting is None:
+            return False
+        pid = waiting.get("pid")
+        if not isinstance(pid, int) or pid == os.getpid():
+            return False
+        import psutil
+
+        return bool(psutil.pid_exists(pid))  # a crashed waiter's note is no reason
 
     def _rewatch(self) -> set[Path]:
         """Follow folder changes made elsewhere; return folders that need a full rescan.

@@ -1,0 +1,49 @@
+"""Photos whose file or folder name matches the words of a query.
+
+The search box also finds photos by name: "kite 2019" finds
+``Holidays/2019 Kite festival/IMG_0042.jpg``. Every word (case-insensitive,
+at least two characters; query syntax such as weights and ``@photo`` terms
+is ignored) must appear in the part of the path a user sees: the top
+folder's own name and the path below it (not ``/home/alice``). Front ends
+show these as their own group beside the results by content (the desktop
+app shows them above the grid); they are newest first.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from photoseek.core.catalog.store import Catalog
+from photoseek.core.records import PhotoRecord
+
+_WORD = re.compile(r"[^\W_]{2,}|\d+", re.UNICODE)
+_SCAN_LIMIT = 5000
+
+
+def name_words(text: str) -> list[str]:
+    """The words of a query that names are matched on (no operators, weights or @paths)."""
+    kept = " ".join(part for part in text.split() if not part.startswith("@"))
+    kept = re.sub(r"\d+(\.\d*)?\*", " ", kept)
+    return sorted({w.lower() for w in _WORD.findall(kept)}, key=len, reverse=True)
+
+
+def name_matches(
+    catalog: Catalog, text: str, *, folder: Path | None = None, limit: int = 200
+) -> list[PhotoRecord]:
+    """Indexed photos (below ``folder``, if given) whose visible path holds every word."""
+    words = name_words(text)
+    if not words:
+        return []
+    ascii_words = [w for w in words if w.isascii()]  # SQLite's lower() knows ASCII only
+    prefilter = ascii_words[0] if ascii_words else ""
+    matches: list[PhotoRecord] = []
+    for record, top in catalog.name_candidates(prefilter, _SCAN_LIMIT):
+        if folder is not None and folder != record.path and folder not in record.path.parents:
+            continue
+        visible = str(Path(top.name) / record.path.relative_to(top)).lower()
+        if all(word in visible for word in words):
+            matches.append(record)
+            if len(matches) >= limit:
+                break
+    return matches
