@@ -1,0 +1,1 @@
+"""Item models: they know the library, never widgets (tested with qtmodeltester)."""

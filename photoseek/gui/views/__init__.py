@@ -1,0 +1,1 @@
+"""Views: widgets and delegates that only paint and forward what the user does."""

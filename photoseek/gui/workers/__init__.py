@@ -1,0 +1,1 @@
+"""Workers: everything slow, off the GUI thread; results come back as queued signals."""
