@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from photoseek.core.records import Folder
 
 if TYPE_CHECKING:
-    from photoseek.core.library import Library
+    from photoseek.core.library.base import LibraryBase
 
 STATE_FILE = "service.json"
 SERVICE_PURPOSE = "watch service"
@@ -66,7 +66,7 @@ class ServiceStatus:
         return self.running and (self.updated_at or 0) < time.time() - STALE_AFTER_S
 
 
-def library_status(library: Library, model_id: int | None) -> LibraryStatus:
+def library_status(library: LibraryBase, model_id: int | None) -> LibraryStatus:
     """The status of ``library`` for its chosen model (``model_id`` None: never used)."""
     catalog = library.catalog
     last = catalog.get_meta("last_model_id")

@@ -25,7 +25,7 @@ def name_words(text: str) -> list[str]:
     """The words of a query that names are matched on (no operators, weights or @paths)."""
     kept = " ".join(part for part in text.split() if not part.startswith("@"))
     kept = re.sub(r"\d+(\.\d*)?\*", " ", kept)
-    return sorted({w.lower() for w in _WORD.findall(kept)}, key=len, reverse=True)
+    return sorted({w.lower() for w in _WORD.findall(kept)}, key=lambda w: (-len(w), w))
 
 
 def name_matches(

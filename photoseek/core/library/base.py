@@ -1,0 +1,251 @@
+"""The state every part of the :class:`~photoseek.core.library.Library` facade shares.
+
+The catalog, the writer lock, and the model and vector index, which load
+lazily: opening a library costs one SQLite connection, the model loads on
+first use, and the vector index is opened (or rebuilt) then kept in step
+with the catalog's change log.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from photoseek.core.catalog.store import Catalog
+from photoseek.core.errors import Cancelled, LibraryError
+from photoseek.core.imaging.thumbnails import ThumbnailCache
+from photoseek.core.indexing.pipeline import IndexerOptions
+from photoseek.core.indexkeeper import IndexKeeper
+from photoseek.core.model.embedder import Embedder, ModelSettings, load_embedder
+from photoseek.core.model.naming import expected_model
+from photoseek.core.progress import Phase, Progress, ProgressCallback
+from photoseek.core.vectors.index import VectorIndex
+from photoseek.core.writerlock import LibraryLockedError, WriterLock
+from photoseek.paths import AppPaths
+
+log = logging.getLogger("photoseek.core.library")
+
+LAST_MODEL_KEY = "last_model_id"
+
+
+class LibraryBase:
+    """Construction, the writer role, and the lazily loaded model and index."""
+
+    def __init__(
+        self,
+        paths: AppPaths,
+        settings: ModelSettings | None = None,
+        *,
+        read_only: bool = False,
+        indexer_options: IndexerOptions | None = None,
+    ) -> None:
+        self.paths = paths if read_only else paths.ensure()
+        self.settings = settings or ModelSettings()
+        self.read_only = read_only
+        self.catalog = Catalog(paths.catalog, read_only=read_only)
+        self.thumbnails = ThumbnailCache(paths.thumbnails_dir)
+        self.indexer_options = indexer_options or IndexerOptions()
+        self.writer_lock = WriterLock(paths.lock_file)
+        self._embedder: Embedder | None = None
+        self._model_id: int | None = None
+        self._keeper: IndexKeeper | None = None
+        self._lock = threading.RLock()
+        self._seen_version = -1
+        self._model_recorded = False
+        self._searches = 0
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Save the index if a save was put off, then release the catalog and the lock.
+
+        Never raises for a failed save (a full disk): the index is only a
+        cache, caught up from the catalog at the next start.
+        """
+        try:
+            self.flush()
+        except LibraryError as exc:
+            log.warning("search index not saved on close: %s", exc)
+        finally:
+            self.catalog.close()
+            self.writer_lock.release()
+
+    def flush(self) -> None:
+        """Do a put-off index save now (the watch service calls this when it stops)."""
+        self._save_index(force=True)
+
+    def acquire_writer(self, purpose: str, *, wait: threading.Event | None = None) -> None:
+        """Become the library's one writer until :meth:`release_writer`.
+
+        Raises :class:`LibraryLockedError` if another process is, unless
+        ``wait`` is given: then it waits until the writer is gone or ``wait``
+        is set (and then raises :class:`Cancelled`).
+        """
+        if self.read_only:
+            raise LibraryError("the library is open read-only; another process is writing it")
+        self.writer_lock.acquire(purpose, wait=wait)
+
+    def release_writer(self) -> None:
+        """Stop being the writer (the index is saved first, if it changed)."""
+        if self.writer_lock.held:
+            try:
+                self._save_index(force=True)
+            finally:
+                self.writer_lock.release()
+
+    @contextmanager
+    def writing(self, purpose: str) -> Iterator[None]:
+        """Hold the writer lock for one job (kept if this process held it already)."""
+        held_before = self.writer_lock.held
+        self.acquire_writer(purpose)
+        try:
+            yield
+        finally:
+            if not held_before:
+                self.release_writer()
+
+    def load_model(
+        self, on_progress: ProgressCallback | None = None, cancel: threading.Event | None = None
+    ) -> Embedder:
+        """The CLIP model, loaded (and downloaded) on first use; thread-safe."""
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = load_embedder(
+                    self.settings, self.paths.models_dir, on_progress=on_progress, cancel=cancel
+                )
+            return self._embedder
+
+    @property
+    def embedder(self) -> Embedder:
+        """The CLIP model, loaded on first use."""
+        return self.load_model()
+
+    @property
+    def model_id(self) -> int:
+        """The catalog id of the loaded model's identity."""
+        with self._lock:
+            if self._model_id is None:
+                model_id = self.catalog.model_id(self.embedder.identity, create=not self.read_only)
+                if model_id is None:
+                    raise LibraryError("this library has no vectors for the chosen model yet")
+                self._model_id = model_id
+            return self._model_id
+
+    @property
+    def index_path(self) -> Path:
+        """The vector index file of the loaded model."""
+        return self.paths.index_dir / f"{self.embedder.identity.slug}.hnsw"
+
+    def _index_keeper(
+        self, on_progress: ProgressCallback | None = None, cancel: threading.Event | None = None
+    ) -> IndexKeeper:
+        with self._lock:
+            if self._keeper is None:
+
+                def rebuilding(done: int, total: int) -> None:
+                    if cancel is not None and cancel.is_set():
+                        raise Cancelled("the search index rebuild was cancelled")
+                    if on_progress is not None:
+                        on_progress(Progress(Phase.BUILDING_INDEX, done, total, unit="vectors"))
+
+                self._keeper = IndexKeeper(
+                    self.catalog,
+                    self.index_path,
+                    self.embedder.identity,
+                    self.model_id,
+                    on_progress=rebuilding,
+                )
+                self._seen_version = self.catalog.data_version()
+                self._save_index(force=True)  # so the next start does not redo the work
+            return self._keeper
+
+    @property
+    def vector_index(self) -> VectorIndex:
+        """The model's vector index: loaded, caught up, or rebuilt from the catalog."""
+        return self._index_keeper().index
+
+    def _sync_index(self) -> None:
+        if self._keeper is not None:
+            self._keeper.sync()
+
+    def follow(self) -> bool:
+        """Catch the in-memory index up with rows another process committed.
+
+        Cheap when nothing changed (one PRAGMA); otherwise only what changed
+        is applied (the change log), never a full reload. Returns whether
+        anything was checked.
+        """
+        version = self.catalog.data_version()
+        if version == self._seen_version or self._keeper is None:
+            self._seen_version = version
+            return False
+        self._seen_version = version
+        self._keeper.sync()
+        return True
+
+    def _save_index(self, *, force: bool) -> None:
+        """Save the index if it changed and this process is, or can briefly become, the writer.
+
+        Unforced saves happen at most every few minutes; one put off is done
+        by :meth:`flush` or :meth:`close`. A save that fails (a full disk) is
+        logged, never raised: it costs nothing but a catch-up from the catalog
+        at the next start.
+        """
+        keeper = self._keeper
+        if keeper is None or self.read_only or not keeper.save_due(force=force):
+            return
+        borrowed = not self.writer_lock.held
+        if borrowed:
+            try:
+                self.writer_lock.acquire("saving the search index")
+            except LibraryLockedError:
+                return  # the writer saves its own, newer index
+        try:
+            keeper.save()
+        except LibraryError as exc:  # a full disk: the next start catches up from the catalog
+            log.warning("%s; the search index is caught up from the catalog next time", exc)
+        finally:
+            if borrowed:
+                self.writer_lock.release()
+
+    def index_health(self) -> str:
+        """How the vector index was opened and whether it matches the catalog."""
+        return self._index_keeper().health()
+
+    def known_model_id(self) -> int | None:
+        """The catalog id of the chosen model, found without loading it (None: never used)."""
+        if self._model_id is not None:
+            return self._model_id
+        settings = self.settings
+        expected = expected_model(settings.arch, settings.pretrained, self.paths.models_dir)
+        return self.catalog.find_model(expected.arch, expected.pretrained, expected.digest)
+
+    @contextmanager
+    def searching(self) -> Iterator[None]:
+        """Mark a search in progress: the watch loop starts no new embedding meanwhile."""
+        with self._lock:
+            self._searches += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._searches -= 1
+
+    @property
+    def search_active(self) -> bool:
+        """Whether a search runs in this process right now (the indexer yields to it)."""
+        return self._searches > 0
