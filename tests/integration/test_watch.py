@@ -408,18 +408,26 @@ def test_the_writer_hands_over_to_a_process_that_waits(
 def test_the_loop_runs_at_low_priority_without_slowing_other_threads() -> None:
     if not sys.platform.startswith("linux"):
         pytest.skip("thread priorities are read back on Linux only")
-    script = (  # a fresh process: earlier tests may have lowered this one's threads
+    # A fresh process; it inherits the niceness of the thread that starts it (an
+    # earlier in-process `photoseek watch` may have lowered pytest's), so the
+    # assertions are relative to the niceness it started with.
+    script = (
         "import os, threading\n"
         "from photoseek.core.watch.priority import lower_thread_priority\n"
+        "me = threading.get_native_id()\n"
+        "before = os.getpriority(os.PRIO_PROCESS, me)\n"
         "seen = {}\n"
         "def worker():\n"
         "    seen['ok'] = lower_thread_priority()\n"
         "    seen['nice'] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())\n"
         "t = threading.Thread(target=worker); t.start(); t.join()\n"
-        "me = threading.get_native_id()\n"
-        "print(seen['ok'], seen['nice'], os.getpriority(os.PRIO_PROCESS, me))\n"
+        "print(seen['ok'], before, seen['nice'], os.getpriority(os.PRIO_PROCESS, me))\n"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    ok, worker, main = out.stdout.split()
-    assert ok == "True" and int(worker) >= 10
-    assert int(main) < int(worker)  # the thread that started it keeps its priority
+    ok, before, worker, main = (
+        int(word) if word.lstrip("-").isdigit() else word for word in out.stdout.split()
+    )
+    assert ok == "True" and worker >= max(before, 10)
+    assert main == before  # the thread that started it keeps its priority
+    if before < 10:
+        assert worker > main
