@@ -1,0 +1,139 @@
+"""Images off the GUI thread: grid thumbnails, and photos at the size a view needs.
+
+:class:`ThumbnailLoader` serves the grid. It has its own ``QThreadPool`` (two
+threads), asks :meth:`Library.thumbnail` for the cached JPEG (made on demand
+when missing: slow), reads it as a :class:`QImage` scaled to the requested
+pixels, and emits it; the item model turns it into a ``QPixmap`` on the GUI
+thread. The newest request runs first (a user scrolling wants what is on
+screen now). :meth:`ThumbnailLoader.drop_pending` clears the queue and bumps
+a generation, so work that was already running when the query changed is
+dropped when it ends.
+
+:class:`ImageLoader` decodes whole photos through core (the preview at the
+pane's size, the viewer at full resolution, a chip's tiny picture) in a pool
+of one thread; a caller that wants only its latest request calls
+:meth:`ImageLoader.clear` before asking again and ignores other keys.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Callable, Hashable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from photoseek.core.errors import PhotoseekError
+from photoseek.core.library import Library
+from photoseek.gui.imageio import decode_photo, fit_image, load_thumbnail_file
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ImageLoader", "ThumbnailLoader"]
+
+_SHUTDOWN_WAIT_MS = 5000
+
+
+class _Task(QRunnable):
+    """Runs one function in a pool thread."""
+
+    def __init__(self, work: Callable[[], None]) -> None:
+        super().__init__()
+        self._work = work
+        self.setAutoDelete(True)
+
+    def run(self) -> None:
+        try:
+            self._work()
+        except RuntimeError as exc:  # the receiver was deleted while the app quit
+            log.debug("image task dropped: %s", exc)
+
+
+class ThumbnailLoader(QObject):
+    """Loads grid thumbnails as QImage in its own pool; drops stale requests."""
+
+    loaded = Signal(int, int, int, object)  # generation, photo id, pixels, QImage or None
+
+    def __init__(self, library: Library, parent: QObject | None = None, threads: int = 2) -> None:
+        super().__init__(parent)
+        self._library = library
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(threads)
+        self._generation = 0
+        self._order = itertools.count()
+        self._closed = False
+
+    @property
+    def generation(self) -> int:
+        """Bumped by :meth:`drop_pending`; results of older generations are stale."""
+        return self._generation
+
+    def request(self, photo_id: int, pixels: int) -> None:
+        """Load the thumbnail of ``photo_id`` to fit ``pixels`` x ``pixels`` (device pixels)."""
+        if self._closed:
+            return
+        generation = self._generation
+        task = _Task(lambda: self._load(generation, photo_id, pixels))
+        self._pool.start(task, next(self._order) % 2**30)  # newest first
+
+    def drop_pending(self) -> None:
+        """Forget every queued request; running ones finish but are reported as stale."""
+        self._generation += 1
+        self._pool.clear()
+
+    def _load(self, generation: int, photo_id: int, pixels: int) -> None:
+        if generation != self._generation or self._closed:
+            return
+        path = self._library.thumbnail(photo_id, pixels)
+        image = load_thumbnail_file(path) if path is not None else None
+        if image is not None:
+            image = fit_image(image, pixels)
+        if generation == self._generation and not self._closed:
+            self.loaded.emit(generation, photo_id, pixels, image)
+
+    def shutdown(self) -> None:
+        """Drop queued work and wait for the running tasks."""
+        self._closed = True
+        self._pool.clear()
+        self._pool.waitForDone(_SHUTDOWN_WAIT_MS)
+
+
+class ImageLoader(QObject):
+    """Decodes photos through core at a wanted size, off the GUI thread."""
+
+    loaded = Signal(object, object, str)  # key, QImage or None, error sentence ("" if fine)
+
+    def __init__(self, parent: QObject | None = None, threads: int = 1) -> None:
+        super().__init__(parent)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(threads)
+        self._closed = False
+
+    def request(self, key: Hashable, path: Path, max_side: int | None) -> None:
+        """Decode ``path`` to at most ``max_side`` pixels (None: full size); emit ``loaded``."""
+        if not self._closed:
+            self._pool.start(_Task(lambda: self._decode(key, path, max_side)))
+
+    def clear(self) -> None:
+        """Drop every queued request (the running one still reports)."""
+        self._pool.clear()
+
+    def _decode(self, key: Hashable, path: Path, max_side: int | None) -> None:
+        if self._closed:
+            return
+        try:
+            image, error = decode_photo(path, max_side), ""
+        except PhotoseekError as exc:
+            image, error = None, str(exc)
+        except Exception as exc:  # whatever a decoder raises, the app keeps running
+            log.exception("decoding %r failed", path)
+            image, error = None, f"cannot show this photo: {exc}"
+        if not self._closed:
+            self.loaded.emit(key, image, error)
+
+    def shutdown(self) -> None:
+        """Drop queued work and wait for the running decode."""
+        self._closed = True
+        self._pool.clear()
+        self._pool.waitForDone(_SHUTDOWN_WAIT_MS)

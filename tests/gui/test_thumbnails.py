@@ -1,0 +1,156 @@
+"""Thumbnails: loaded only for rows on screen, stale requests dropped, sharp on HiDPI."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtGui import QPixmap
+
+from photoseek.core.library import Library
+from photoseek.gui.context import AppContext
+from photoseek.gui.models.results import ResultRow, ResultsModel
+from photoseek.gui.views.grid import ThumbnailGrid
+from photoseek.gui.workers.thumbnails import ThumbnailLoader
+
+
+class CountingThumbnails:
+    """Stands in for ``Library.thumbnail``: records each call; can hold calls on an event."""
+
+    def __init__(self, library: Library) -> None:
+        self._real = library.thumbnail
+        self.calls: list[tuple[int, int | None]] = []
+        self.release = threading.Event()
+        self.release.set()
+        self._lock = threading.Lock()
+
+    def __call__(self, photo_id: int, size: int | None = None) -> Path | None:
+        with self._lock:
+            self.calls.append((photo_id, size))
+        assert self.release.wait(60), "the test never released the thumbnail calls"
+        return self._real(photo_id, size)
+
+    def ids(self) -> set[int]:
+        with self._lock:
+            return {photo_id for photo_id, _ in self.calls}
+
+
+@pytest.fixture
+def counting(context: AppContext, monkeypatch: pytest.MonkeyPatch) -> CountingThumbnails:
+    fake = CountingThumbnails(context.library)
+    monkeypatch.setattr(context.library, "thumbnail", fake)
+    return fake
+
+
+def rows_of(context: AppContext) -> list[ResultRow]:
+    return [ResultRow(p) for p in context.library.browse(limit=500).photos]
+
+
+def visible_ids(grid: ThumbnailGrid, model: ResultsModel) -> set[int]:
+    area = grid.viewport().rect()
+    return {
+        model.row_at(r).record.id
+        for r in range(model.rowCount())
+        if grid.visualRect(model.index(r)).intersects(area)
+    }
+
+
+def test_only_rows_on_screen_are_loaded(qtbot, context: AppContext, counting) -> None:
+    loader = ThumbnailLoader(context.library)
+    model = ResultsModel(loader)
+    model.reset_rows(rows_of(context), more=False)
+    grid = ThumbnailGrid()
+    qtbot.addWidget(grid)
+    grid.setModel(model)
+    grid.resize(260, 260)
+    grid.show()
+    qtbot.waitExposed(grid)
+    on_screen = visible_ids(grid, model)
+    assert 0 < len(on_screen) < model.rowCount()
+    qtbot.waitUntil(
+        lambda: all(model.cached_pixmap(model.row_at(model.row_of(i)).record) for i in on_screen),
+        timeout=60000,
+    )
+    assert counting.ids() <= on_screen | visible_ids(grid, model)
+    assert len(counting.calls) == len(counting.ids())  # each asked once
+    pixmap = model.index(model.row_of(min(on_screen))).data(ResultsModel.ThumbnailRole)
+    assert isinstance(pixmap, QPixmap) and max(pixmap.width(), pixmap.height()) <= 160
+    loader.shutdown()
+
+
+def test_a_new_query_drops_stale_requests(qtbot, context: AppContext, counting) -> None:
+    counting.release.clear()  # hold every call in the library
+    loader = ThumbnailLoader(context.library, threads=2)
+    loaded: list[int] = []
+    loader.loaded.connect(lambda _gen, photo_id, _px, _img: loaded.append(photo_id))
+    model = ResultsModel(loader)
+    rows = rows_of(context)
+    model.reset_rows(rows[:12], more=False)
+    for row in range(12):
+        model.index(row).data(ResultsModel.ThumbnailRole)  # what a view asks while painting
+    qtbot.waitUntil(lambda: len(counting.calls) == 2, timeout=60000)  # both threads busy
+
+    model.reset_rows(rows[12:], more=False)  # the query changed: drop the old requests
+    counting.release.set()
+    assert loader._pool.waitForDone(60000)
+    QCoreApplication.processEvents()  # deliver whatever a finished task queued
+    assert len(counting.calls) == 2  # the ten queued requests never reached the library
+    assert loaded == []  # the two that ran were stale: nothing delivered
+    assert all(model.cached_pixmap(r.record) is None for r in rows[:12])
+
+    model.index(0).data(ResultsModel.ThumbnailRole)  # the new rows load as usual
+    qtbot.waitUntil(lambda: model.cached_pixmap(rows[12].record) is not None, timeout=60000)
+    loader.shutdown()
+
+
+def test_thumbnails_are_sharp_on_hidpi_screens(qtbot, context: AppContext, counting) -> None:
+    loader = ThumbnailLoader(context.library)
+    model = ResultsModel(loader)
+    rows = rows_of(context)
+    model.reset_rows(rows[:1], more=False)
+    model.set_thumbnail_size(60, 2.0)
+    assert model.index(0).data(ResultsModel.ThumbnailRole) is None  # a placeholder meanwhile
+    qtbot.waitUntil(lambda: model.cached_pixmap(rows[0].record) is not None, timeout=60000)
+    pixmap = model.cached_pixmap(rows[0].record)
+    assert counting.calls == [(rows[0].record.id, 120)]  # device pixels asked for
+    assert pixmap.devicePixelRatio() == 2.0
+    assert (pixmap.width(), pixmap.height()) == (120, 90)  # the photos are 4:3
+    assert pixmap.deviceIndependentSize().width() == 60
+    loader.shutdown()
+
+
+def test_a_photo_without_thumbnail_is_asked_once(qtbot, context, monkeypatch) -> None:
+    calls: list[int] = []
+
+    def unreadable(photo_id: int, size: int | None = None) -> None:
+        calls.append(photo_id)
+        return None  # an offline disk: no thumbnail
+
+    monkeypatch.setattr(context.library, "thumbnail", unreadable)
+    loader = ThumbnailLoader(context.library)
+    model = ResultsModel(loader)
+    rows = rows_of(context)
+    model.reset_rows(rows[:1], more=False)
+    with qtbot.waitSignal(model.dataChanged, timeout=60000):
+        model.index(0).data(ResultsModel.ThumbnailRole)
+    assert model.index(0).data(ResultsModel.ThumbnailRole) is None
+    assert calls == [rows[0].record.id]
+    loader.shutdown()
+
+
+def test_the_pixmap_cache_keeps_the_most_recent(qtbot, context: AppContext) -> None:
+    loader = ThumbnailLoader(context.library)
+    model = ResultsModel(loader, cache_size=3)
+    rows = rows_of(context)
+    model.reset_rows(rows[:5], more=False)
+    for row in range(5):
+        model.index(row).data(ResultsModel.ThumbnailRole)
+        qtbot.waitUntil(
+            lambda r=row: model.cached_pixmap(rows[r].record) is not None, timeout=60000
+        )
+    assert [model.cached_pixmap(r.record) is not None for r in rows[:5]] == [False, False] + [
+        True
+    ] * 3
+    loader.shutdown()
