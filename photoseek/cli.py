@@ -271,9 +271,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(protect_dash_queries(sys.argv[1:] if argv is None else argv, parser))
     handler = getattr(args, "handler", None)
-    if handler is None:  # the desktop app takes this place once it exists
-        parser.print_help(sys.stderr)
-        return EXIT_USAGE
+    if handler is None:  # no command: the desktop app
+        from photoseek.gui.app import main as run_app
+
+        return run_app(args)
     try:
         configure_logging(_log_dir(resolve_paths(args.data_dir)), args.verbose)
         return int(handler(args))

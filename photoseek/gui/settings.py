@@ -128,7 +128,9 @@ class AppSettings:
 
     # -- model --------------------------------------------------------------------------
 
-    def model(self, default_arch: str, default_pretrained: str, default_device: str) -> tuple[str, str, str]:
+    def model(
+        self, default_arch: str, default_pretrained: str, default_device: str
+    ) -> tuple[str, str, str]:
         """(architecture, pretrained, device), the defaults where nothing is stored."""
         return (
             self._str("model/arch", default_arch),

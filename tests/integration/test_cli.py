@@ -87,11 +87,17 @@ def test_usage_errors_exit_2(cli_env: Path) -> None:
         assert info.value.code == 2
 
 
-def test_no_command_prints_help_and_is_a_usage_error(
-    cli_env: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11/Wayland platforms")
+def test_no_command_opens_the_app_which_needs_a_display(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert main([]) == 2
-    assert "usage: photoseek" in capsys.readouterr().err
+    """``photoseek`` alone opens the desktop app; without a display it says what works instead."""
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    assert main([]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "no display" in err[0]
+    assert "photoseek --help" in err[0] and "photoseek watch" in err[0]
 
 
 def test_offline_model_error_is_one_line(data_dir: Path, tmp_path: Path) -> None:

@@ -1,0 +1,96 @@
+"""Load the CLIP model in a thread while the user types; report through :class:`ModelState`.
+
+:meth:`Library.load_model` downloads the weights on first use (byte
+progress), then imports torch and open_clip and loads them (load steps).
+Each report reaches ``ModelState.loading`` on the GUI thread; the end is
+``ready``, or ``failed`` with the core's one-sentence message (no weights
+and no network, an unusable checkpoint, a device that is not there).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from photoseek.core.errors import Cancelled, PhotoseekError
+from photoseek.core.library import Library
+from photoseek.core.progress import Progress
+from photoseek.gui.context import ModelState
+
+log = logging.getLogger(__name__)
+
+
+class ModelLoader(QObject):
+    """Loads the library's model once, off the GUI thread."""
+
+    _post = Signal(str, object)
+
+    def __init__(self, library: Library, state: ModelState, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.library = library
+        self.state = state
+        self._cancel = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._loading = False  # until the thread has said how it ended
+        self._post.connect(self._deliver)
+
+    @property
+    def running(self) -> bool:
+        """Whether the load is in progress."""
+        return self._loading
+
+    def start(self) -> None:
+        """Start loading (a no-op while a load runs)."""
+        if self.running:
+            return
+        self._cancel = threading.Event()
+        self._loading = True
+        self._thread = threading.Thread(
+            target=self._load, args=(self._cancel,), name="photoseek-model", daemon=True
+        )
+        self._thread.start()
+
+    def cancel(self, timeout_s: float = 2.0) -> bool:
+        """Ask the load to stop (a download stops at once); True if it ended in time."""
+        self._cancel.set()
+        if self._thread is None:
+            return True
+        self._thread.join(timeout_s)
+        return not self._thread.is_alive()
+
+    def _load(self, cancel: threading.Event) -> None:
+        kind, payload = self._try_load(cancel)
+        self._loading = False  # a start() after the result may begin a new load at once
+        if kind:
+            self._post.emit(kind, payload)
+
+    def _try_load(self, cancel: threading.Event) -> tuple[str, object]:
+        """("ready", None), ("failed", sentence), or ("", None) when cancelled."""
+        started = time.monotonic()
+        try:
+            self.library.load_model(lambda item: self._post.emit("loading", item), cancel)
+        except Cancelled:
+            log.info("model load cancelled")
+            return "", None
+        except PhotoseekError as exc:
+            log.warning("model not loaded: %s", exc)
+            return "failed", str(exc)
+        except Exception as exc:  # a broken install must not kill the app silently
+            log.exception("model load failed")
+            return "failed", f"the model could not be loaded: {exc}"
+        log.info("model ready after %.1f s", time.monotonic() - started)
+        return "ready", None
+
+    @Slot(str, object)
+    def _deliver(self, kind: str, payload: object) -> None:
+        if self._cancel.is_set():
+            return
+        if kind == "loading" and isinstance(payload, Progress):
+            self.state.loading.emit(payload)
+        elif kind == "ready":
+            self.state.ready.emit()
+        elif kind == "failed":
+            self.state.failed.emit(str(payload))
