@@ -47,28 +47,41 @@ DEVICE_LABELS = {
 
 @dataclass(frozen=True)
 class ModelChoice:
-    """An open_clip model worth offering, with its published ImageNet zero-shot accuracy."""
+    """An open_clip model worth offering, with open_clip's published figures.
+
+    ``accuracy`` is the zero-shot ImageNet-1k top-1 and ``gflops`` the image
+    encoder's cost per photo, both from open_clip's results table
+    (docs/openclip_classification_results.csv); indexing time scales with
+    ``gflops``, so the label states speed relative to the default from it.
+    """
 
     arch: str
     pretrained: str
-    accuracy: float  # % top-1, zero-shot ImageNet (open_clip's published results)
-    speed: str
+    accuracy: float  # % top-1, zero-shot ImageNet-1k
+    gflops: float  # per image, image and text towers as open_clip lists them
     download: str
 
     @property
     def label(self) -> str:
         """How the choice reads in the list."""
+        relative = self.gflops / MODEL_CHOICES[0].gflops
+        if self is MODEL_CHOICES[0]:
+            speed = "the default"
+        elif relative < 1:
+            speed = f"{1 / relative:.1f}x faster"
+        else:
+            speed = f"{relative:.1f}x slower" + (": for a GPU" if relative > 5 else "")
         return (
             f"{self.arch} / {self.pretrained}: {self.accuracy:.1f} % ImageNet zero-shot, "
-            f"{self.speed}, {self.download}"
+            f"{self.gflops:g} GFLOPs ({speed}), {self.download}"
         )
 
 
-MODEL_CHOICES = (
-    ModelChoice(DEFAULT_ARCH, DEFAULT_PRETRAINED, 72.8, "fast (the default)", "605 MB"),
-    ModelChoice("ViT-B-32", "datacomp_xl_s13b_b90k", 72.7, "fastest (1.3× the default)", "605 MB"),
-    ModelChoice("ViT-B-16", "datacomp_xl_s13b_b90k", 73.5, "about 3× slower", "599 MB"),
-    ModelChoice("ViT-L-14", "datacomp_xl_s13b_b90k", 79.2, "about 14× slower: for a GPU", "1.7 GB"),
+MODEL_CHOICES: tuple[ModelChoice, ...] = (
+    ModelChoice(DEFAULT_ARCH, DEFAULT_PRETRAINED, 72.8, 17.46, "605 MB"),
+    ModelChoice("ViT-B-32", "datacomp_xl_s13b_b90k", 69.2, 14.78, "605 MB"),
+    ModelChoice("ViT-B-16", "datacomp_xl_s13b_b90k", 73.5, 41.09, "599 MB"),
+    ModelChoice("ViT-L-14", "datacomp_xl_s13b_b90k", 79.2, 175.33, "1.7 GB"),
 )
 
 AutostartFactory = Callable[[], Autostart]
