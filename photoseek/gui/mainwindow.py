@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSplitter,
     QStackedWidget,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -179,6 +180,7 @@ class MainWindow(QMainWindow):
         self.pause_action.setToolTip(
             "Pause or resume indexing (changes on disk are still followed)"
         )
+        self.pause_action.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPause))
         self.pause_action.toggled.connect(self._pause_toggled)
         self.rescan_action = self._action("Rescan Folders", self.rescan)
         self.rescan_action.setToolTip("Compare every folder with the disk now")
@@ -366,6 +368,8 @@ class MainWindow(QMainWindow):
 
     def _pause_toggled(self, paused: bool) -> None:
         self.pause_action.setText("Resume Indexing" if paused else "Pause Indexing")
+        icon = QStyle.StandardPixmap.SP_MediaPlay if paused else QStyle.StandardPixmap.SP_MediaPause
+        self.pause_action.setIcon(self.style().standardIcon(icon))
         if self.workers is not None:
             self.workers.background.set_paused(paused)
 

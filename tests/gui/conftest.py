@@ -10,6 +10,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from photoseek.gui.context import AppContext, LibraryEvents, ModelState
 from photoseek.gui.settings import AppSettings
 from photoseek.paths import resolve_paths
 from tests.conftest import make_photos, run_index, tiny_library
+from tests.gui.x11 import xvfb
 
 
 @pytest.fixture
@@ -47,6 +49,20 @@ def context(qapp, indexed_library: Library) -> AppContext:  # type: ignore[no-un
     indexed_library.load_model()
     model.ready.emit()
     return AppContext(paths, indexed_library, AppSettings(paths), model, LibraryEvents())
+
+
+# -- a real X display (Xvfb) for the app in a process of its own ---------------------
+
+
+@pytest.fixture
+def x11_display() -> Iterator[str]:
+    """A private Xvfb server's display (":N"); the test is skipped where Xvfb is missing."""
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed")
+    with xvfb() as display:
+        if display is None:
+            pytest.skip("Xvfb did not start")
+        yield display
 
 
 # -- the search pane (search, grid, preview, viewer, actions) ---------------------------

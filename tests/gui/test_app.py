@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import subprocess
 import sys
 import time
@@ -19,6 +17,7 @@ from photoseek.gui.launch import model_settings
 from photoseek.gui.settings import AppSettings
 from photoseek.paths import resolve_paths
 from tests.conftest import make_photos, tiny_env
+from tests.gui.x11 import skip_if_xcb_cannot_load, x11_env
 
 DRIVER = Path(__file__).with_name("app_driver.py")
 REPO = Path(__file__).resolve().parents[2]
@@ -169,41 +168,17 @@ def test_the_command_line_model_wins_over_the_settings(qapp, tmp_path: Path) -> 
     assert (file_only.arch, file_only.pretrained) == (DEFAULT_ARCH, "/w/model.safetensors")
 
 
-@pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed")
-def test_on_a_real_x11_display(tmp_path: Path) -> None:
+def test_on_a_real_x11_display(tmp_path: Path, x11_display: str) -> None:
     """The same start on an X server (xcb), as on a desktop: no offscreen plugin."""
-    display = f":{90 + os.getpid() % 500}"
-    server = subprocess.Popen(
-        ["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    data_dir = _library_with_photos(tmp_path)
+    out = subprocess.run(
+        [sys.executable, str(DRIVER), "quit-when-shown"],
+        env=x11_env(_env(data_dir), x11_display),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
     )
-    try:
-        deadline = time.monotonic() + 30
-        socket = Path(f"/tmp/.X11-unix/X{display[1:]}")
-        while not socket.exists():
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.skip("Xvfb did not start")
-            time.sleep(0.1)
-        data_dir = _library_with_photos(tmp_path)
-        env = {
-            k: v
-            for k, v in _env(data_dir).items()
-            if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")
-        }
-        env["DISPLAY"] = display
-        out = subprocess.run(
-            [sys.executable, str(DRIVER), "quit-when-shown"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-        )
-        if out.returncode and 'Could not load the Qt platform plugin "xcb"' in out.stderr:
-            pytest.skip("Qt's xcb plugin cannot load here (a system library is missing)")
-        assert out.returncode == 0, out.stderr
-        _, _seconds, torch, title = _shown_line(out.stdout)
-        assert torch == "torch=False" and title == "title=photoseek"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    skip_if_xcb_cannot_load(out.returncode, out.stderr)
+    assert out.returncode == 0, out.stderr
+    _, _seconds, torch, title = _shown_line(out.stdout)
+    assert torch == "torch=False" and title == "title=photoseek"

@@ -20,6 +20,7 @@ EMPTY_TEXT = (
     "as the first photos are in. Your photos never leave this computer."
 )
 ADD_FOLDER = "Add a Folder…"
+TEXT_WIDTH = 460
 
 
 class EmptyState(QWidget):
@@ -50,7 +51,10 @@ class EmptyState(QWidget):
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.text = QLabel(text, self)
         self.text.setWordWrap(True)
-        self.text.setMaximumWidth(460)
+        # A word-wrapped label asks for little width: without a minimum the centred layout
+        # squeezes the sentence into a narrow column of short lines.
+        self.text.setMinimumWidth(TEXT_WIDTH - 60)
+        self.text.setMaximumWidth(TEXT_WIDTH)
         self.text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.button = QPushButton(button, self)

@@ -11,7 +11,14 @@ resize the thumbnails. Selected photos drag out as files (copy).
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QPainter, QPaintEvent, QPalette, QWheelEvent
+from PySide6.QtGui import (
+    QKeyEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QResizeEvent,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
 from photoseek.gui.views.delegate import PADDING, ThumbnailDelegate
@@ -67,12 +74,28 @@ class ThumbnailGrid(QListView):
         """Resize every cell (the model is told separately, to load sharper thumbnails)."""
         self._delegate.set_size(size)
         cell = size + 2 * PADDING
-        self.setGridSize(QSize(cell + _SPACING, cell + _SPACING))
         if self._strip:
             self.setFixedHeight(
                 cell + 2 * _SPACING + self.horizontalScrollBar().sizeHint().height()
             )
+        self._set_grid_size()
         self.scheduleDelayedItemsLayout()
+
+    def _set_grid_size(self) -> None:
+        """Cells of the thumbnail's size; in the grid, widened to share the row's spare width
+        (the columns fill the view instead of leaving a gap on the right)."""
+        cell = self._delegate.size + 2 * PADDING + _SPACING
+        width = cell
+        if not self._strip:
+            available = self.viewport().width() - _SPACING
+            columns = max(1, available // cell)
+            width = max(cell, available // columns)
+        if self.gridSize() != QSize(width, cell):
+            self.setGridSize(QSize(width, cell))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._set_grid_size()
 
     def set_empty_text(self, text: str) -> None:
         """What the grid says while it has no photos ("No photos match.")."""

@@ -77,7 +77,8 @@ class StatusBar(QStatusBar):
         self.current.setAccessibleName("Current file")
         self.pause = QToolButton(self)
         self.pause.setAccessibleName("Pause or resume indexing")
-        self.pause.setAutoRaise(True)
+        self.pause.setAutoRaise(True)  # a flat button with its icon: it reads as a control
+        self.pause.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         if pause_action is not None:
             self.pause.setDefaultAction(pause_action)
         self.message = ElidedLabel(self)
