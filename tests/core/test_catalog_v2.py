@@ -6,7 +6,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path, PureWindowsPath
 
 import numpy as np
@@ -353,3 +353,47 @@ def test_version_2_catalog_migrates_to_3(tmp_path: Path) -> None:
     catalog.set_excludes(folder.id, ["*.txt"])
     assert catalog.folders()[0].excludes == ("*.txt",)
     catalog.close()
+
+
+def _plans(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch, read: Callable[[], object]
+) -> list[str]:
+    """The first step of SQLite's plan for each statement ``read`` runs."""
+    statements: list[tuple[str, tuple[object, ...]]] = []
+    query = catalog._query
+
+    def recording(sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+        statements.append((sql, tuple(params)))
+        return query(sql, params)
+
+    monkeypatch.setattr(catalog, "_query", recording)
+    read()
+    monkeypatch.undo()
+    return [str(query(f"EXPLAIN QUERY PLAN {sql}", params)[0][3]) for sql, params in statements]
+
+
+def test_vectors_of_many_ids_are_looked_up_by_id_first(
+    catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading the vectors of a chunk of ids starts from those ids, not from every vector.
+
+    Without statistics SQLite planned a long ``IN`` list by scanning every
+    embedding of the model for each chunk: 17.7 s per chunk of 500 at 100,000
+    photos, so the app's first search on a large library took an hour.
+    """
+    folder = catalog.add_folder(tmp_path, None).folder
+    files = [tmp_path / f"{n}.jpg" for n in range(500)]
+    catalog.record_scan(folder.id, [(f, 1, n, 0) for n, f in enumerate(files)], [], [], [])
+    model = catalog.model_id(IDENTITY)
+    assert model is not None
+    items = _items(catalog, folder.id)
+    with catalog.transaction() as tx:
+        for n, item in enumerate(items.values()):
+            batchwrites.store_embedding(tx, model, f"fp{n}", _vector(n), decoder_tag("jpeg"))
+            batchwrites.mark_indexed(tx, item, f"fp{n}", PhotoMeta("jpeg", 4, 3, None))
+    ids = sorted(item.id for item in items.values())
+    plans = _plans(catalog, monkeypatch, lambda: catalog.vectors(model, ids, 4))
+    plans += _plans(catalog, monkeypatch, lambda: catalog.live_vectors(model, ids, 4))
+    plans += _plans(catalog, monkeypatch, lambda: catalog.live_among(model, ids))
+    assert plans and all(plan.startswith("SEARCH p USING") for plan in plans), plans
+    assert all("rowid=?" in plan for plan in plans), plans

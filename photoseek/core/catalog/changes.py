@@ -51,7 +51,8 @@ class ChangeLog(CatalogBase):
         live: set[int] = set()
         for chunk in chunks(list(ids)):
             rows = self._query(
-                f"SELECT p.id FROM photos p JOIN embeddings e ON e.fingerprint = p.fingerprint "
+                f"SELECT p.id FROM photos p CROSS JOIN embeddings e "  # photos first, by id
+                f"ON e.fingerprint = p.fingerprint "
                 f"AND e.model_id = ? WHERE p.status = 'indexed' AND p.id IN ({marks(len(chunk))})",
                 (model_id, *chunk),
             )

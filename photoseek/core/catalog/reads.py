@@ -68,8 +68,11 @@ class SearchReads(CatalogBase):
         status = "AND p.status = 'indexed'" if live_only else ""
         by_id: dict[int, bytes] = {}
         for chunk in chunks(list(ids)):
+            # CROSS JOIN keeps photos the outer loop: without statistics SQLite
+            # otherwise plans a long IN list by scanning every vector of the model
+            # (17.7 s per chunk at 100,000 photos instead of 11 ms).
             rows = self._query(
-                f"SELECT p.id, e.vector FROM photos p JOIN embeddings e "
+                f"SELECT p.id, e.vector FROM photos p CROSS JOIN embeddings e "
                 f"ON e.fingerprint = p.fingerprint AND e.model_id = ? "
                 f"WHERE p.id IN ({marks(len(chunk))}) {status}",
                 (model_id, *chunk),
