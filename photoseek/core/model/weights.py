@@ -26,7 +26,6 @@ from typing import Any
 
 from photoseek.core.atomicfile import write_json_atomically
 from photoseek.core.errors import Cancelled, ModelUnavailableError
-from photoseek.core.model import download
 from photoseek.core.progress import ProgressCallback
 
 log = logging.getLogger(__name__)
@@ -111,6 +110,8 @@ def _tag_weights(
 ) -> Path:
     import open_clip
 
+    from photoseek.core.model import download  # imported when needed (start-up time)
+
     cfg: dict[str, Any] = open_clip.get_pretrained_cfg(arch, tag)
     if not cfg:
         tags = ", ".join(open_clip.list_pretrained_tags_by_model(arch)) or "none"
@@ -149,6 +150,8 @@ def _dropped_file(arch: str, tag: str, models_dir: Path) -> Path | None:
 
 
 def _hub_repo_and_files(cfg: dict[str, Any]) -> tuple[str, list[str]]:
+    from photoseek.core.model import download  # imported when needed (start-up time)
+
     return download.hub_file_names(str(cfg.get("hf_hub") or ""))
 
 
@@ -171,9 +174,11 @@ def _cached_hub_file(cfg: dict[str, Any], models_dir: Path) -> Path | None:
     return None
 
 
-def hub_reachable(timeout: float = download.REACHABLE_TIMEOUT_S) -> bool:
+def hub_reachable(timeout: float | None = None) -> bool:
     """Whether the model hub answers a TCP connection within ``timeout`` seconds."""
-    return download.reachable(download.HUB_BASE_URL, timeout)
+    from photoseek.core.model import download  # imported when needed (start-up time)
+
+    return bool(download.reachable(download.HUB_BASE_URL, timeout or download.REACHABLE_TIMEOUT_S))
 
 
 def _offline_message(arch: str, tag: str, cfg: dict[str, Any], models_dir: Path) -> str:
@@ -184,6 +189,8 @@ def _offline_message(arch: str, tag: str, cfg: dict[str, Any], models_dir: Path)
 
 
 def _manual_advice(arch: str, tag: str, cfg: dict[str, Any], models_dir: Path) -> str:
+    from photoseek.core.model import download  # imported when needed (start-up time)
+
     remotes = download.remote_files(cfg)
     where = remotes[0].url if remotes else "the weights file"
     suffix = remotes[0].suffix if remotes else ".safetensors"
