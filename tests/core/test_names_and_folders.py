@@ -9,6 +9,7 @@ import pytest
 
 from photoseek.core.errors import LibraryError
 from photoseek.core.library import Library
+from photoseek.core.search import nameindex
 from photoseek.core.search.names import name_words
 from photoseek.core.watch.excludes import check_patterns, excluder
 from tests.conftest import make_photo, make_photos, run_index
@@ -34,6 +35,46 @@ def test_names_match_the_visible_path_only(library: Library, tmp_path: Path) -> 
     assert library.name_matches("holidays", folder=home / "Holidays" / "2020")[0].path.name == (
         "IMG_2.jpg"
     )
+
+
+@pytest.mark.parametrize("overlay_min", [0, 500], ids=["rebuilt", "overlaid"])
+def test_name_matches_follow_the_library(
+    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, overlay_min: int
+) -> None:
+    """Names are matched in memory (a catalog scan per keystroke cost 320 ms at 100,000
+    photos); what the library gains, moves and loses shows at the next query, whether
+    the changes are scanned beside the snapshot or the snapshot is rebuilt."""
+    monkeypatch.setattr(nameindex, "OVERLAY_MIN", overlay_min)
+    monkeypatch.setattr(nameindex, "OVERLAY_SHARE", 0.0)
+    pics = tmp_path / "pics"
+    make_photo(pics / "beach.jpg", 1)
+    library.add_folder(pics)
+    run_index(library)
+    assert library.name_matches("kite") == []
+    kite = make_photo(pics / "Kite day" / "one.jpg", 2)
+    run_index(library)
+    assert [r.path for r in library.name_matches("kite")] == [kite]
+    kite.rename(pics / "Kite day" / "two.jpg")
+    run_index(library)
+    assert [r.path.name for r in library.name_matches("kite two")] == ["two.jpg"]
+    assert library.name_matches("kite one") == []
+    make_photo(pics / "Kite day" / "three.jpg", 3)
+    run_index(library)
+    assert len(library.name_matches("kite day")) == 2
+    assert len(library.name_matches("kite day", limit=1)) == 1
+    shutil.rmtree(pics / "Kite day")
+    run_index(library)
+    assert library.name_matches("kite") == []
+    assert [r.path.name for r in library.name_matches("BEACH")] == ["beach.jpg"]
+
+
+def test_names_match_case_insensitively_beyond_ascii(library: Library, tmp_path: Path) -> None:
+    """Words SQLite cannot lower-case (non-ASCII) match in any case."""
+    old = make_photo(tmp_path / "pics" / "Ärger" / "old.jpg", 1)
+    library.add_folder(tmp_path / "pics")
+    run_index(library)
+    assert [r.path for r in library.name_matches("ärger")] == [old]
+    assert [r.path for r in library.name_matches("ÄRGER")] == [old]
 
 
 def test_exclude_patterns(tmp_path: Path) -> None:

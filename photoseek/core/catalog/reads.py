@@ -156,19 +156,24 @@ class SearchReads(CatalogBase):
         )
         return [_record(r) for r in rows]
 
-    def name_candidates(self, word: str, limit: int) -> list[tuple[PhotoRecord, Path]]:
-        """Indexed photos whose path holds ``word`` (ASCII case-insensitive), and their top folder.
+    def name_rows(self, ids: Sequence[int] | None) -> list[tuple[int, bytes, str, bytes]]:
+        """(id, path, sort date, top folder path) of indexed photos: all, or among ``ids``.
 
-        A prefilter for :func:`photoseek.core.search.names.name_matches`, which
-        checks every word against the part of the path a user sees.
+        Paths as stored (bytes: decoding 100,000 into ``Path`` objects costs seconds).
+
+        What :class:`photoseek.core.search.nameindex.NameIndex` keeps in memory.
         """
-        rows = self._query(
-            f"SELECT {_PHOTO_COLUMNS}, f.path FROM photos p JOIN folders f ON f.id = p.folder_id "
-            "WHERE p.status = 'indexed' AND instr(lower(p.path), ?) > 0 "
-            "ORDER BY p.sort_date DESC, p.id DESC LIMIT ?",
-            (word.lower(), limit),
+        sql = (
+            "SELECT p.id, p.path, p.sort_date, f.path FROM photos p "
+            "JOIN folders f ON f.id = p.folder_id WHERE p.status = 'indexed'"
         )
-        return [(_record(r), from_db(r[12])) for r in rows]
+        if ids is None:
+            rows = self._query(sql)
+        else:
+            rows = []
+            for chunk in chunks(list(ids)):
+                rows += self._query(f"{sql} AND p.id IN ({marks(len(chunk))})", tuple(chunk))
+        return [(int(r[0]), _raw(r[1]), str(r[2] or ""), _raw(r[3])) for r in rows]
 
     def thumbnail_sources(self) -> dict[str, Path]:
         """One readable path per indexed content (in an available folder), by fingerprint."""
@@ -206,3 +211,8 @@ def _record(row: sqlite3.Row) -> PhotoRecord:
         sort_date=str(row[10] or ""),
         folder_id=int(row[11]),
     )
+
+
+def _raw(value: bytes | str) -> bytes:
+    """A stored path's bytes (TEXT from a version-1 row is accepted too)."""
+    return value if isinstance(value, bytes) else to_db(value)

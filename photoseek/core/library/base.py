@@ -24,6 +24,7 @@ from photoseek.core.indexkeeper import IndexKeeper
 from photoseek.core.model.embedder import Embedder, ModelSettings, load_embedder
 from photoseek.core.model.naming import expected_model
 from photoseek.core.progress import Phase, Progress, ProgressCallback
+from photoseek.core.search.nameindex import NameIndex
 from photoseek.core.vectors.index import VectorIndex
 from photoseek.core.writerlock import LibraryLockedError, WriterLock
 from photoseek.paths import AppPaths
@@ -54,6 +55,8 @@ class LibraryBase:
         self._embedder: Embedder | None = None
         self._model_id: int | None = None
         self._keeper: IndexKeeper | None = None
+        self._names: NameIndex | None = None
+        self._names_lock = threading.Lock()  # not _lock: that one is held while the model loads
         self._lock = threading.RLock()
         self._seen_version = -1
         self._model_recorded = False
@@ -172,6 +175,14 @@ class LibraryBase:
                 self._seen_version = self.catalog.data_version()
                 self._save_index(force=True)  # so the next start does not redo the work
             return self._keeper
+
+    @property
+    def name_index(self) -> NameIndex:
+        """The visible paths of the library's photos, for name matches (made on first use)."""
+        with self._names_lock:
+            if self._names is None:
+                self._names = NameIndex(self.catalog)
+            return self._names
 
     @property
     def vector_index(self) -> VectorIndex:

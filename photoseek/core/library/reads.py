@@ -123,7 +123,7 @@ class Reads(LibraryBase):
         self, text: str, *, folder: Path | None = None, limit: int = 200
     ) -> list[PhotoRecord]:
         """Photos whose file or folder name holds every word of ``text`` (no model needed)."""
-        return name_matches(self.catalog, text, folder=folder, limit=limit)
+        return name_matches(self.catalog, self.name_index, text, folder=folder, limit=limit)
 
     def photo(self, photo_id: int) -> PhotoRecord | None:
         """The photo with this id, if it is in the library."""

@@ -6,7 +6,8 @@ at least two characters; query syntax such as weights and ``@photo`` terms
 is ignored) must appear in the part of the path a user sees: the top
 folder's own name and the path below it (not ``/home/alice``). Front ends
 show these as their own group beside the results by content (the desktop
-app shows them above the grid); they are newest first.
+app shows them above the grid); they are newest first. The paths are
+matched in memory (:class:`~photoseek.core.search.nameindex.NameIndex`).
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from pathlib import Path
 
 from photoseek.core.catalog.store import Catalog
 from photoseek.core.records import PhotoRecord
+from photoseek.core.search.nameindex import NameIndex
 
 _WORD = re.compile(r"[^\W_]{2,}|\d+", re.UNICODE)
-_SCAN_LIMIT = 5000
 
 
 def name_words(text: str) -> list[str]:
@@ -29,21 +30,17 @@ def name_words(text: str) -> list[str]:
 
 
 def name_matches(
-    catalog: Catalog, text: str, *, folder: Path | None = None, limit: int = 200
+    catalog: Catalog,
+    names: NameIndex,
+    text: str,
+    *,
+    folder: Path | None = None,
+    limit: int = 200,
 ) -> list[PhotoRecord]:
     """Indexed photos (below ``folder``, if given) whose visible path holds every word."""
     words = name_words(text)
     if not words:
         return []
-    ascii_words = [w for w in words if w.isascii()]  # SQLite's lower() knows ASCII only
-    prefilter = ascii_words[0] if ascii_words else ""
-    matches: list[PhotoRecord] = []
-    for record, top in catalog.name_candidates(prefilter, _SCAN_LIMIT):
-        if folder is not None and folder != record.path and folder not in record.path.parents:
-            continue
-        visible = str(Path(top.name) / record.path.relative_to(top)).lower()
-        if all(word in visible for word in words):
-            matches.append(record)
-            if len(matches) >= limit:
-                break
-    return matches
+    ids = names.matching(words, folder, limit)
+    records = catalog.photos(ids)
+    return [records[i] for i in ids if i in records]

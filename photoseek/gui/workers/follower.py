@@ -109,8 +109,16 @@ class Follower(QObject):
     # -- the thread ----------------------------------------------------------------
 
     def _loop(self) -> None:
+        self._warm_names()
         while not self._stop.wait(self.interval_s):
             self.poll()
+
+    def _warm_names(self) -> None:
+        """Load the name index before the first keystroke needs it (0.5 s at 100,000 photos)."""
+        try:
+            self.library.name_index.load()
+        except Exception as exc:  # a name match will try again and report it
+            log.warning("loading the photo names: %s", exc)
 
     def poll(self) -> None:
         """One look at the library (the thread calls this; tests may too)."""
