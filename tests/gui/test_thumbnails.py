@@ -94,7 +94,7 @@ def test_a_new_query_drops_stale_requests(qtbot, context: AppContext, counting) 
 
     model.reset_rows(rows[12:], more=False)  # the query changed: drop the old requests
     counting.release.set()
-    assert loader._pool.waitForDone(60000)
+    assert loader.wait_idle(60)
     QCoreApplication.processEvents()  # deliver whatever a finished task queued
     assert len(counting.calls) == 2  # the ten queued requests never reached the library
     assert loaded == []  # the two that ran were stale: nothing delivered

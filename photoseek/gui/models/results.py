@@ -125,6 +125,7 @@ class ResultsModel(QAbstractListModel):
     ScoreRole = Qt.ItemDataRole.UserRole + 2
     OfflineRole = Qt.ItemDataRole.UserRole + 3
     PhotoIdRole = Qt.ItemDataRole.UserRole + 4
+    CellRole = Qt.ItemDataRole.UserRole + 5  # (thumbnail or None, offline): one call per paint
     ThumbnailRole = Qt.ItemDataRole.DecorationRole
 
     fetch_requested = Signal()  # the view wants the next page
@@ -160,6 +161,8 @@ class ResultsModel(QAbstractListModel):
         row = self._rows[index.row()]
         if role == Qt.ItemDataRole.DecorationRole:
             return self._thumbnail(row.record)
+        if role == self.CellRole:
+            return self._thumbnail(row.record), not row.record.folder_available
         return self._plain_data(row, role)
 
     def _plain_data(self, row: ResultRow, role: int) -> object:
@@ -186,6 +189,7 @@ class ResultsModel(QAbstractListModel):
                 self.ScoreRole: QByteArray(b"score"),
                 self.OfflineRole: QByteArray(b"offline"),
                 self.PhotoIdRole: QByteArray(b"photoId"),
+                self.CellRole: QByteArray(b"cell"),
             }
         )
         return names
