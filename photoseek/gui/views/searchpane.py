@@ -29,6 +29,7 @@ What the user sees:
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QModelIndex, QPoint, Qt, Signal
@@ -90,7 +91,7 @@ class SearchPane(QWidget):
         self.setAcceptDrops(True)
         self._context = context
         self._closed = False
-        self._thumbnails = ThumbnailLoader(context.library, self, threads=2)
+        self._thumbnails = ThumbnailLoader(context.library, self, threads=_thumbnail_threads())
         self._name_thumbnails = ThumbnailLoader(context.library, self, threads=1)
         self.results = ResultsModel(self._thumbnails, self)
         self.names = ResultsModel(self._name_thumbnails, self)
@@ -533,3 +534,14 @@ def _row(parent: QWidget, *widgets: QWidget) -> QWidget:
         layout.addWidget(widget)
     layout.addStretch(1)
     return box
+
+
+def _thumbnail_threads() -> int:
+    """Threads for the grid's thumbnails: one core stays the painting thread's.
+
+    A second thread on a 2-core machine made scrolling stall more (p99 19-25 ms
+    against 12-17 ms at 100,000 photos, tests/benchmarks/test_bench_app.py):
+    both compete with the GUI thread for Python's lock, and a thumbnail from the
+    cache takes milliseconds anyway.
+    """
+    return max(1, min(2, (os.cpu_count() or 2) - 1))
