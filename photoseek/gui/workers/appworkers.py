@@ -59,11 +59,15 @@ class AppWorkers(QObject):
         self.follower.error.connect(self.error)
         self.background.error.connect(self.error)
         self.error.connect(events.message)
+        context.model.ready.connect(self.follower.warm_names)  # after the model: see there
+        context.model.failed.connect(self.follower.warm_names)
 
     def start(self, *, load_model: bool = True) -> None:
         """Start loading the model (unless it is), indexing or following, and the follower."""
         if load_model and not self.context.model.is_ready:
             self.model_loader.start()
+        else:
+            self.follower.warm_names()
         self.background.start()
         self.follower.start()
 

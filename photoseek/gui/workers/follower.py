@@ -68,6 +68,7 @@ class Follower(QObject):
         self._reading = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._names_wanted = threading.Event()
         self._last_service: ServiceStatus | None = None
         self._last_error: str | None = None
         self._post.connect(self._deliver)
@@ -108,13 +109,22 @@ class Follower(QObject):
 
     # -- the thread ----------------------------------------------------------------
 
+    def warm_names(self) -> None:
+        """Load the name index at the next tick (0.5 s at 100,000 photos).
+
+        The app asks once the model is loaded (or has failed): loading the names
+        meanwhile slowed the model's imports, which need Python's lock too.
+        """
+        self._names_wanted.set()
+
     def _loop(self) -> None:
-        self._warm_names()
         while not self._stop.wait(self.interval_s):
+            if self._names_wanted.is_set():
+                self._names_wanted.clear()
+                self._warm_names()
             self.poll()
 
     def _warm_names(self) -> None:
-        """Load the name index before the first keystroke needs it (0.5 s at 100,000 photos)."""
         try:
             self.library.name_index.load()
         except Exception as exc:  # a name match will try again and report it
