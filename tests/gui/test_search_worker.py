@@ -164,7 +164,7 @@ def test_a_late_page_of_an_old_query_is_dropped(qtbot, context, session, monkeyp
     session.session.run(SearchRequest("red kite"))  # supersedes: queued behind the slow one
     held.set()
     qtbot.waitUntil(lambda: not session.session.busy, timeout=60000)
-    qtbot.waitUntil(lambda: session.session._searches._pool.activeThreadCount() == 0)
+    qtbot.waitUntil(lambda: session.session._searches._pool.activeThreadCount() == 0, timeout=60000)
     QCoreApplication.processEvents()  # deliver the slow page, if it was still queued
     best = SearchOptions(limit=RELEVANCE_LIMIT)
     fast = [hit.photo.id for hit in context.library.search("red kite", best).hits]
