@@ -18,12 +18,17 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
-from typing import Final, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 
-import numpy as np
 from PIL import Image
 
 from photoseek.core.errors import ImageError
+from photoseek.core.lazyimport import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")
 
 __all__ = [
     "MAX_MODEL_ASPECT",

@@ -17,8 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from photoseek.core.catalog.pathcodec import prefix_range, to_db
 from photoseek.core.catalog.reads import PHOTO_DATE_SQL
@@ -26,12 +25,18 @@ from photoseek.core.catalog.store import Catalog
 from photoseek.core.errors import ImageError, QueryError
 from photoseek.core.imaging.decode import decode_image
 from photoseek.core.imaging.pixels import fit_for_model
+from photoseek.core.lazyimport import lazy_module
 from photoseek.core.model.embedder import Embedder
 from photoseek.core.records import PhotoRecord
 from photoseek.core.search.query import QueryTerm, parse_query
 from photoseek.core.vectors import codec as vectorcodec
 from photoseek.core.vectors.index import VectorIndex
 from photoseek.core.vectors.matrix import VectorMatrix
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")
 
 log = logging.getLogger(__name__)
 

@@ -9,13 +9,23 @@ values so that index scores and exact re-scores agree.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
+from photoseek.core.lazyimport import lazy_module
 
-STORED_DTYPE = np.dtype("<f2")
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+else:
+    np = lazy_module("numpy")
 
-FloatArray = npt.NDArray[np.float32]
+
+STORED_DTYPE = "<f2"  # little-endian float16, as numpy spells it (numpy loads on first use)
+
+if TYPE_CHECKING:
+    FloatArray = npt.NDArray[np.float32]
+else:
+    FloatArray = "numpy.ndarray"  # annotations only: the real alias is for type checkers
 
 
 def normalize(vectors: npt.ArrayLike) -> FloatArray:

@@ -43,8 +43,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import hnswlib
-
 from photoseek.core.atomicfile import fsync_dir, fsync_file
 from photoseek.core.errors import IndexCorruptError, LibraryError
 from photoseek.core.vectors.hnsw import MAX_LABEL
@@ -378,6 +376,8 @@ def plausible_capacity(sidecar: Sidecar, initial_capacity: int) -> int:
 
 def load_native(path: Path, dim: int, capacity: int) -> Any:
     """hnswlib's load of a verified index file with ``capacity`` slots (0: one per element)."""
+    import hnswlib  # here, not at start-up: it imports numpy (0.25 s)
+
     native = hnswlib.Index(space=METRIC, dim=dim)
     try:
         native.load_index(str(path), max_elements=capacity)

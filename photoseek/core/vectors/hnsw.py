@@ -12,13 +12,22 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
+from photoseek.core.lazyimport import lazy_module
 
-FloatMatrix = npt.NDArray[np.float32]
-LabelArray = npt.NDArray[np.int64]
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+else:
+    np = lazy_module("numpy")
+
+
+if TYPE_CHECKING:
+    FloatMatrix = npt.NDArray[np.float32]
+    LabelArray = npt.NDArray[np.int64]
+else:  # annotations only: the real aliases are for type checkers
+    FloatMatrix = LabelArray = "numpy.ndarray"
 
 MAX_LABEL = 2**63 - 1
 REACH_EF = 128

@@ -45,13 +45,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
-
-import hnswlib
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any
 
 from photoseek.core.errors import IndexCorruptError
+from photoseek.core.lazyimport import lazy_module
 from photoseek.core.vectors import files as indexfiles
 from photoseek.core.vectors import hnsw as hnswsearch
 from photoseek.core.vectors.files import (
@@ -62,6 +59,12 @@ from photoseek.core.vectors.files import (
     sidecar_path,
 )
 from photoseek.core.vectors.hnsw import FloatMatrix, LabelArray
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+else:
+    np = lazy_module("numpy")
 
 __all__ = [
     "FetchVectors",
@@ -77,7 +80,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-FetchVectors = Callable[[list[int]], npt.NDArray[Any]]
+FetchVectors = Callable[[list[int]], "npt.NDArray[Any]"]
 RebuildProgress = Callable[[int, int], None]
 
 _INITIAL_CAPACITY = 1024
@@ -116,6 +119,8 @@ class VectorIndex:
         self._threads = threads if threads > 0 else -1
         self._lock = threading.RLock()
         self._save_lock = threading.Lock()
+        import hnswlib  # here, not at start-up: it imports numpy (0.25 s)
+
         self._native = hnswlib.Index(space=METRIC, dim=dim)
         self._native.init_index(
             max_elements=max(capacity, 1), M=params.M, ef_construction=params.ef_construction

@@ -14,11 +14,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
-
+from photoseek.core.lazyimport import lazy_module
 from photoseek.core.vectors.codec import STORED_DTYPE, FloatArray
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+else:
+    np = lazy_module("numpy")
 
 _CHUNK = 16_384
 
