@@ -18,7 +18,7 @@ from photoseek.core.search.query import QueryTerm
 from photoseek.core.search.searcher import SearchFilters, SearchOptions, SearchResults
 from photoseek.gui.context import AppContext
 from photoseek.gui.models.results import ResultsModel
-from photoseek.gui.workers import search
+from photoseek.gui.workers import sources
 from photoseek.gui.workers.search import (
     NO_CAP,
     RELEVANCE_LIMIT,
@@ -103,7 +103,7 @@ def test_counts_read_well() -> None:
 def test_browsing_pages_through_the_library_newest_first(
     qtbot, context: AppContext, session: Session, monkeypatch
 ) -> None:
-    monkeypatch.setattr(search, "BROWSE_PAGE", 5)
+    monkeypatch.setattr(sources, "BROWSE_PAGE", 5)
     session.run(qtbot, SearchRequest())
     assert session.results.rowCount() == 5
     qtbot.waitUntil(lambda: session.counts[-1] == "24 photos", timeout=60000)  # the statistics
@@ -139,7 +139,7 @@ def test_the_cut_off_finds_every_photo_above_it(
     cut = round(float(np.median(list(scores.values()))), 2)
     expected = {i for i, s in scores.items() if np.float32(s) >= np.float32(cut)}
     assert 0 < len(expected) < 24
-    monkeypatch.setattr(search, "SEARCH_PAGE", 3)  # several pages, each with the exact total
+    monkeypatch.setattr(sources, "SEARCH_PAGE", 3)  # several pages, each with the exact total
     session.run(qtbot, SearchRequest("red kite", min_score=cut))
     session.fetch_all(qtbot)
     assert set(session.ids()) == expected

@@ -18,7 +18,7 @@ from photoseek.gui.context import AppContext, ModelState
 from photoseek.gui.desktop import file_url
 from photoseek.gui.settings import AppSettings
 from photoseek.gui.views.searchpane import SearchPane
-from photoseek.gui.workers import search
+from photoseek.gui.workers import sources
 from photoseek.gui.workers.search import SearchRequest
 from tests.conftest import make_photo, make_photos, run_index
 
@@ -387,7 +387,7 @@ def test_shutdown_stops_the_workers(pane: SearchPane) -> None:
 
 
 def test_scrolling_fetches_the_next_pages(qtbot, context, make_pane, monkeypatch) -> None:
-    monkeypatch.setattr(search, "BROWSE_PAGE", 4)
+    monkeypatch.setattr(sources, "BROWSE_PAGE", 4)
     pane = make_pane(context)
     pane.set_thumbnail_size(320)  # a few rows fill the grid: the rest waits for scrolling
 

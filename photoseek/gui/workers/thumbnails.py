@@ -17,39 +17,26 @@ of one thread; a caller that wants only its latest request calls
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from photoseek.core.errors import PhotoseekError
 from photoseek.core.library import Library
 from photoseek.core.watch.priority import lower_thread_priority
 from photoseek.gui.imageio import decode_photo, fit_image, load_thumbnail_file
+from photoseek.gui.workers.calls import FunctionTask
 
 log = logging.getLogger(__name__)
 
 __all__ = ["ImageLoader", "ThumbnailLoader"]
 
 _SHUTDOWN_WAIT_MS = 5000
-
-
-class _Task(QRunnable):
-    """Runs one function in a pool thread."""
-
-    def __init__(self, work: Callable[[], None]) -> None:
-        super().__init__()
-        self._work = work
-        self.setAutoDelete(True)
-
-    def run(self) -> None:
-        try:
-            self._work()
-        except RuntimeError as exc:  # the receiver was deleted while the app quit
-            log.debug("image task dropped: %s", exc)
 
 
 class ThumbnailLoader(QObject):
@@ -168,7 +155,7 @@ class ImageLoader(QObject):
     def request(self, key: Hashable, path: Path, max_side: int | None) -> None:
         """Decode ``path`` to at most ``max_side`` pixels (None: full size); emit ``loaded``."""
         if not self._closed:
-            self._pool.start(_Task(lambda: self._decode(key, path, max_side)))
+            self._pool.start(FunctionTask(lambda: self._decode(key, path, max_side)))
 
     def clear(self) -> None:
         """Drop every queued request (the running one still reports)."""
@@ -185,7 +172,8 @@ class ImageLoader(QObject):
             log.exception("decoding %r failed", path)
             image, error = None, f"cannot show this photo: {exc}"
         if not self._closed:
-            self.loaded.emit(key, image, error)
+            with contextlib.suppress(RuntimeError):  # the loader was deleted while the app quit
+                self.loaded.emit(key, image, error)
 
     def shutdown(self) -> None:
         """Drop queued work and wait for the running decode."""
