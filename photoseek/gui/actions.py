@@ -51,7 +51,7 @@ from photoseek.core.records import PhotoRecord
 from photoseek.gui.context import AppContext
 from photoseek.gui.desktop import Desktop, file_url, path_text
 from photoseek.gui.imageio import decode_photo
-from photoseek.gui.workers.search import CallRunner
+from photoseek.gui.workers.calls import CallRunner
 from photoseek.pathtext import display_path
 
 log = logging.getLogger(__name__)
