@@ -397,3 +397,31 @@ def test_image_blocks_are_found_for_open_clip_and_generic_towers(fresh) -> None:
     assert image_blocks(Model(tower)) == list(tower.stages)
     assert image_blocks(Model(torch.nn.Linear(2, 2))) == []
     assert embedder_module._install_yield_points(Model(torch.nn.Linear(2, 2)), print) == 0
+
+
+def test_a_weights_file_is_loaded_without_drawing_random_weights_first(
+    embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image = Image.open(make_photo(tmp_path / "a.jpg", 3)).convert("RGB")
+    st_file, _ = _save_checkpoints(embedder, tmp_path)
+    reference = load_embedder(tiny_settings(str(st_file)), tmp_path / "models")
+    draws: list[str] = []
+    for name in ("normal_", "uniform_", "kaiming_uniform_", "xavier_uniform_", "trunc_normal_"):
+        original = getattr(torch.nn.init, name)
+        monkeypatch.setattr(
+            torch.nn.init,
+            name,
+            lambda t, *a, _o=original, _n=name, **k: (draws.append(_n), _o(t, *a, **k))[1],
+        )
+    loaded = load_embedder(tiny_settings(str(st_file)), tmp_path / "models")
+    assert draws == []  # every tensor comes from the file: drawing them first is wasted time
+    assert np.array_equal(loaded.encode_image(image), reference.encode_image(image))
+    torch.nn.Linear(4, 4)
+    assert draws, "torch's initialisers are back once the model is built"
+
+
+def test_random_weights_are_still_drawn_from_the_seed(embedder, tmp_path: Path) -> None:
+    st_file, _ = _save_checkpoints(embedder, tmp_path)
+    load_embedder(tiny_settings(str(st_file)), tmp_path / "models")
+    again = load_embedder(tiny_settings(), tmp_path / "models2")
+    assert again.identity == embedder.identity

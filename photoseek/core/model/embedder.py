@@ -18,7 +18,6 @@ import contextlib
 import hashlib
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from photoseek.core.errors import Cancelled, ModelUnavailableError
 from photoseek.core.model.checkpoint import load_weights_into
+from photoseek.core.model.noinit import random_initialisers_skipped
+from photoseek.core.model.textcache import TextVector, TextVectorCache, is_truncated
 from photoseek.core.model.weights import RANDOM_WEIGHTS, WeightsSource, file_digest, resolve_weights
 from photoseek.core.progress import Phase, Progress, ProgressCallback
 from photoseek.core.records import ModelIdentity
@@ -35,12 +36,13 @@ if TYPE_CHECKING:
     import torch
     from PIL import Image
 
+    from photoseek.core.model.texttower import TextTowerSpec
+
 log = logging.getLogger(__name__)
 
 DEFAULT_ARCH = "ViT-B-32-256"
 DEFAULT_PRETRAINED = "datacomp_s34b_b86k"
 DEVICES = ("auto", "cpu", "cuda", "mps")
-_TEXT_CACHE_SIZE = 256
 _RANDOM_SEED = 0
 
 
@@ -51,14 +53,6 @@ class ModelSettings:
     arch: str = DEFAULT_ARCH
     pretrained: str = DEFAULT_PRETRAINED
     device: str = "auto"
-
-
-@dataclass(frozen=True)
-class TextVector:
-    """An encoded text, and whether CLIP's token limit cut it."""
-
-    vector: vectorcodec.FloatArray
-    truncated: bool
 
 
 def available_devices() -> list[str]:
@@ -175,8 +169,13 @@ class Embedder:
         identity: ModelIdentity,
         device: str,
         image_size: int,
+        *,
+        weights_file: Path | None = None,
+        text_spec: TextTowerSpec | None = None,
     ) -> None:
         self._model = model
+        self.weights_file = weights_file  # None: random weights
+        self.text_spec = text_spec  # a plain CLIP text tower's spec (the light text path)
         self._preprocess = preprocess
         self._tokenizer = tokenizer
         self.identity = identity
@@ -184,8 +183,7 @@ class Embedder:
         self.image_size = image_size
         self._image_lock = threading.Lock()
         self._text_lock = threading.Lock()
-        self._cache_lock = threading.Lock()
-        self._text_cache: OrderedDict[str, TextVector] = OrderedDict()
+        self._text_cache = TextVectorCache()
         self._text_first = _TextFirst()
         self._yield_points = _install_yield_points(model, self._text_first.wait_for_texts)
 
@@ -211,41 +209,34 @@ class Embedder:
 
         Starts at once even while an image batch is being encoded.
         """
-        cached = self._cached(text)
+        cached = self._text_cache.get(text)
         if cached is not None:
             return cached
         with self._text_lock, self._text_first.text_running():
-            cached = self._cached(text)  # another thread may have just encoded it
+            cached = self._text_cache.get(text)  # another thread may have just encoded it
             if cached is not None:
                 return cached
-            result = TextVector(self._encode_text(text), self._truncated(text))
-        with self._cache_lock:
-            self._text_cache[text] = result
-            if len(self._text_cache) > _TEXT_CACHE_SIZE:
-                self._text_cache.popitem(last=False)
+            result = TextVector(self._encode_text(text), is_truncated(self._tokenizer, text))
+        self._text_cache.put(text, result)
         return result
 
-    def _cached(self, text: str) -> TextVector | None:
-        with self._cache_lock:
-            cached = self._text_cache.get(text)
-            if cached is not None:
-                self._text_cache.move_to_end(text)
-            return cached
+    def text_tokens(self, text: str) -> torch.Tensor:
+        """The token ids the model reads for ``text``."""
+        tokens: torch.Tensor = self._tokenizer([text])
+        return tokens
+
+    def text_vector(self, text: str) -> vectorcodec.FloatArray:
+        """The unit vector of ``text``, uncached."""
+        with self._text_lock, self._text_first.text_running():
+            return self._encode_text(text)
 
     def _encode_text(self, text: str) -> vectorcodec.FloatArray:
         import torch
 
         with torch.inference_mode():
-            tokens = self._tokenizer([text]).to(self.device)
+            tokens = self.text_tokens(text).to(self.device)
             features = self._model.encode_text(tokens)
         return vectorcodec.first_row(vectorcodec.normalize(features.float().cpu().numpy()))
-
-    def _truncated(self, text: str) -> bool:
-        encode = getattr(self._tokenizer, "encode", None)
-        limit = int(getattr(self._tokenizer, "context_length", 77))
-        if encode is None:
-            return False
-        return len(encode(text)) + 2 > limit  # + start and end tokens
 
 
 def image_blocks(model: Any) -> list[Any]:
@@ -311,7 +302,7 @@ def load_embedder(
     )
     _check_cancel(cancel)
     _report_loading(on_progress, 0)
-    model, preprocess = _build_model(arch, settings.pretrained)
+    model, preprocess = _build_model(arch, settings.pretrained, drawn=source.file is None)
     _check_cancel(cancel)
     if source.file is not None:
         load_weights_into(model, source.file, arch)
@@ -325,31 +316,55 @@ def load_embedder(
         dim=_probe_dim(model, image_size),
     )
     embedder = Embedder(
-        model, preprocess, open_clip.get_tokenizer(arch), identity, device, image_size
+        model,
+        preprocess,
+        open_clip.get_tokenizer(arch),
+        identity,
+        device,
+        image_size,
+        weights_file=source.file,
+        text_spec=_text_spec(arch, settings.pretrained),
     )
     log.info("loaded %s on %s (%s)", identity.key, device, source.file or "random weights")
     _report_loading(on_progress, 1)
     return embedder
 
 
-def _build_model(arch: str, pretrained: str) -> tuple[Any, Any]:
-    """The open_clip model (seeded random weights, on the CPU) and its eval transform."""
+def _build_model(arch: str, pretrained: str, *, drawn: bool) -> tuple[Any, Any]:
+    """The open_clip model on the CPU, and its eval transform.
+
+    ``drawn``: its weights are drawn from the fixed seed (random weights);
+    otherwise they are left undrawn for a weights file to fill (:mod:`.noinit`).
+    """
     import open_clip
     import torch
 
     cfg = open_clip.get_pretrained_cfg(arch, pretrained) or {}
     torch.manual_seed(_RANDOM_SEED)
-    model, _, preprocess = open_clip.create_model_and_transforms(
-        arch,
-        pretrained=None,
-        device="cpu",
-        force_quick_gelu=bool(cfg.get("quick_gelu", False)),  # as open_clip does for the tag
-        image_mean=cfg.get("mean"),
-        image_std=cfg.get("std"),
-        image_interpolation=cfg.get("interpolation"),
-        image_resize_mode=cfg.get("resize_mode"),
-    )
+    building = contextlib.nullcontext() if drawn else random_initialisers_skipped()
+    with building:
+        model, _, preprocess = open_clip.create_model_and_transforms(
+            arch,
+            pretrained=None,
+            device="cpu",
+            force_quick_gelu=bool(cfg.get("quick_gelu", False)),  # as open_clip does for the tag
+            image_mean=cfg.get("mean"),
+            image_std=cfg.get("std"),
+            image_interpolation=cfg.get("interpolation"),
+            image_resize_mode=cfg.get("resize_mode"),
+        )
     return model, preprocess
+
+
+def _text_spec(arch: str, pretrained: str) -> TextTowerSpec | None:
+    """The model's text tower spec if it is a plain CLIP one (see :mod:`.textpath`)."""
+    import open_clip
+
+    from photoseek.core.model.texttower import plain_text_spec
+
+    config = open_clip.get_model_config(arch) or {}
+    quick_gelu = bool((open_clip.get_pretrained_cfg(arch, pretrained) or {}).get("quick_gelu"))
+    return plain_text_spec(config, quick_gelu=quick_gelu)
 
 
 def _report_loading(on_progress: ProgressCallback | None, done: int) -> None:

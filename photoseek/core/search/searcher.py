@@ -26,7 +26,7 @@ from photoseek.core.errors import ImageError, QueryError
 from photoseek.core.imaging.decode import decode_image
 from photoseek.core.imaging.pixels import fit_for_model
 from photoseek.core.lazyimport import lazy_module
-from photoseek.core.model.embedder import Embedder
+from photoseek.core.model.textpath import QueryEncoder
 from photoseek.core.records import PhotoRecord
 from photoseek.core.search.query import QueryTerm, parse_query
 from photoseek.core.vectors import codec as vectorcodec
@@ -134,7 +134,7 @@ class Searcher:
         self,
         catalog: Catalog,
         index: VectorIndex,
-        embedder: Embedder,
+        embedder: QueryEncoder,
         model_id: int,
         matrix: Callable[[], VectorMatrix] | None = None,
     ) -> None:

@@ -1,0 +1,299 @@
+"""The light text path: a query's vector from the text tower alone, without open_clip.
+
+A cold text search needs the tokenizer and the text tower, not the image
+tower, torchvision or the rest of open_clip. On a 2-core CPU the full model
+costs 5-6 s to import and load; the text tower alone costs torch's import
+(2 s), reading its 250 MB of weights and building it (0.3 s). So a search
+that finds the model not loaded yet (the CLI's ``search``, the app's first
+query) encodes its text this way, and only image queries and indexing load
+the full model.
+
+It is used only where it has been shown to be exact. Each time the full
+model loads from a weights file whose text tower is a plain CLIP one
+(:func:`~.texttower.plain_text_spec`), :func:`remember` builds the light
+tower from that file, tokenises and encodes probe texts with both, and
+records the tower's spec in ``text-towers.json`` in the models folder only
+if the tokens are equal and every vector has cosine >= :data:`MIN_COSINE`
+with the full model's. :func:`load_text_encoder` uses a record only for the
+same identity (architecture, weights label, file digest) and the same file
+(path, size, modification time); anything else, or any failure, falls back
+to the full model. Random weights (``none``) have no file and no light path.
+
+The tokenizer is open_clip's own ``SimpleTokenizer``: its module (which
+imports nothing of open_clip) is loaded from open_clip's folder without
+running the package's ``__init__``, which imports everything. The light
+tower runs on the CPU, whatever the device setting: one query takes 20-80 ms
+there, less than moving the tower to a GPU would.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import sys
+import threading
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Protocol
+
+from photoseek.core.atomicfile import write_json_atomically
+from photoseek.core.model.checkpoint import SAFETENSORS_SUFFIX, read_state_dict
+from photoseek.core.model.naming import expected_model
+from photoseek.core.model.noinit import random_initialisers_skipped
+from photoseek.core.model.textcache import TextVector, TextVectorCache, is_truncated
+from photoseek.core.records import ModelIdentity
+from photoseek.core.vectors import codec as vectorcodec
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import torch
+    from PIL import Image
+
+    from photoseek.core.model.embedder import Embedder, ModelSettings
+    from photoseek.core.model.texttower import TextTower, TextTowerSpec
+
+log = logging.getLogger(__name__)
+
+RECORD_FILE = "text-towers.json"
+MIN_COSINE = 0.99999
+PROBE_TEXTS = (
+    "a photo of a dog on the beach",
+    "Kölner Dom bei Nacht, 東京タワー, 🙂 #42 and a very long caption " * 3,
+    "",
+)
+_TOKENIZER_MODULE = "photoseek._open_clip_tokenizer"
+_TOKENIZER_LOCK = threading.Lock()
+
+
+class QueryEncoder(Protocol):
+    """What a search needs from a model: the loaded :class:`Embedder` or a :class:`TextFirst`."""
+
+    @property
+    def identity(self) -> ModelIdentity:
+        """Which weights the vectors come from."""
+
+    @property
+    def image_size(self) -> int:
+        """The side of the model's input images."""
+
+    def encode_text(self, text: str) -> TextVector:
+        """A text's unit vector."""
+
+    def encode_image(self, image: Image.Image) -> vectorcodec.FloatArray:
+        """An image's unit vector."""
+
+
+class TextFirst:
+    """Texts through the light tower; images (rare in a first query) load the full model."""
+
+    def __init__(self, text: TextEncoder, full_model: Callable[[], Embedder]) -> None:
+        self._text = text
+        self._full_model = full_model
+
+    @property
+    def identity(self) -> ModelIdentity:
+        """The light tower's identity: the full model's."""
+        return self._text.identity
+
+    @property
+    def image_size(self) -> int:
+        """The full model's input size (loads it)."""
+        return self._full_model().image_size
+
+    def encode_text(self, text: str) -> TextVector:
+        """A text's unit vector, from the light tower."""
+        return self._text.encode_text(text)
+
+    def encode_image(self, image: Image.Image) -> vectorcodec.FloatArray:
+        """An image's unit vector, from the full model (loads it)."""
+        return self._full_model().encode_image(image)
+
+
+class TextEncoder:
+    """A query's text to a unit vector, with the light tower (thread-safe)."""
+
+    def __init__(self, tower: TextTower, tokenizer: Any, identity: ModelIdentity) -> None:
+        self.identity = identity
+        self._tower = tower
+        self._tokenizer = tokenizer
+        self._lock = threading.Lock()
+        self._cache = TextVectorCache()
+
+    def encode_text(self, text: str) -> TextVector:
+        """Embed a text (cached); CLIP's token limit truncates and is reported."""
+        cached = self._cache.get(text)
+        if cached is not None:
+            return cached
+        with self._lock:
+            result = TextVector(self.raw_vector(text), is_truncated(self._tokenizer, text))
+        self._cache.put(text, result)
+        return result
+
+    def tokens(self, text: str) -> torch.Tensor:
+        """The token ids the tower reads for ``text``."""
+        tokens: torch.Tensor = self._tokenizer([text])
+        return tokens
+
+    def raw_vector(self, text: str) -> vectorcodec.FloatArray:
+        """The unit vector of ``text``, uncached."""
+        import torch
+
+        with torch.inference_mode():
+            features = self._tower(self.tokens(text))
+        return vectorcodec.first_row(vectorcodec.normalize(features.float().numpy()))
+
+
+def load_text_encoder(settings: ModelSettings, models_dir: Path) -> TextEncoder | None:
+    """The light text encoder of ``settings``' model, or None where there is no exact one.
+
+    Never downloads and never raises: None sends the caller to the full model.
+    """
+    try:
+        found = _recorded(settings, models_dir)
+        if found is None:
+            return None
+        file, spec, identity = found
+        encoder = _build(file, spec, identity)
+    except Exception:  # anything wrong here costs only the full model's load
+        log.warning("the light text path failed; loading the full model", exc_info=True)
+        return None
+    log.info("text tower of %s loaded alone", identity.key)
+    return encoder
+
+
+def remember(embedder: Embedder, models_dir: Path) -> bool:
+    """Record the light path for ``embedder``'s weights if it is exact; True when recorded."""
+    file, spec = embedder.weights_file, embedder.text_spec
+    if file is None or spec is None:
+        return False
+    records = _read_records(models_dir)
+    if _usable(records.get(embedder.identity.key), file) is not None:
+        return True
+    try:
+        light = _build(file, spec, embedder.identity)
+        exact = _agrees(light, embedder)
+    except Exception:  # the light path is an optimisation: never fail the load
+        log.warning("the text tower of %s cannot be run alone", file.name, exc_info=True)
+        return False
+    if not exact:
+        log.warning("the text tower of %s alone differs from the full model: not used", file.name)
+        return False
+    stat = file.stat()
+    records[embedder.identity.key] = {
+        "file": str(file),
+        "size": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns,
+        "dim": embedder.identity.dim,
+        "spec": spec.to_json(),
+    }
+    try:
+        write_json_atomically(models_dir / RECORD_FILE, records, durable=False)  # a cache
+    except OSError as exc:
+        log.warning("the light text path is not recorded: %s", exc)
+        return False
+    return True
+
+
+def clip_tokenizer(context_length: int) -> Any:
+    """open_clip's ``SimpleTokenizer``, without importing the rest of open_clip."""
+    module = sys.modules.get("open_clip.tokenizer") or _tokenizer_module()
+    return module.SimpleTokenizer(context_length=context_length)
+
+
+def _tokenizer_module() -> ModuleType:
+    with _TOKENIZER_LOCK:
+        loaded = sys.modules.get(_TOKENIZER_MODULE)
+        if loaded is not None:
+            return loaded
+        package = importlib.util.find_spec("open_clip")  # finds the folder; runs nothing
+        if package is None or not package.submodule_search_locations:
+            raise ImportError("open_clip is not installed")
+        path = Path(next(iter(package.submodule_search_locations))) / "tokenizer.py"
+        spec = importlib.util.spec_from_file_location(_TOKENIZER_MODULE, path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load {path}")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[_TOKENIZER_MODULE] = module
+        return module
+
+
+def _recorded(
+    settings: ModelSettings, models_dir: Path
+) -> tuple[Path, TextTowerSpec, ModelIdentity] | None:
+    from photoseek.core.model.texttower import TextTowerSpec
+
+    expected = expected_model(settings.arch, settings.pretrained, models_dir)
+    if expected.digest is None:
+        return None
+    key = f"{expected.arch}/{expected.pretrained}/{expected.digest}"
+    record = _read_records(models_dir).get(key)
+    file = _usable(record, None)
+    if file is None or not isinstance(record, dict):
+        return None
+    identity = ModelIdentity(
+        expected.arch, expected.pretrained, expected.digest, int(record["dim"])
+    )
+    return file, TextTowerSpec.from_json(record["spec"]), identity
+
+
+def _usable(record: object, file: Path | None) -> Path | None:
+    """The record's weights file if it is still the one recorded (and ``file``, if given)."""
+    if not isinstance(record, dict) or not isinstance(record.get("file"), str):
+        return None
+    recorded = Path(record["file"])
+    if file is not None and recorded != file:
+        return None
+    try:
+        stat = recorded.stat()
+    except OSError:
+        return None
+    same = stat.st_size == record.get("size") and stat.st_mtime_ns == record.get("mtime_ns")
+    return recorded if same else None
+
+
+def _build(file: Path, spec: TextTowerSpec, identity: ModelIdentity) -> TextEncoder:
+    from photoseek.core.model.texttower import TextTower
+
+    with random_initialisers_skipped():  # every tensor comes from the file
+        tower = TextTower(spec)
+    tower.load_state_dict(_text_tensors(file), strict=True)
+    tower.eval()
+    return TextEncoder(tower, clip_tokenizer(spec.context_length), identity)
+
+
+def _text_tensors(file: Path) -> dict[str, torch.Tensor]:
+    from photoseek.core.model.texttower import is_text_key
+
+    if file.suffix.lower() == SAFETENSORS_SUFFIX:  # read only the text tower's tensors
+        from safetensors import safe_open
+
+        with safe_open(str(file), framework="pt") as handle:
+            names = [n for n in handle.keys() if is_text_key(n.removeprefix("module."))]  # noqa: SIM118
+            return {n.removeprefix("module."): handle.get_tensor(n) for n in names}
+    state = read_state_dict(file)  # the safe path: data only
+    return {name: tensor for name, tensor in state.items() if is_text_key(name)}
+
+
+def _agrees(light: TextEncoder, embedder: Embedder) -> bool:
+    """Equal tokens and cosine >= MIN_COSINE with the full model on every probe text."""
+    import torch
+
+    for text in PROBE_TEXTS:
+        if not torch.equal(light.tokens(text), embedder.text_tokens(text)):
+            return False
+        cosine = float(light.raw_vector(text) @ embedder.text_vector(text))
+        if cosine < MIN_COSINE:
+            log.info("light text tower cosine %.7f on %r", cosine, text[:30])
+            return False
+    return True
+
+
+def _read_records(models_dir: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((models_dir / RECORD_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

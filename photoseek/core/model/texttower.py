@@ -1,0 +1,156 @@
+"""CLIP's text tower on its own, in plain torch: a query's vector without open_clip.
+
+Importing open_clip costs 2.5-3 s on a 2-core CPU, most of it torchvision
+(whose ``ops`` import ``torch._dynamo``) and timm, none of which a text query
+needs. This module rebuilds the text half of open_clip's ``CLIP`` model (the
+class every plain CLIP config builds; custom, Hugging Face and SigLIP text
+towers are not covered) from the same torch layers, under the same
+parameter names, so the weights load from the checkpoint by name:
+
+    token_embedding, positional_embedding,
+    transformer.resblocks.N.{ln_1, attn, ln_2, mlp.c_fc, mlp.c_proj},
+    ln_final, text_projection
+
+and the same computation as ``CLIP.encode_text``: embeddings plus positions,
+pre-norm residual blocks under the causal mask, a final norm, the features
+at the end-of-text token (the highest id), the projection. That it matches
+is not assumed: :mod:`.textpath` compares it with the full model on the same
+weights before it is ever used for them.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+TEXT_PREFIXES = ("token_embedding.", "positional_embedding", "transformer.", "ln_final.")
+TEXT_PROJECTION = "text_projection"
+_PLAIN_TEXT_KEYS = {"context_length", "vocab_size", "width", "heads", "layers", "mlp_ratio"}
+_IGNORED_MODEL_KEYS = {"embed_dim", "vision_cfg", "text_cfg", "quick_gelu", "init_logit_scale"}
+
+
+@dataclass(frozen=True)
+class TextTowerSpec:
+    """The hyperparameters of a plain CLIP text tower."""
+
+    context_length: int
+    vocab_size: int
+    width: int
+    heads: int
+    layers: int
+    mlp_ratio: float
+    embed_dim: int
+    quick_gelu: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """The spec as JSON data."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TextTowerSpec:
+        """A spec from :meth:`to_json`'s data (raises KeyError, TypeError or ValueError)."""
+        return cls(
+            context_length=int(data["context_length"]),
+            vocab_size=int(data["vocab_size"]),
+            width=int(data["width"]),
+            heads=int(data["heads"]),
+            layers=int(data["layers"]),
+            mlp_ratio=float(data["mlp_ratio"]),
+            embed_dim=int(data["embed_dim"]),
+            quick_gelu=bool(data["quick_gelu"]),
+        )
+
+
+def plain_text_spec(config: dict[str, Any], *, quick_gelu: bool) -> TextTowerSpec | None:
+    """The spec of an open_clip model config's text tower, or None if it is not a plain one."""
+    text = config.get("text_cfg")
+    if not isinstance(text, dict) or set(config) - _IGNORED_MODEL_KEYS:
+        return None  # custom_text, cast dtypes, multimodal decoders ...: the full model only
+    if set(text) - _PLAIN_TEXT_KEYS:
+        return None  # Hugging Face towers, other pooling, projections, norms ...
+    try:
+        return TextTowerSpec(
+            context_length=int(text.get("context_length", 77)),
+            vocab_size=int(text.get("vocab_size", 49408)),
+            width=int(text.get("width", 512)),
+            heads=int(text.get("heads", 8)),
+            layers=int(text.get("layers", 12)),
+            mlp_ratio=float(text.get("mlp_ratio", 4.0)),
+            embed_dim=int(config["embed_dim"]),
+            quick_gelu=quick_gelu or bool(config.get("quick_gelu", False)),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def is_text_key(name: str) -> bool:
+    """Whether a checkpoint tensor belongs to the text tower."""
+    return name == TEXT_PROJECTION or name.startswith(TEXT_PREFIXES)
+
+
+class _QuickGELU(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.sigmoid(1.702 * x)
+
+
+class _Block(nn.Module):
+    """One pre-norm residual attention block (open_clip's ``ResidualAttentionBlock``)."""
+
+    def __init__(self, width: int, heads: int, mlp_width: int, quick_gelu: bool) -> None:
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(width)
+        self.attn = nn.MultiheadAttention(width, heads, batch_first=True)
+        self.ln_2 = nn.LayerNorm(width)
+        activation: nn.Module = _QuickGELU() if quick_gelu else nn.GELU()
+        self.mlp = nn.Sequential(
+            OrderedDict(
+                c_fc=nn.Linear(width, mlp_width),
+                gelu=activation,
+                c_proj=nn.Linear(mlp_width, width),
+            )
+        )
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        normed = self.ln_1(x)
+        x = x + self.attn(normed, normed, normed, need_weights=False, attn_mask=mask)[0]
+        out: torch.Tensor = x + self.mlp(self.ln_2(x))
+        return out
+
+
+class _Blocks(nn.Module):
+    def __init__(self, spec: TextTowerSpec) -> None:
+        super().__init__()
+        mlp_width = int(spec.width * spec.mlp_ratio)
+        self.resblocks = nn.ModuleList(
+            _Block(spec.width, spec.heads, mlp_width, spec.quick_gelu) for _ in range(spec.layers)
+        )
+
+
+class TextTower(nn.Module):
+    """The text half of open_clip's ``CLIP``; parameters named as in its checkpoints."""
+
+    def __init__(self, spec: TextTowerSpec) -> None:
+        super().__init__()
+        self.spec = spec
+        self.token_embedding = nn.Embedding(spec.vocab_size, spec.width)
+        self.positional_embedding = nn.Parameter(torch.empty(spec.context_length, spec.width))
+        self.transformer = _Blocks(spec)
+        self.ln_final = nn.LayerNorm(spec.width)
+        self.text_projection = nn.Parameter(torch.empty(spec.width, spec.embed_dim))
+        causal = torch.full((spec.context_length, spec.context_length), float("-inf")).triu_(1)
+        self.register_buffer("attn_mask", causal, persistent=False)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Unnormalised text features of a (batch, context) tensor of token ids."""
+        x = self.token_embedding(tokens) + self.positional_embedding
+        mask = self.attn_mask
+        for block in self.transformer.resblocks:
+            x = block(x, mask)
+        x = self.ln_final(x)
+        pooled = x[torch.arange(x.shape[0]), tokens.argmax(dim=-1)]
+        out: torch.Tensor = pooled @ self.text_projection
+        return out
