@@ -131,6 +131,28 @@ def test_a_pause_before_the_start_holds_from_the_first_photo(
     qtbot.waitUntil(lambda: _indexed(library) == 4, timeout=WAIT)
 
 
+def test_a_held_worker_writes_but_catches_up_only_after_begin(
+    qtbot, library: Library, folder: Path, worker: BackgroundWorker
+) -> None:  # type: ignore[no-untyped-def]
+    make_photos(folder, 4)
+    worker.hold()  # as the app does while the model loads
+    worker.start()
+    qtbot.waitUntil(lambda: worker.role == WRITER, timeout=WAIT)
+    assert library.writer_lock.holder()["purpose"] == APP_PURPOSE  # type: ignore[index]
+    qtbot.wait(1000)  # a scan, had it started, finds 4 new files in milliseconds
+    assert library.catalog.status_counts() == {}
+    worker.begin()
+    qtbot.waitUntil(lambda: _indexed(library) == 4, timeout=WAIT)
+
+
+def test_a_held_worker_stops_at_once(qtbot, library: Library, worker: BackgroundWorker) -> None:  # type: ignore[no-untyped-def]
+    worker.hold()
+    worker.start()
+    qtbot.waitUntil(lambda: worker.role == WRITER, timeout=WAIT)
+    assert worker.stop(timeout_s=60)
+    assert library.writer_lock.holder() is None
+
+
 def test_stop_commits_the_batch_in_progress_and_releases_the_lock(
     qtbot, library: Library, folder: Path, worker: BackgroundWorker
 ) -> None:  # type: ignore[no-untyped-def]

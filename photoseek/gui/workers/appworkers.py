@@ -61,10 +61,13 @@ class AppWorkers(QObject):
         self.error.connect(events.message)
         context.model.ready.connect(self.follower.warm_names)  # after the model: see there
         context.model.failed.connect(self.follower.warm_names)
+        context.model.ready.connect(self.background.begin)  # the catch-up, too: see there
+        context.model.failed.connect(self.background.begin)
 
     def start(self, *, load_model: bool = True) -> None:
         """Start loading the model (unless it is), indexing or following, and the follower."""
         if load_model and not self.context.model.is_ready:
+            self.background.hold()
             self.model_loader.start()
         else:
             self.follower.warm_names()

@@ -15,6 +15,12 @@ searches (the core sees :meth:`Library.searching`). Around it:
   for the lock; the loop runs with ``hand_over=True``, so it notices, stops
   (the batch in progress is committed, the lock released) and the worker
   becomes a reader until the service is gone.
+* **After the model.** :meth:`hold` (before :meth:`start`) keeps the
+  loop from starting until :meth:`begin`: the app holds it while the model
+  loads. The lock is taken at once (a service that starts meanwhile sees the
+  app as the writer), but the catch-up waits: it cannot embed without the
+  model, and its scan competed with the model's imports for the two cores
+  and Python's lock (at 100,000 photos the model became ready 2-3 s later).
 * **Control** from the GUI thread: :meth:`pause`/:meth:`resume` (embedding
   stops after the current batch; changes on disk are still applied),
   :meth:`rescan` (a full reconciling pass now), :meth:`stop` (within a few
@@ -84,6 +90,8 @@ class BackgroundWorker(QObject):
         self.writer: dict[str, object] | None = None  # who writes while this is a reader
         self._paused = False
         self._stop = threading.Event()
+        self._go = threading.Event()
+        self._go.set()
         self._run_stop = threading.Event()
         self._service: WatchService | None = None
         self._thread: threading.Thread | None = None
@@ -119,10 +127,20 @@ class BackgroundWorker(QObject):
         self._thread.start()
         self._state_timer.start()
 
+    def hold(self) -> None:
+        """Take the writer role when started, but run the loop only after :meth:`begin`."""
+        self._go.clear()
+
+    @Slot()
+    def begin(self) -> None:
+        """Let a held loop start (idempotent)."""
+        self._go.set()
+
     def request_stop(self) -> None:
         """Ask the worker to stop (returns at once)."""
         self._stop.set()
         self._run_stop.set()
+        self._go.set()
 
     def stop(self, timeout_s: float = 10.0) -> bool:
         """Stop and wait up to ``timeout_s``; True when the thread ended (the lock is released).
@@ -184,6 +202,10 @@ class BackgroundWorker(QObject):
             while not self._stop.is_set():
                 try:
                     if not self._become_writer():
+                        break
+                    self._post.emit("role", (WRITER, None))
+                    self._go.wait()
+                    if self._stop.is_set():
                         break
                     self._run_once()
                 except Cancelled:
