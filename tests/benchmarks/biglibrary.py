@@ -41,7 +41,9 @@ _DONE = "built.txt"
 
 def big_library(size: int, settings: ModelSettings) -> Path:
     """The data dir of a library of ``size`` indexed photos for ``settings``' model (cached)."""
-    root = Path(tempfile.gettempdir()) / "photoseek-bench" / f"{size}-{Path(settings.arch).stem}"
+    weights = Path(settings.pretrained).stem  # "none", or the weights file's name
+    name = f"{size}-{Path(settings.arch).stem}-{weights}"
+    root = Path(tempfile.gettempdir()) / "photoseek-bench" / name
     if (root / _DONE).is_file():
         return root
     started = time.perf_counter()

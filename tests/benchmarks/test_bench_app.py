@@ -13,12 +13,15 @@ One table at the end. What each figure is, and how it is measured:
   bytecode and the OS file cache warm, as on a machine that ran the app
   before), then :data:`STARTS` timed starts.
 * **First result after a cold start.** The same, on the 100,000-photo
-  library: the driver types a query into the search box the moment the window
+  library (after one untimed start: the weights' light text path is recorded
+  by the first load of the full model, as on any machine that ran the app
+  before): the driver types a query into the search box the moment the window
   shows, and the time runs until the grid has painted that query's first
   results. It includes everything a user waits for: imports, the window,
-  importing torch and open_clip and building the model (the default
-  architecture with random weights: the cost of the real ones without the
-  download), loading the vector index, the search box's pause after typing
+  importing torch and open_clip, building the model and loading its weights
+  from a file (the default architecture's random weights in a
+  ``.safetensors`` file, :mod:`.weightsfile`: what a user's downloaded
+  weights cost, without the download), loading the vector index, the search box's pause after typing
   (it passes while the model loads), encoding the text, the search, the paint.
 * **Keystroke to a repainted grid.** In this process, the real
   :class:`MainWindow` with its workers (model loader, background worker as
@@ -86,6 +89,7 @@ from photoseek.gui.workers.appworkers import AppWorkers
 from photoseek.paths import resolve_paths
 from tests.benchmarks.biglibrary import big_library
 from tests.benchmarks.conftest import print_table
+from tests.benchmarks.weightsfile import random_weights_file
 from tests.conftest import SHARED_PHOTOS, make_photo
 
 pytestmark = [pytest.mark.benchmark, pytest.mark.timeout(1800)]  # a first run builds the library
@@ -93,7 +97,8 @@ pytestmark = [pytest.mark.benchmark, pytest.mark.timeout(1800)]  # a first run b
 REPO = Path(__file__).resolve().parents[2]
 DRIVER = Path(__file__).with_name("app_bench_driver.py")
 PHOTOS = int(os.environ.get("PHOTOSEEK_BENCH_PHOTOS", "100000"))  # a smaller quick check
-SETTINGS = ModelSettings(DEFAULT_ARCH, "none", "cpu")
+# weights from a file, as a user's downloaded ones (random numbers: the same cost)
+SETTINGS = ModelSettings(DEFAULT_ARCH, str(random_weights_file(DEFAULT_ARCH)), "cpu")
 STARTS = 5
 COLD_STARTS = 3
 KEYSTROKES = 30
@@ -126,8 +131,8 @@ def _table() -> Iterator[None]:
     yield
     if _ROWS:
         print_table(
-            f"the desktop app, {PHOTOS:,} photos, {DEFAULT_ARCH} random weights on the CPU, "
-            f"{os.cpu_count()} cores",
+            f"the desktop app, {PHOTOS:,} photos, {DEFAULT_ARCH} random weights from a file "
+            f"on the CPU, {os.cpu_count()} cores",
             ["measure", "figure", "target", "includes"],
             _ROWS,
         )
@@ -225,11 +230,13 @@ def test_first_result_after_a_cold_start(
     display_env: tuple[dict[str, str], str], big_copy: Path
 ) -> None:
     env, display = display_env
+    _drive(env, "first-result", str(big_copy), "an untimed first start")  # as in the docstring
     results, models = [], []
     for n in range(COLD_STARTS):
         lines = _drive(env, "first-result", str(big_copy), f"a red kite over a beach {n}")
         results.append(float(lines["result"][0]))
-        models.append(float(lines["model"][0]))
+        if "model" in lines:  # the full model may come after the result and the exit
+            models.append(float(lines["model"][0]))
         assert int(lines["result"][1].removeprefix("rows=")) > 0
     _row(
         "first result after a cold start",
@@ -237,7 +244,11 @@ def test_first_result_after_a_cold_start(
         f"({COLD_STARTS} starts)",
         "<= 8 s",
         f"process start -> grid painted with the typed query's results ({display}); "
-        f"model ready at median {statistics.median(models):.2f} s",
+        + (
+            f"the full model ready at median {statistics.median(models):.2f} s"
+            if len(models) == COLD_STARTS
+            else f"the full model was not ready by then in {COLD_STARTS - len(models)} starts"
+        ),
     )
 
 

@@ -38,13 +38,20 @@ class SearchReads(CatalogBase):
     """Read-only queries behind search and browsing."""
 
     def live_ids(self, model_id: int) -> set[int]:
-        """Ids of photos that belong in this model's vector index."""
+        """Ids of photos that belong in this model's vector index.
+
+        Read as one row (the ids joined by commas), not one row per photo:
+        ``sqlite3`` lets go of Python's lock for every row it steps to and
+        must win it back, so while other threads run Python (the app's start:
+        imports, the window) 100,000 rows took 5 s where one row takes 0.15 s.
+        """
         rows = self._query(
-            "SELECT p.id FROM photos p JOIN embeddings e "
+            "SELECT group_concat(p.id) FROM photos p JOIN embeddings e "
             "ON e.fingerprint = p.fingerprint AND e.model_id = ? WHERE p.status = 'indexed'",
             (model_id,),
         )
-        return {int(r[0]) for r in rows}
+        joined = rows[0][0] if rows else None
+        return set(map(int, str(joined).split(","))) if joined else set()
 
     def vectors(self, model_id: int, ids: Sequence[int], dim: int) -> vectorcodec.FloatArray:
         """Vectors of ``ids`` in the given order (every id must have one)."""

@@ -24,7 +24,7 @@ from photoseek.core.indexkeeper import IndexKeeper
 from photoseek.core.model import textpath
 from photoseek.core.model.embedder import Embedder, ModelSettings, load_embedder
 from photoseek.core.model.naming import expected_model
-from photoseek.core.model.textpath import QueryEncoder, TextEncoder, TextFirst, load_text_encoder
+from photoseek.core.model.textpath import QueryEncoder, TextEncoder, TextFirst
 from photoseek.core.progress import Phase, Progress, ProgressCallback
 from photoseek.core.records import ModelIdentity
 from photoseek.core.search.nameindex import NameIndex
@@ -68,6 +68,7 @@ class LibraryBase:
         self._seen_version = -1
         self._model_recorded = False
         self._searches = 0
+        self._searches_lock = threading.Lock()  # not _lock: held while the index opens
 
     def __enter__(self) -> Self:
         return self
@@ -180,11 +181,21 @@ class LibraryBase:
             return self.embedder
         return TextFirst(text, self.load_model)
 
+    def load_text_encoder(self) -> bool:
+        """Load the light text encoder now, if there is an exact one; True when loaded.
+
+        The app calls this first in its model loader, so that the first query
+        is answered before the full model is (the full model loads after it).
+        """
+        return self._light_text_encoder() is not None
+
     def _light_text_encoder(self) -> TextEncoder | None:
         with self._text_lock:
             if self._embedder is None and self._text_encoder is None and not self._text_tried:
                 self._text_tried = True
-                self._text_encoder = load_text_encoder(self.settings, self.paths.models_dir)
+                self._text_encoder = textpath.load_text_encoder(
+                    self.settings, self.paths.models_dir
+                )
             return self._text_encoder
 
     @property
@@ -359,12 +370,12 @@ class LibraryBase:
     @contextmanager
     def searching(self) -> Iterator[None]:
         """Mark a search in progress: the watch loop starts no new embedding meanwhile."""
-        with self._lock:
+        with self._searches_lock:
             self._searches += 1
         try:
             yield
         finally:
-            with self._lock:
+            with self._searches_lock:
                 self._searches -= 1
 
     @property
