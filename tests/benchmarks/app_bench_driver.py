@@ -23,7 +23,6 @@ import sys
 import time
 
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from photoseek.gui import app as app_module
@@ -82,6 +81,8 @@ def shown(steps: launch.StartupSteps | None = None) -> float:
         return elapsed
     window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
     _ResultWatch(window)
+    from PySide6.QtTest import QTest  # here: the app itself never imports it before its window
+
     field = window.pane.search_bar.field
     field.setFocus()
     QTest.keyClicks(field, QUERY)  # the user types at once; the usual pause follows

@@ -164,6 +164,9 @@ def display_env() -> Iterator[tuple[dict[str, str], str]]:
         PHOTOSEEK_DEVICE=SETTINGS.device,
     )
     env.pop("PHOTOSEEK_DATA_DIR", None)
+    # a user's Python caches the bytecode (pip compiles it at install): so does the untimed
+    # first start here, even where the shell says not to (this machine's does)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     xvfb = shutil.which("Xvfb")
     if xvfb is None:
         env["QT_QPA_PLATFORM"] = "offscreen"

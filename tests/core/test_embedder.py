@@ -321,7 +321,8 @@ def test_image_batch_parks_at_a_block_while_text_runs(fresh, embedder, tmp_path:
         block.register_forward_hook(lambda *_: blocks_run.append(1))
         for block in image_blocks(fresh._model)
     ]
-    inside, release, handle = _pause_at(fresh._model.transformer.resblocks[0])  # text tower
+    text_tower = fresh._text_tower or fresh._model  # the text tower texts run through
+    inside, release, handle = _pause_at(text_tower.transformer.resblocks[0])
     try:
         text, text_result = _start(lambda: fresh.encode_text("a dog in the snow"))
         assert inside.wait(GUARD_S)

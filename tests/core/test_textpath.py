@@ -196,3 +196,31 @@ def test_torch_stays_unchanged_by_the_light_path(weights: Path, tmp_path: Path) 
     torch.manual_seed(0)
     assert torch.equal(torch.nn.Linear(3, 3).weight, drawn)  # initialisers are back
     assert drawn.abs().sum() > 0
+
+
+def test_the_models_own_text_encodes_stop_at_the_end_of_the_text(tmp_path: Path) -> None:
+    embedder = load_embedder(tiny_settings(), tmp_path / "models")  # random weights too
+    tower = embedder._text_tower
+    assert tower is not None  # the tiny config is a plain CLIP text tower
+    lengths: list[int] = []
+    tower.token_embedding.register_forward_hook(
+        lambda _m, args, _out: lengths.append(args[0].shape[1])
+    )
+    for text in TEXTS:
+        cosine = float(embedder.text_vector_uncached(text) @ embedder.reference_text_vector(text))
+        assert cosine >= 0.99999
+    assert lengths == [len(embedder.text_tokens(t)[0].nonzero()) for t in TEXTS]
+    assert lengths[0] < 77 and lengths[2] == 77  # a short text runs a few positions only
+
+
+def test_a_shared_tower_that_differs_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from photoseek.core.model import texttower
+
+    forward = texttower.TextTower.forward
+    monkeypatch.setattr(texttower.TextTower, "forward", lambda self, t: forward(self, t).flip(-1))
+    embedder = load_embedder(tiny_settings(), tmp_path / "models")
+    assert embedder._text_tower is None  # open_clip's encode_text stays
+    text = TEXTS[0]
+    assert np.array_equal(embedder.encode_text(text).vector, embedder.reference_text_vector(text))

@@ -184,6 +184,7 @@ class Embedder:
         self._image_lock = threading.Lock()
         self._text_lock = threading.Lock()
         self._text_cache = TextVectorCache()
+        self._text_tower: Any = None  # None: open_clip's encode_text
         self._text_first = _TextFirst()
         self._yield_points = _install_yield_points(model, self._text_first.wait_for_texts)
 
@@ -225,17 +226,29 @@ class Embedder:
         tokens: torch.Tensor = self._tokenizer([text])
         return tokens
 
-    def text_vector(self, text: str) -> vectorcodec.FloatArray:
-        """The unit vector of ``text``, uncached."""
+    def reference_text_vector(self, text: str) -> vectorcodec.FloatArray:
+        """The unit vector of ``text`` from open_clip's own ``encode_text`` (uncached)."""
+        import torch
+
+        with self._text_lock, self._text_first.text_running(), torch.inference_mode():
+            features = self._model.encode_text(self.text_tokens(text).to(self.device))
+        return vectorcodec.first_row(vectorcodec.normalize(features.float().cpu().numpy()))
+
+    def text_vector_uncached(self, text: str) -> vectorcodec.FloatArray:
+        """The unit vector :meth:`encode_text` gives ``text``, computed anew."""
         with self._text_lock, self._text_first.text_running():
             return self._encode_text(text)
+
+    def use_text_tower(self, tower: Any) -> None:
+        """Encode texts with ``tower`` (a :class:`~.texttower.TextTower` shown to match)."""
+        self._text_tower = tower
 
     def _encode_text(self, text: str) -> vectorcodec.FloatArray:
         import torch
 
+        encode = self._model.encode_text if self._text_tower is None else self._text_tower
         with torch.inference_mode():
-            tokens = self.text_tokens(text).to(self.device)
-            features = self._model.encode_text(tokens)
+            features = encode(self.text_tokens(text).to(self.device))
         return vectorcodec.first_row(vectorcodec.normalize(features.float().cpu().numpy()))
 
 
@@ -325,6 +338,8 @@ def load_embedder(
         weights_file=source.file,
         text_spec=_text_spec(arch, settings.pretrained),
     )
+    if embedder.text_spec is not None:
+        _use_shared_text_tower(embedder, model, embedder.text_spec)
     log.info("loaded %s on %s (%s)", identity.key, device, source.file or "random weights")
     _report_loading(on_progress, 1)
     return embedder
@@ -354,6 +369,31 @@ def _build_model(arch: str, pretrained: str, *, drawn: bool) -> tuple[Any, Any]:
             image_resize_mode=cfg.get("resize_mode"),
         )
     return model, preprocess
+
+
+def _use_shared_text_tower(embedder: Embedder, model: Any, spec: TextTowerSpec) -> None:
+    """Encode texts with a tower over the model's own text tensors, if it matches the model.
+
+    The tower (:mod:`.texttower`) runs only the positions up to the end of
+    the text, where open_clip's ``encode_text`` runs all 77: a short query
+    costs a fraction. It must give cosine >= ``MIN_COSINE`` with open_clip's
+    own vectors on the probe texts, else open_clip's path stays.
+    """
+    from photoseek.core.model.textpath import MIN_COSINE, PROBE_TEXTS
+    from photoseek.core.model.texttower import tower_sharing
+
+    try:
+        tower = tower_sharing(model, spec).to(embedder.device)
+        before = [embedder.reference_text_vector(text) for text in PROBE_TEXTS]
+        embedder.use_text_tower(tower)
+        after = [embedder.text_vector_uncached(text) for text in PROBE_TEXTS]
+    except Exception:  # an optimisation: open_clip's path is always there
+        log.warning("texts are encoded by open_clip's path", exc_info=True)
+        embedder.use_text_tower(None)
+        return
+    if min(float(a @ b) for a, b in zip(before, after, strict=True)) < MIN_COSINE:
+        log.warning("the text tower differs from open_clip's encode_text: not used")
+        embedder.use_text_tower(None)
 
 
 def _text_spec(arch: str, pretrained: str) -> TextTowerSpec | None:

@@ -14,8 +14,14 @@ parameter names, so the weights load from the checkpoint by name:
 and the same computation as ``CLIP.encode_text``: embeddings plus positions,
 pre-norm residual blocks under the causal mask, a final norm, the features
 at the end-of-text token (the highest id), the projection. That it matches
-is not assumed: :mod:`.textpath` compares it with the full model on the same
-weights before it is ever used for them.
+is not assumed: :mod:`.textpath` and the :class:`~.embedder.Embedder`
+compare it with the full model on the same weights before it is ever used.
+
+One thing it does differently: it runs only the positions up to the last
+end-of-text token, not all 77. Under the causal mask no position attends to
+a later one, so the padding after the end-of-text token cannot change the
+features taken there; a short query ("a red kite on the beach", 8 tokens)
+costs a tenth of the full context's compute.
 """
 
 from __future__ import annotations
@@ -142,15 +148,30 @@ class TextTower(nn.Module):
         self.ln_final = nn.LayerNorm(spec.width)
         self.text_projection = nn.Parameter(torch.empty(spec.width, spec.embed_dim))
         causal = torch.full((spec.context_length, spec.context_length), float("-inf")).triu_(1)
+        self.attn_mask: torch.Tensor
         self.register_buffer("attn_mask", causal, persistent=False)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """Unnormalised text features of a (batch, context) tensor of token ids."""
-        x = self.token_embedding(tokens) + self.positional_embedding
-        mask = self.attn_mask
+        ends = tokens.argmax(dim=-1)
+        length = int(ends.max()) + 1  # nothing after the last end-of-text token matters
+        tokens = tokens[:, :length]
+        x = self.token_embedding(tokens) + self.positional_embedding[:length]
+        mask = self.attn_mask[:length, :length]
         for block in self.transformer.resblocks:
             x = block(x, mask)
         x = self.ln_final(x)
-        pooled = x[torch.arange(x.shape[0]), tokens.argmax(dim=-1)]
+        pooled = x[torch.arange(x.shape[0]), ends]
         out: torch.Tensor = pooled @ self.text_projection
         return out
+
+
+def tower_sharing(model: nn.Module, spec: TextTowerSpec) -> TextTower:
+    """A :class:`TextTower` over ``model``'s own text tensors (no copy, no random draws)."""
+    from photoseek.core.model.noinit import random_initialisers_skipped
+
+    with random_initialisers_skipped():
+        tower = TextTower(spec)
+    own = {name: value for name, value in model.state_dict().items() if is_text_key(name)}
+    tower.load_state_dict(own, strict=True, assign=True)
+    return tower.eval()
