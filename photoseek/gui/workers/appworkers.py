@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, Signal
 
 from photoseek.core.watch.service import ServiceOptions
 from photoseek.gui.context import AppContext
+from photoseek.gui.memory import freeze_long_lived_objects
 from photoseek.gui.workers.background import BackgroundWorker
 from photoseek.gui.workers.follower import FOLLOW_INTERVAL_S, Follower
 from photoseek.gui.workers.modelloader import ModelLoader
@@ -62,6 +63,7 @@ class AppWorkers(QObject):
         context.model.ready.connect(self.follower.warm_names)  # after the model: see there
         context.model.failed.connect(self.follower.warm_names)
         context.model.ready.connect(self.background.begin)  # the catch-up, too: see there
+        context.model.ready.connect(freeze_long_lived_objects)
         context.model.failed.connect(self.background.begin)
 
     def start(self, *, load_model: bool = True) -> None:
