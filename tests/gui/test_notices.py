@@ -47,3 +47,22 @@ def test_the_button_and_the_close_box(qtbot) -> None:  # type: ignore[no-untyped
     assert close and close[0].accessibleName() == "Dismiss this message"
     qtbot.mouseClick(close[0], Qt.MouseButton.LeftButton)
     assert bar.texts() == [] and not bar.isVisible()
+
+
+def test_a_notice_retints_when_the_app_palette_changes(qtbot, qapp) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtGui import QColor, QPalette
+
+    from photoseek.gui.views.notices import Notice
+
+    before = QPalette(qapp.palette())
+    notice = Notice("a message", level="warning")
+    qtbot.addWidget(notice)
+    tinted = notice.palette().color(QPalette.ColorRole.Window)
+    dark = QPalette(before)
+    dark.setColor(QPalette.ColorRole.Window, QColor(20, 20, 20))
+    try:
+        qapp.setPalette(dark)
+        qtbot.waitUntil(lambda: notice.palette().color(QPalette.ColorRole.Window) != tinted)
+        assert notice.palette().color(QPalette.ColorRole.Window).red() < tinted.red()
+    finally:
+        qapp.setPalette(before)

@@ -137,3 +137,18 @@ def test_people_read_dates_and_sizes(context: AppContext) -> None:
     assert photo_date(record)[0] == "Modified"
     assert format_size(512) == "512 bytes"
     assert format_size(2_500_000) == "2.4 MB"
+
+
+def test_pages_skip_shown_photos_and_keep_the_row_map_right(context: AppContext) -> None:
+    rows = browse_rows(context)[:6]
+    model = ResultsModel()
+    model.reset_rows(rows[:3], more=True)
+    assert model.row_of(rows[2].record.id) == 2  # the id -> row map is built now
+    assert model.append_rows([rows[1], rows[3], rows[3], rows[4]], more=True) == 2
+    assert [model.row_of(r.record.id) for r in rows[:5]] == [0, 1, 2, 3, 4]
+    model.remove_ids([rows[1].record.id])
+    assert model.append_rows([rows[1], rows[5], rows[0]], more=False) == 2  # removed: shown again
+    assert [model.row_at(i).record.id for i in range(model.rowCount())] == [
+        r.record.id for r in (rows[0], rows[2], rows[3], rows[4], rows[1], rows[5])
+    ]
+    assert model.row_of(rows[5].record.id) == 5 and model.row_of(rows[1].record.id) == 4
