@@ -204,7 +204,8 @@ def test_a_dropped_image_becomes_a_chip_and_removing_it_reruns_the_text(
     mime = QMimeData()
     mime.setUrls([file_url(query)])
     where, buttons, keys = QPointF(10, 10), Qt.MouseButton.LeftButton, Qt.KeyboardModifier(0)
-    enter = QDragEnterEvent(where, Qt.DropAction.CopyAction, mime, buttons, keys)
+    # a QPoint: PySide6 6.11 has no QPointF form of this constructor
+    enter = QDragEnterEvent(where.toPoint(), Qt.DropAction.CopyAction, mime, buttons, keys)
     pane.dragEnterEvent(enter)  # what Qt calls while a drag passes over the pane
     assert enter.isAccepted()
     drop = QDropEvent(where, Qt.DropAction.CopyAction, mime, buttons, keys)
