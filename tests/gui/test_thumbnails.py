@@ -83,8 +83,6 @@ def test_only_rows_on_screen_are_loaded(qtbot, context: AppContext, counting) ->
 def test_a_new_query_drops_stale_requests(qtbot, context: AppContext, counting) -> None:
     counting.release.clear()  # hold every call in the library
     loader = ThumbnailLoader(context.library, threads=2)
-    loaded: list[int] = []
-    loader.loaded.connect(lambda _gen, photo_id, _px, _img: loaded.append(photo_id))
     model = ResultsModel(loader)
     rows = rows_of(context)
     model.reset_rows(rows[:12], more=False)
@@ -95,9 +93,8 @@ def test_a_new_query_drops_stale_requests(qtbot, context: AppContext, counting) 
     model.reset_rows(rows[12:], more=False)  # the query changed: drop the old requests
     counting.release.set()
     assert loader.wait_idle(60)
-    QCoreApplication.processEvents()  # deliver whatever a finished task queued
     assert len(counting.calls) == 2  # the ten queued requests never reached the library
-    assert loaded == []  # the two that ran were stale: nothing delivered
+    assert loader.take_loaded() == []  # the two that ran were stale: nothing delivered
     assert all(model.cached_pixmap(r.record) is None for r in rows[:12])
 
     model.index(0).data(ResultsModel.ThumbnailRole)  # the new rows load as usual
@@ -153,4 +150,44 @@ def test_the_pixmap_cache_keeps_the_most_recent(qtbot, context: AppContext) -> N
     assert [model.cached_pixmap(r.record) is not None for r in rows[:5]] == [False, False] + [
         True
     ] * 3
+    loader.shutdown()
+
+
+def test_a_fast_scroll_keeps_only_the_newest_requests(qtbot, context, counting) -> None:
+    counting.release.clear()  # the one thread holds the first request
+    loader = ThumbnailLoader(context.library, threads=1, backlog=3)
+    ids = [r.record.id for r in rows_of(context)[:10]]
+    loader.request(ids[0], 160)
+    qtbot.waitUntil(lambda: len(counting.calls) == 1, timeout=60000)
+    for photo_id in ids[1:]:  # a screen scrolled past, then another
+        loader.request(photo_id, 160)
+    loader.request(ids[0], 160)  # the one loading now is not queued again
+    loader.request(ids[7], 160)  # asked again: queued once, now the newest
+    counting.release.set()
+    assert loader.wait_idle(60)
+    assert [photo_id for photo_id, _ in counting.calls] == [ids[0], ids[7], ids[9], ids[8]]
+    loader.request(ids[1], 160)  # dropped, painted again: asked again
+    assert loader.wait_idle(60)
+    assert [photo_id for photo_id, _ in counting.calls][-1] == ids[1]
+    loader.shutdown()
+
+
+def test_finished_thumbnails_reach_the_gui_thread_in_one_batch(qtbot, context, counting) -> None:
+    counting.release.clear()
+    loader = ThumbnailLoader(context.library, threads=1)
+    model = ResultsModel(loader)
+    rows = rows_of(context)[:6]
+    model.reset_rows(rows, more=False)
+    signals: list[int] = []
+    loader.ready.connect(lambda: signals.append(1))
+    changed: list[int] = []
+    model.dataChanged.connect(lambda top, _bottom, _roles: changed.append(top.row()))
+    for row in range(6):
+        assert model.index(row).data(ResultsModel.ThumbnailRole) is None
+    counting.release.set()
+    assert loader.wait_idle(60)  # all six finished while the GUI thread was busy
+    QCoreApplication.processEvents()
+    assert signals == [1]  # one delivery
+    assert sorted(changed) == list(range(6))  # every row repainted
+    assert all(model.cached_pixmap(r.record) is not None for r in rows)
     loader.shutdown()

@@ -38,7 +38,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QPixmap
 
 from photoseek.core.records import PhotoRecord
 from photoseek.gui.desktop import file_url, path_text
@@ -145,11 +145,10 @@ class ResultsModel(QAbstractListModel):
         self._fetching = False
         self._loader = thumbnails
         self._cache = _PixmapCache(cache_size)
-        self._pending: set[tuple[str, int]] = set()
         self._pixels = 160
         self._ratio = 1.0
         if thumbnails is not None:
-            thumbnails.loaded.connect(self._thumbnail_loaded)
+            thumbnails.ready.connect(self._thumbnails_ready)
 
     # -- Qt's model interface ----------------------------------------------------------
 
@@ -371,31 +370,28 @@ class ResultsModel(QAbstractListModel):
         key = self._key(record)
         if key in self._cache:
             return self._cache.get(key)
-        if self._loader is not None and key not in self._pending:
-            self._pending.add(key)
+        if self._loader is not None:  # the loader queues each thumbnail once
             self._loader.request(record.id, self._pixels)
         return None
 
-    def _thumbnail_loaded(
-        self, generation: int, photo_id: int, pixels: int, image: QImage | None
-    ) -> None:
-        if self._loader is None or generation != self._loader.generation:
-            return  # a request of an older query
-        row = self.row_of(photo_id)
-        if row is None or pixels != self._pixels:
+    def _thumbnails_ready(self) -> None:
+        """Take every finished thumbnail at once; repaint their rows."""
+        if self._loader is None:
             return
-        key = self._key(self._rows[row].record)
-        self._pending.discard(key)
-        pixmap = None
-        if image is not None:
-            pixmap = QPixmap.fromImage(image)
-            pixmap.setDevicePixelRatio(self._ratio)
-        self._cache.put(key, pixmap)
-        index = self.index(row)
-        self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+        generation = self._loader.generation
+        for loaded in self._loader.take_loaded():
+            row = self.row_of(loaded.photo_id)
+            if loaded.generation != generation or row is None or loaded.pixels != self._pixels:
+                continue  # a request of an older query or size
+            pixmap = None
+            if loaded.image is not None:
+                pixmap = QPixmap.fromImage(loaded.image)
+                pixmap.setDevicePixelRatio(self._ratio)
+            self._cache.put(self._key(self._rows[row].record), pixmap)
+            index = self.index(row)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
     def _drop_pending(self) -> None:
-        self._pending.clear()
         if self._loader is not None:
             self._loader.drop_pending()
 

@@ -3,9 +3,10 @@
 :class:`ThumbnailLoader` serves the grid. It has two threads of its own,
 asks :meth:`Library.thumbnail` for the cached JPEG (made on demand
 when missing: slow), reads it as a :class:`QImage` scaled to the requested
-pixels, and emits it; the item model turns it into a ``QPixmap`` on the GUI
-thread. The newest request runs first (a user scrolling wants what is on
-screen now). :meth:`ThumbnailLoader.drop_pending` clears the queue and bumps
+pixels, and keeps it for the GUI thread, which takes the finished ones in
+batches and turns them into ``QPixmap``. The newest request runs first (a
+user scrolling wants what is on screen now), and only the newest few screens
+of requests are kept. :meth:`ThumbnailLoader.drop_pending` clears the queue and bumps
 a generation, so work that was already running when the query changed is
 dropped when it ends.
 
@@ -21,10 +22,13 @@ import contextlib
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Hashable
 from pathlib import Path
+from typing import NamedTuple
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
+from PySide6.QtGui import QImage
 
 from photoseek.core.errors import PhotoseekError
 from photoseek.core.library import Library
@@ -34,32 +38,58 @@ from photoseek.gui.workers.calls import FunctionTask
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ImageLoader", "ThumbnailLoader"]
+__all__ = ["ImageLoader", "LoadedThumbnail", "ThumbnailLoader"]
 
 _SHUTDOWN_WAIT_MS = 5000
+DEFAULT_BACKLOG = 160  # requests kept: about four screens of a 1280 x 860 window
+
+
+class LoadedThumbnail(NamedTuple):
+    """A finished request: the image is None when the photo has no thumbnail (offline)."""
+
+    generation: int
+    photo_id: int
+    pixels: int
+    image: QImage | None
 
 
 class ThumbnailLoader(QObject):
     """Loads grid thumbnails as QImage in threads of its own; drops stale requests.
 
-    Its threads live as long as the loader and take requests from a stack
+    Its threads live as long as the loader and take requests from a queue
     (the newest first). Starting a ``QThreadPool`` task per thumbnail cost
     the GUI thread about 0.5 ms a call (the new task took Python's lock at
     once, and the painting thread waited to get it back), so scrolling a
-    page of new thumbnails stalled a frame; a request is now a list append.
+    page of new thumbnails stalled a frame; a request is now a dict update.
+
+    A fast scroll asks for more thumbnails than the threads can load: only
+    the newest ``backlog`` requests are kept (the rows scrolled past are
+    forgotten, and asked again if they are painted again), and the same
+    thumbnail asked twice is queued once. Finished thumbnails wait in a list
+    that the GUI thread takes whole (:meth:`take_loaded`) when ``ready``
+    fires, once per batch instead of a queued signal per thumbnail.
     The threads run at low priority (:func:`lower_thread_priority`).
     """
 
-    loaded = Signal(int, int, int, object)  # generation, photo id, pixels, QImage or None
+    ready = Signal()  # thumbnails are waiting in take_loaded()
 
-    def __init__(self, library: Library, parent: QObject | None = None, threads: int = 2) -> None:
+    def __init__(
+        self,
+        library: Library,
+        parent: QObject | None = None,
+        threads: int = 2,
+        *,
+        backlog: int = DEFAULT_BACKLOG,
+    ) -> None:
         super().__init__(parent)
         self._library = library
         self._threads_wanted = threads
+        self._backlog = backlog
         self._threads: list[threading.Thread] = []
-        self._stack: list[tuple[int, int, int]] = []  # (generation, photo id, pixels)
+        self._queue: OrderedDict[tuple[int, int], int] = OrderedDict()  # (id, px) -> generation
+        self._running: set[tuple[int, int]] = set()
+        self._done: list[LoadedThumbnail] = []
         self._wake = threading.Condition()
-        self._busy = 0
         self._generation = 0
         self._closed = False
 
@@ -69,26 +99,42 @@ class ThumbnailLoader(QObject):
         return self._generation
 
     def request(self, photo_id: int, pixels: int) -> None:
-        """Load the thumbnail of ``photo_id`` to fit ``pixels`` x ``pixels`` (device pixels)."""
+        """Load the thumbnail of ``photo_id`` to fit ``pixels`` x ``pixels`` (device pixels).
+
+        Asking again for a queued thumbnail moves it to the front; one already
+        loading is not asked twice.
+        """
         if self._closed:
             return
+        key = (photo_id, pixels)
         with self._wake:
-            self._stack.append((self._generation, photo_id, pixels))
+            if key in self._running:
+                return
+            self._queue[key] = self._generation
+            self._queue.move_to_end(key)
+            while len(self._queue) > self._backlog:
+                self._queue.popitem(last=False)  # the oldest: scrolled past by now
             self._wake.notify()
         if len(self._threads) < self._threads_wanted:
             self._start_thread()
+
+    def take_loaded(self) -> list[LoadedThumbnail]:
+        """Every thumbnail finished since the last call (the GUI thread calls this on ``ready``)."""
+        with self._wake:
+            done, self._done = self._done, []
+        return done
 
     def drop_pending(self) -> None:
         """Forget every queued request; running ones finish but are reported as stale."""
         with self._wake:
             self._generation += 1
-            self._stack.clear()
+            self._queue.clear()
 
     def wait_idle(self, timeout_s: float) -> bool:
         """Wait until no request is queued or running (tests); whether it got there."""
         deadline = time.monotonic() + timeout_s
         with self._wake:
-            while self._stack or self._busy:
+            while self._queue or self._running:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
@@ -99,7 +145,7 @@ class ThumbnailLoader(QObject):
         """Drop queued work and wait for the running requests."""
         with self._wake:
             self._closed = True
-            self._stack.clear()
+            self._queue.clear()
             self._wake.notify_all()
         for thread in self._threads:
             thread.join(_SHUTDOWN_WAIT_MS / 1000)
@@ -113,32 +159,39 @@ class ThumbnailLoader(QObject):
         lower_thread_priority()
         while True:
             with self._wake:
-                while not self._stack and not self._closed:
+                while not self._queue and not self._closed:
                     self._wake.wait()
                 if self._closed:
                     return
-                generation, photo_id, pixels = self._stack.pop()  # the newest first
-                self._busy += 1
+                key, generation = self._queue.popitem(last=True)  # the newest first
+                self._running.add(key)
+            image = None
             try:
-                self._load(generation, photo_id, pixels)
-            except RuntimeError as exc:  # the receiver was deleted while the app quit
-                log.debug("thumbnail dropped: %s", exc)
+                image = self._load(generation, *key)
             except Exception:  # one bad thumbnail never ends the loader
-                log.exception("loading the thumbnail of photo %d failed", photo_id)
+                log.exception("loading the thumbnail of photo %d failed", key[0])
             finally:
-                with self._wake:
-                    self._busy -= 1
-                    self._wake.notify_all()
+                self._finish(key, LoadedThumbnail(generation, *key, image))
 
-    def _load(self, generation: int, photo_id: int, pixels: int) -> None:
+    def _load(self, generation: int, photo_id: int, pixels: int) -> QImage | None:
         if generation != self._generation or self._closed:
-            return
+            return None
         path = self._library.thumbnail(photo_id, pixels)
         image = load_thumbnail_file(path) if path is not None else None
-        if image is not None:
-            image = fit_image(image, pixels)
-        if generation == self._generation and not self._closed:
-            self.loaded.emit(generation, photo_id, pixels, image)
+        return fit_image(image, pixels) if image is not None else None
+
+    def _finish(self, key: tuple[int, int], result: LoadedThumbnail) -> None:
+        """Hand ``result`` to the GUI thread (one ``ready`` per batch), unless it is stale."""
+        with self._wake:
+            self._running.discard(key)
+            self._wake.notify_all()
+            if result.generation != self._generation or self._closed:
+                return
+            first = not self._done
+            self._done.append(result)
+        if first:
+            with contextlib.suppress(RuntimeError):  # the receiver was deleted while the app quit
+                self.ready.emit()
 
 
 class ImageLoader(QObject):
