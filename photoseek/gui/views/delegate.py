@@ -2,9 +2,19 @@
 
 The delegate only paints what the model hands it; a row whose thumbnail has
 not arrived yet gets a quiet placeholder, so scrolling never waits.
+
+A scroll repaints every cell on screen each frame, in Python on the GUI
+thread, so a cell is one ``drawPixmap`` wherever it can be: the dimmed,
+badged look of an offline photo is drawn once per thumbnail and kept
+(:class:`_OfflineLooks`), and the placeholders are drawn once per size.
+Dimming and badging each cell on every paint made a screen of offline photos
+cost 12 ms to repaint instead of 4 (2-core machine, 34 cells).
 """
 
 from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPixmap
@@ -17,6 +27,8 @@ __all__ = ["ThumbnailDelegate"]
 PADDING = 6
 _RADIUS = 6.0
 _BADGE_TEXT = "offline"
+_DIM = QColor(0, 0, 0, 90)  # over an offline photo: its file cannot be opened now
+OFFLINE_LOOKS_KEPT = 600  # about fifteen screens of offline thumbnails
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -29,6 +41,8 @@ class ThumbnailDelegate(QStyledItemDelegate):
         self._size = size
         self._badge_pixmap: QPixmap | None = None
         self._badge_ratio = 0.0
+        self._offline_looks = _OfflineLooks(OFFLINE_LOOKS_KEPT)
+        self._placeholders: dict[tuple[int, int, float, bool, int], QPixmap] = {}
 
     @property
     def size(self) -> int:
@@ -60,14 +74,16 @@ class ThumbnailDelegate(QStyledItemDelegate):
         pixmap, offline = index.data(ResultsModel.CellRole) or (None, False)
         if isinstance(pixmap, QPixmap) and not pixmap.isNull():
             target = _fitted(box, pixmap)
+            if offline:
+                pixmap = self._offline_looks.get(pixmap, lambda p: self._dimmed(p, painter))
             if target.size() != pixmap.deviceIndependentSize().toSize():
                 painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             painter.drawPixmap(target, pixmap)
         else:
             target = _placeholder_rect(box)
-            painter.fillRect(target, palette.color(QPalette.ColorRole.Mid).lighter(130))
-        if offline:
-            self._paint_offline(painter, target)
+            painter.drawPixmap(
+                target.topLeft(), self._placeholder(painter, target, palette, offline)
+            )
         if state & QStyle.StateFlag.State_HasFocus:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setPen(palette.color(QPalette.ColorRole.Highlight).darker(130))
@@ -75,19 +91,70 @@ class ThumbnailDelegate(QStyledItemDelegate):
             painter.drawRoundedRect(cell, _RADIUS, _RADIUS)
         painter.restore()
 
-    def _paint_offline(self, painter: QPainter, target: QRect) -> None:
-        painter.fillRect(target, QColor(0, 0, 0, 90))  # dimmed: the file cannot be opened now
-        badge = self._badge(painter)
-        size = badge.deviceIndependentSize()
-        painter.drawPixmap(QPointF(target.left() + 4, target.bottom() - size.height() - 3), badge)
+    def _dimmed(self, pixmap: QPixmap, painter: QPainter) -> QPixmap:
+        """``pixmap`` dimmed, with the "offline" badge in its lower left corner."""
+        looks = pixmap.copy()  # a deep copy: the thumbnail itself stays as it is
+        self._paint_offline(looks, painter)
+        return looks
 
-    def _badge(self, painter: QPainter) -> QPixmap:
+    def _placeholder(
+        self, painter: QPainter, target: QRect, palette: QPalette, offline: bool
+    ) -> QPixmap:
+        """The placeholder of this size and colour, drawn once."""
+        ratio = _ratio(painter)
+        colour = palette.color(QPalette.ColorRole.Mid).lighter(130)
+        key = (target.width(), target.height(), ratio, offline, colour.rgba())
+        placeholder = self._placeholders.get(key)
+        if placeholder is None:
+            if len(self._placeholders) > 16:  # sizes and palettes change rarely
+                self._placeholders.clear()
+            placeholder = QPixmap(round(target.width() * ratio), round(target.height() * ratio))
+            placeholder.setDevicePixelRatio(ratio)
+            placeholder.fill(colour)
+            if offline:
+                self._paint_offline(placeholder, painter)
+            self._placeholders[key] = placeholder
+        return placeholder
+
+    def _paint_offline(self, pixmap: QPixmap, screen: QPainter) -> None:
+        """Dim ``pixmap`` and badge its lower left corner (the badge in the screen's font)."""
+        area = QRectF(QPointF(0, 0), pixmap.deviceIndependentSize())
+        badge = self._badge(screen.font(), pixmap.devicePixelRatio())
+        painter = QPainter(pixmap)
+        painter.fillRect(area, _DIM)
+        height = badge.deviceIndependentSize().height()
+        painter.drawPixmap(QPointF(4, area.bottom() - 1 - height - 3), badge)
+        painter.end()
+
+    def _badge(self, font: QFont, ratio: float) -> QPixmap:
         """The "offline" badge, drawn once per pixel ratio (text is slow to paint)."""
-        device = painter.device()
-        ratio = device.devicePixelRatioF() if device is not None else 1.0
         if self._badge_pixmap is None or self._badge_ratio != ratio:
-            self._badge_pixmap, self._badge_ratio = _badge_pixmap(painter.font(), ratio), ratio
+            self._badge_pixmap, self._badge_ratio = _badge_pixmap(font, ratio), ratio
         return self._badge_pixmap
+
+
+class _OfflineLooks:
+    """The offline look of the most recent thumbnails, keyed by the thumbnail pixmap."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._looks: OrderedDict[int, QPixmap] = OrderedDict()
+
+    def get(self, pixmap: QPixmap, make: Callable[[QPixmap], QPixmap]) -> QPixmap:
+        key = pixmap.cacheKey()
+        looks = self._looks.get(key)
+        if looks is None:
+            looks = self._looks[key] = make(pixmap)
+            if len(self._looks) > self._size:
+                self._looks.popitem(last=False)
+        else:
+            self._looks.move_to_end(key)
+        return looks
+
+
+def _ratio(painter: QPainter) -> float:
+    device = painter.device()
+    return device.devicePixelRatioF() if device is not None else 1.0
 
 
 def _badge_pixmap(font: QFont, ratio: float) -> QPixmap:
