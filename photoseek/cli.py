@@ -27,6 +27,8 @@ from photoseek.core.indexing.pipeline import DEFAULT_BATCH_SIZE
 from photoseek.core.model.embedder import DEFAULT_ARCH, DEFAULT_PRETRAINED, DEVICES
 from photoseek.core.search.formats import FORMATS, parse_format
 from photoseek.core.search.searcher import SORTS
+from photoseek.core.zeroshot.labels import BUILTIN_SET
+from photoseek.core.zeroshot.templates import DEFAULT_TEMPLATES, TEMPLATE_SETS
 from photoseek.logsetup import configure_logging
 from photoseek.paths import DATA_DIR_ENV, AppPaths, resolve_paths
 from photoseek.pathtext import escape_undecodable
@@ -73,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_folder_commands(commands)
     _add_index_commands(commands)
     _add_search_commands(commands)
+    _add_zeroshot_commands(commands)
     return parser
 
 
@@ -151,6 +154,40 @@ def _add_search_commands(commands: _Commands) -> None:
             "--min-score", type=_finite_float, help="relevance cut-off (cosine, e.g. 0.2)"
         )
         sub.add_argument("--sort", choices=SORTS, default="relevance", help="result order")
+
+
+def _add_zeroshot_commands(commands: _Commands) -> None:
+    classify = _command(commands, "classify", "zero-shot: which labels fit each image")
+    classify.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    chosen = classify.add_mutually_exclusive_group()
+    chosen.add_argument("--labels", help='labels separated by commas: "cat, dog, a birthday party"')
+    chosen.add_argument(
+        "--label-set", default=BUILTIN_SET, help=f"a label set (default {BUILTIN_SET})"
+    )
+    classify.add_argument(
+        "--templates",
+        choices=tuple(TEMPLATE_SETS),
+        default=DEFAULT_TEMPLATES,
+        help=f"prompt templates (default {DEFAULT_TEMPLATES}: OpenAI's 7; openai: the 80)",
+    )
+    classify.add_argument("--top", type=_positive_int, default=5, help="labels shown (default 5)")
+    classify.add_argument("--json", action="store_true", help="print JSON")
+    labels = _command(commands, "labels", "list label sets, add or remove a label of your own")
+    labels.add_argument("action", choices=("list", "add", "remove"))
+    labels.add_argument("label", nargs="?", metavar="LABEL", help="the label to add or remove")
+    labels.add_argument("--set", help="the label set (list: all sets; add/remove: default mine)")
+    labels.add_argument("--synonyms", help='add: other words for it, "puppy, doggy"')
+    labels.add_argument(
+        "--prompt", action="append", help="add: a whole sentence for it; repeatable"
+    )
+    evaluate = _command(
+        commands, "eval", "score a checkpoint: retrieval recall, zero-shot accuracy"
+    )
+    evaluate.add_argument("kind", choices=("retrieval", "zeroshot"))
+    evaluate.add_argument(
+        "file", type=Path, metavar="FILE", help="image path TAB caption (or label) per line"
+    )
+    evaluate.add_argument("--json", action="store_true", help="print JSON")
 
 
 def _positive_int(text: str) -> int:

@@ -350,3 +350,12 @@ COMMANDS: dict[str, Handler] = {
     "search": cmd_search,
     "similar": cmd_similar,
 }
+
+
+def _zeroshot_commands() -> dict[str, Handler]:
+    from photoseek.cli_zeroshot import ZEROSHOT_COMMANDS
+
+    return ZEROSHOT_COMMANDS
+
+
+COMMANDS.update(_zeroshot_commands())

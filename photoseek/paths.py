@@ -73,6 +73,7 @@ class AppPaths:
     cache_dir: Path
     log_dir: Path
     origin: str = field(default="", compare=False)
+    config_dir: Path | None = field(default=None, compare=False)  # None: under data_dir
 
     @property
     def catalog(self) -> Path:
@@ -88,6 +89,12 @@ class AppPaths:
     def thumbnails_dir(self) -> Path:
         """Thumbnail cache, keyed by content fingerprint."""
         return self.cache_dir / "thumbnails"
+
+    @property
+    def label_sets_dir(self) -> Path:
+        """The user's label sets (plain text, :mod:`photoseek.core.zeroshot.labelfile`):
+        the config dir, or ``labels`` under ``--data-dir`` when one is given."""
+        return (self.config_dir or self.data_dir) / "labels"
 
     @property
     def models_dir(self) -> Path:
@@ -258,6 +265,7 @@ def resolve_paths(data_dir: str | os.PathLike[str] | None = None) -> AppPaths:
         data_dir=Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
         cache_dir=Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)),
         log_dir=Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)),
+        config_dir=Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
     )
 
 

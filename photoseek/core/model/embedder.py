@@ -239,17 +239,46 @@ class Embedder:
         with self._text_lock, self._text_first.text_running():
             return self._encode_text(text)
 
+    def encode_texts(self, texts: Sequence[str], batch_size: int = 64) -> vectorcodec.FloatArray:
+        """Embed many texts (uncached, in batches); returns (n, dim) unit vectors.
+
+        For prompt ensembles: thousands of prompts, each encoded once.
+        """
+        import numpy as np
+
+        rows = []
+        for start in range(0, len(texts), batch_size):
+            batch = list(texts[start : start + batch_size])
+            with self._text_lock, self._text_first.text_running():
+                rows.append(self._encode_tokens(self._tokenizer(batch)))
+        return np.concatenate(rows) if rows else np.zeros((0, self.identity.dim), np.float32)
+
+    @property
+    def logit_scale(self) -> float:
+        """The learned temperature (exp of the model's ``logit_scale``): CLIP's is 100."""
+        scale = getattr(self._model, "logit_scale", None)
+        return 100.0 if scale is None else float(scale.detach().exp())
+
+    @property
+    def logit_bias(self) -> float | None:
+        """SigLIP's learned bias; None for CLIP-trained models (softmax, not sigmoid)."""
+        bias = getattr(self._model, "logit_bias", None)
+        return None if bias is None else float(bias.detach())
+
     def use_text_tower(self, tower: Any) -> None:
         """Encode texts with ``tower`` (a :class:`~.texttower.TextTower` shown to match)."""
         self._text_tower = tower
 
     def _encode_text(self, text: str) -> vectorcodec.FloatArray:
+        return vectorcodec.first_row(self._encode_tokens(self.text_tokens(text)))
+
+    def _encode_tokens(self, tokens: torch.Tensor) -> vectorcodec.FloatArray:
         import torch
 
         encode = self._model.encode_text if self._text_tower is None else self._text_tower
         with torch.inference_mode():
-            features = encode(self.text_tokens(text).to(self.device))
-        return vectorcodec.first_row(vectorcodec.normalize(features.float().cpu().numpy()))
+            features = encode(tokens.to(self.device))
+        return vectorcodec.normalize(features.float().cpu().numpy())
 
 
 def image_blocks(model: Any) -> list[Any]:

@@ -28,19 +28,17 @@ there, less than moving the tower to a GPU would.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
-import sys
 import threading
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from photoseek.core.atomicfile import write_json_atomically
 from photoseek.core.model.checkpoint import SAFETENSORS_SUFFIX, read_state_dict
 from photoseek.core.model.naming import expected_model
 from photoseek.core.model.noinit import random_initialisers_skipped
+from photoseek.core.model.openclipfiles import open_clip_file
 from photoseek.core.model.textcache import TextVector, TextVectorCache, is_truncated
 from photoseek.core.records import ModelIdentity
 from photoseek.core.vectors import codec as vectorcodec
@@ -63,8 +61,6 @@ PROBE_TEXTS = (
     "Kölner Dom bei Nacht, 東京タワー, 🙂 #42 and a very long caption " * 3,
     "",
 )
-_TOKENIZER_MODULE = "photoseek._open_clip_tokenizer"
-_TOKENIZER_LOCK = threading.Lock()
 
 
 class QueryEncoder(Protocol):
@@ -198,26 +194,7 @@ def remember(embedder: Embedder, models_dir: Path) -> bool:
 
 def clip_tokenizer(context_length: int) -> Any:
     """open_clip's ``SimpleTokenizer``, without importing the rest of open_clip."""
-    module = sys.modules.get("open_clip.tokenizer") or _tokenizer_module()
-    return module.SimpleTokenizer(context_length=context_length)
-
-
-def _tokenizer_module() -> ModuleType:
-    with _TOKENIZER_LOCK:
-        loaded = sys.modules.get(_TOKENIZER_MODULE)
-        if loaded is not None:
-            return loaded
-        package = importlib.util.find_spec("open_clip")  # finds the folder; runs nothing
-        if package is None or not package.submodule_search_locations:
-            raise ImportError("open_clip is not installed")
-        path = Path(next(iter(package.submodule_search_locations))) / "tokenizer.py"
-        spec = importlib.util.spec_from_file_location(_TOKENIZER_MODULE, path)
-        if spec is None or spec.loader is None:
-            raise ImportError(f"cannot load {path}")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules[_TOKENIZER_MODULE] = module
-        return module
+    return open_clip_file("tokenizer").SimpleTokenizer(context_length=context_length)
 
 
 def _recorded(

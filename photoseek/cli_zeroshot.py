@@ -1,0 +1,154 @@
+"""The zero-shot commands: ``classify``, ``labels`` and ``eval`` (parser in :mod:`photoseek.cli`).
+
+None of them needs a library: ``classify`` and ``eval`` load the model and
+read image files; ``labels`` edits the plain-text label sets in the config
+dir (``labels`` under ``--data-dir`` when one is given).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from photoseek.cli_output import plural
+from photoseek.core.errors import PhotoseekError
+from photoseek.core.model.embedder import ModelSettings
+from photoseek.core.zeroshot import labelfile
+from photoseek.core.zeroshot.evalrun import EvalReport, evaluate_retrieval, evaluate_zeroshot
+from photoseek.core.zeroshot.evaluation import read_pairs
+from photoseek.core.zeroshot.labels import Label, LabelSet
+from photoseek.core.zeroshot.service import Classification, open_zeroshot
+from photoseek.core.zeroshot.templates import template_set
+from photoseek.paths import resolve_paths
+from photoseek.pathtext import display_path
+
+EXIT_OK, EXIT_USER_ERROR = 0, 1
+
+
+def _chosen_labels(args: argparse.Namespace) -> LabelSet:
+    if args.labels:
+        return labelfile.ad_hoc_label_set(args.labels)
+    return labelfile.load_label_set(resolve_paths(args.data_dir).label_sets_dir, args.label_set)
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    """``classify IMAGE... --labels "cat, dog"`` (or ``--label-set NAME``)."""
+    labels = _chosen_labels(args)  # checked before the model loads
+    templates = template_set(args.templates)
+    zeroshot = open_zeroshot(
+        resolve_paths(args.data_dir), ModelSettings(args.model, args.pretrained, args.device)
+    )
+    results = zeroshot.classify(args.images, labels, templates)
+    family = zeroshot.scoring.family
+    if args.json:
+        print(
+            json.dumps([_as_json(r, args.top, templates.name, family) for r in results], indent=2)
+        )
+    else:
+        rule = "softmax over the set" if family == "clip" else "a sigmoid per label"
+        print(
+            f"labels: {labels.name} ({plural(len(labels.labels), 'label')}), templates: "
+            f"{templates.name} ({len(templates.templates)}), {rule}"
+        )
+        for result in results:
+            _print_classification(result, args.top)
+    return EXIT_USER_ERROR if any(r.error for r in results) else EXIT_OK
+
+
+def _as_json(result: Classification, top: int, templates: str, family: str) -> dict[str, Any]:
+    return {
+        "path": str(result.path),
+        "error": result.error or None,
+        "templates": templates,
+        "rule": "softmax" if family == "clip" else "sigmoid",
+        "labels": [{"label": name, "probability": round(p, 6)} for name, p in result.scores[:top]],
+    }
+
+
+def _print_classification(result: Classification, top: int) -> None:
+    print(display_path(result.path))
+    if result.error:
+        print(f"  skipped: {result.error}")
+    for name, probability in result.scores[:top]:
+        print(f"  {probability:7.2%}  {name}")
+
+
+def cmd_labels(args: argparse.Namespace) -> int:
+    """``labels list|add|remove``."""
+    folder = resolve_paths(args.data_dir).label_sets_dir
+    if args.action == "list":
+        if args.set is None:
+            for name in labelfile.label_set_names(folder):
+                count = len(labelfile.load_label_set(folder, name).labels)
+                print(f"{name}  ({plural(count, 'label')})")
+        else:
+            _print_label_set(labelfile.load_label_set(folder, args.set))
+        return EXIT_OK
+    set_name = args.set or "mine"
+    if not args.label:
+        raise PhotoseekError(f"labels {args.action} needs the label's name")
+    if args.action == "add":
+        synonyms = tuple(s.strip() for s in (args.synonyms or "").split(",") if s.strip())
+        label = Label(args.label, synonyms, tuple(args.prompt or ()))
+        updated = labelfile.add_label(folder, set_name, label)
+        print(f"{args.label!r} is in {set_name} ({plural(len(updated.labels), 'label')})")
+    else:
+        updated = labelfile.remove_label(folder, set_name, args.label)
+        print(f"removed {args.label!r} from {set_name} ({plural(len(updated.labels), 'label')})")
+    return EXIT_OK
+
+
+def _print_label_set(labels: LabelSet) -> None:
+    for label in labels.labels:
+        extra = f" = {', '.join(label.synonyms)}" if label.synonyms else ""
+        prompts = "".join(f" | {p}" for p in label.prompts)
+        print(f"{label.name}{extra}{prompts}")
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """``eval retrieval CAPTIONS.tsv`` / ``eval zeroshot LABELS.tsv``."""
+    pairs = read_pairs(args.file)
+    settings = ModelSettings(args.model, args.pretrained, args.device)
+    zeroshot = open_zeroshot(resolve_paths(args.data_dir), settings)
+    run = evaluate_retrieval if args.kind == "retrieval" else evaluate_zeroshot
+    report = run(zeroshot, pairs)
+    if args.json:
+        print(json.dumps(_report_json(report, settings), indent=2))
+    else:
+        _print_report(report, settings)
+    return EXIT_OK
+
+
+def _report_json(report: EvalReport, settings: ModelSettings) -> dict[str, Any]:
+    return {
+        "kind": report.kind,
+        "model": settings.arch,
+        "pretrained": settings.pretrained,
+        "images": report.images,
+        "texts": report.texts,
+        "seconds": round(report.seconds, 2),
+        "scores": {
+            row: {f"@{k}": v for k, v in by_k.items()} for row, by_k in report.scores.items()
+        },
+        "skipped": [{"path": str(p), "reason": r} for p, r in report.skipped],
+    }
+
+
+def _print_report(report: EvalReport, settings: ModelSettings) -> None:
+    what = "captions" if report.kind == "retrieval" else "classes"
+    measure = "Recall" if report.kind == "retrieval" else "top-k accuracy"
+    print(
+        f"{settings.arch} / {settings.pretrained}: {report.images} images, "
+        f"{report.texts} {what}, {report.seconds:.1f} s"
+    )
+    ks = sorted({k for by_k in report.scores.values() for k in by_k})
+    first = "direction" if report.kind == "retrieval" else "prompts"
+    print(f"{first:16}" + "".join(f"{measure + '@' + str(k):>16}" for k in ks))
+    for row, by_k in report.scores.items():
+        print(f"{row:16}" + "".join(f"{by_k[k]:16.3f}" for k in ks))
+    for path, reason in report.skipped:
+        print(f"skipped {display_path(path)}: {reason}")
+
+
+ZEROSHOT_COMMANDS = {"classify": cmd_classify, "labels": cmd_labels, "eval": cmd_eval}
