@@ -154,6 +154,13 @@ def _add_search_commands(commands: _Commands) -> None:
             "--min-score", type=_finite_float, help="relevance cut-off (cosine, e.g. 0.2)"
         )
         sub.add_argument("--sort", choices=SORTS, default="relevance", help="result order")
+        sub.add_argument(
+            "--tag",
+            action="append",
+            dest="tags",
+            metavar="TAG",
+            help="only photos with this tag (`photoseek tags`); repeatable",
+        )
 
 
 def _add_zeroshot_commands(commands: _Commands) -> None:
@@ -180,6 +187,7 @@ def _add_zeroshot_commands(commands: _Commands) -> None:
     labels.add_argument(
         "--prompt", action="append", help="add: a whole sentence for it; repeatable"
     )
+    _add_tag_commands(commands)
     evaluate = _command(
         commands, "eval", "score a checkpoint: retrieval recall, zero-shot accuracy"
     )
@@ -188,6 +196,32 @@ def _add_zeroshot_commands(commands: _Commands) -> None:
         "file", type=Path, metavar="FILE", help="image path TAB caption (or label) per line"
     )
     evaluate.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _add_tag_commands(commands: _Commands) -> None:
+    tag = _command(commands, "tag", "tag every indexed photo with a label set (zero-shot)")
+    chosen = tag.add_mutually_exclusive_group()
+    chosen.add_argument("--labels", help='labels separated by commas: "cat, dog, a birthday party"')
+    chosen.add_argument(
+        "--label-set", default=BUILTIN_SET, help=f"a label set (default {BUILTIN_SET})"
+    )
+    tag.add_argument(
+        "--templates",
+        choices=tuple(TEMPLATE_SETS),
+        default=DEFAULT_TEMPLATES,
+        help=f"prompt templates (default {DEFAULT_TEMPLATES})",
+    )
+    tags = _command(commands, "tags", "the library's tags with counts, or one tag's photos")
+    tags.add_argument("name", nargs="?", metavar="TAG", help="list this tag's photos, newest first")
+    threshold = tags.add_mutually_exclusive_group()
+    threshold.add_argument(
+        "--threshold", type=_finite_float, help="re-tag at this margin (no model needed)"
+    )
+    threshold.add_argument(
+        "--default-threshold", action="store_true", help="re-tag at the model's default"
+    )
+    tags.add_argument("--limit", type=_positive_int, default=50, help="photos (default 50)")
+    tags.add_argument("--json", action="store_true", help="print JSON")
 
 
 def _positive_int(text: str) -> int:

@@ -227,7 +227,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
 def _search_options(args: argparse.Namespace) -> SearchOptions:
     folder = args.folder.expanduser().resolve() if args.folder else None
     types = frozenset(args.types) if args.types else None
-    filters = SearchFilters(folder, args.after, args.before, types)
+    tags = frozenset(args.tags) if args.tags else None
+    filters = SearchFilters(folder, args.after, args.before, types, tags)
     return SearchOptions(args.limit, filters, args.min_score, args.sort)
 
 

@@ -132,6 +132,9 @@ def _report_json(report: EvalReport, settings: ModelSettings) -> dict[str, Any]:
             row: {f"@{k}": v for k, v in by_k.items()} for row, by_k in report.scores.items()
         },
         "skipped": [{"path": str(p), "reason": r} for p, r in report.skipped],
+        "tag_threshold": None
+        if report.calibration is None
+        else {"threshold": report.calibration[0], "f1": report.calibration[1]},
     }
 
 
@@ -147,8 +150,65 @@ def _print_report(report: EvalReport, settings: ModelSettings) -> None:
     print(f"{first:16}" + "".join(f"{measure + '@' + str(k):>16}" for k in ks))
     for row, by_k in report.scores.items():
         print(f"{row:16}" + "".join(f"{by_k[k]:16.3f}" for k in ks))
+    if report.calibration is not None:
+        threshold, f1 = report.calibration
+        print(
+            f"tag threshold with the best F1 on these labels: {threshold:+.3f} (F1 {f1:.3f}; "
+            "margin over the neutral prompts, default templates)"
+        )
     for path, reason in report.skipped:
         print(f"skipped {display_path(path)}: {reason}")
 
 
-ZEROSHOT_COMMANDS = {"classify": cmd_classify, "labels": cmd_labels, "eval": cmd_eval}
+def cmd_tag(args: argparse.Namespace) -> int:
+    """``tag``: tag every indexed photo with a label set (the library's tags from now on)."""
+    from photoseek.cli_commands import open_writer
+
+    labels = _chosen_labels(args)
+    templates = template_set(args.templates)
+    with open_writer(args) as library:
+        summary = library.tag(labels, templates)
+    print(
+        f"tagged {plural(summary.photos, 'photo')} with {summary.label_set} "
+        f"({plural(summary.labels, 'label')}, templates {templates.name}) in "
+        f"{summary.seconds:.1f} s; threshold {summary.threshold:+.3f}"
+    )
+    return EXIT_OK
+
+
+def cmd_tags(args: argparse.Namespace) -> int:
+    """``tags [NAME]``: tags with counts, or one tag's photos; ``--threshold`` re-tags."""
+    from photoseek.cli_commands import open_reader, open_writer
+
+    if args.threshold is not None or args.default_threshold:
+        with open_writer(args) as library:
+            value = library.set_tag_threshold(None if args.default_threshold else args.threshold)
+        print(f"tags re-made at threshold {value:+.3f} from the stored scores")
+    with open_reader(args) as library:
+        if args.name:
+            photos = library.browse(limit=args.limit, tag=args.name).photos
+            if args.json:
+                rows = [{"path": str(p.path), "id": p.id, "date": p.sort_date} for p in photos]
+                print(json.dumps(rows, indent=2))
+            for photo in [] if args.json else photos:
+                print(display_path(photo.path))
+            return EXIT_OK
+        counts, threshold = library.tags(), library.tag_threshold()
+    if args.json:
+        print(json.dumps({"threshold": threshold, "tags": dict(counts)}, indent=2))
+    elif threshold is None:
+        print("no tags yet: run `photoseek tag` to tag the library")
+    else:
+        for name, count in counts:
+            print(f"{count:8}  {name}")
+        print(f"(threshold {threshold:+.3f}; {plural(len(counts), 'tag')} in use)")
+    return EXIT_OK
+
+
+ZEROSHOT_COMMANDS = {
+    "classify": cmd_classify,
+    "labels": cmd_labels,
+    "eval": cmd_eval,
+    "tag": cmd_tag,
+    "tags": cmd_tags,
+}

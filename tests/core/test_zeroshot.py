@@ -49,9 +49,10 @@ class ColourEmbedder:
         self.texts_encoded += len(texts)
         rows = []
         for text in texts:
-            colour = next(c for c in COLOURS if c in text)
+            colour = next((c for c in COLOURS if c in text), None)
             noise = np.random.default_rng(zlib.crc32(text.encode())).normal(0, 0.05, DIM)
-            rows.append(self._axis(colour) + noise)
+            axis = self._axis(colour) if colour else np.eye(DIM, dtype=np.float32)[3]  # "a photo."
+            rows.append(axis + noise)
         return normalize(np.array(rows))
 
     def preprocess(self, image: Image.Image) -> np.ndarray:
@@ -288,6 +289,8 @@ def test_the_harness_on_files_with_a_constructed_embedder(tmp_path: Path) -> Non
     assert [path.name for path, _ in report.skipped] == ["broken.png"]
     for mode in ("bare", "photo", "simple", "openai"):
         assert report.scores[mode][1] == 1.0
+    threshold, f1 = report.calibration
+    assert f1 == 1.0 and threshold > 0  # a pure colour is far above the neutral prompts
     captions = [Pair(p.image, f"a {p.text} thing") for p in pairs[:3]]
     retrieval = evaluate_retrieval(zeroshot, captions)
     assert retrieval.scores["text_to_image"][1] == 1.0

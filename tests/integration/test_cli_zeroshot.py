@@ -104,3 +104,29 @@ def test_eval_prints_a_table_and_json(
     assert all(
         row["@5"] == 1.0 for row in report["scores"].values()
     )  # two classes: top 5 holds both
+
+
+def test_tag_tags_and_search_by_tag(
+    cli_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_photos(tmp_path / "pics", 8)
+    assert main(["add", str(tmp_path / "pics")]) == 0
+    assert main(["index"]) == 0
+    assert main(["tags"]) == 0
+    assert "no tags yet" in capsys.readouterr().out
+    assert main(["tag", "--labels", "cat, dog", "--templates", "photo"]) == 0
+    assert "tagged 8 photos with labels (2 labels, templates photo)" in capsys.readouterr().out
+    assert main(["tags", "--threshold", "-2", "--json"]) == 0
+    out = capsys.readouterr().out
+    report = json.loads(out[out.index("{") :])
+    assert report == {"threshold": -2.0, "tags": {"cat": 8, "dog": 8}}
+    assert main(["tags", "cat", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 8
+    assert main(["search", "a photo", "--tag", "dog", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 8
+    assert main(["tags", "--threshold", "2"]) == 0
+    capsys.readouterr()
+    assert main(["search", "tag:dog a photo", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["search", "a photo", "--tag", "kite"]) == 1
+    assert "no tag 'kite'" in capsys.readouterr().err

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from photoseek.core.catalog.base import CatalogBase, chunks, marks
 from photoseek.core.catalog.pathcodec import from_db, prefix_range, to_db
+from photoseek.core.catalog.tags import TAGGED_SQL
 from photoseek.core.errors import LibraryError
 from photoseek.core.records import PhotoRecord
 from photoseek.core.vectors import codec as vectorcodec
@@ -136,11 +137,13 @@ class SearchReads(CatalogBase):
         under: Path | None = None,
         limit: int = 200,
         after: BrowseCursor | None = None,
+        tagged: tuple[int, str] | None = None,
     ) -> list[PhotoRecord]:
         """Indexed photos newest first (sort date, then id), one page after ``after``.
 
         ``folder_id`` keeps one top folder's photos, ``under`` the photos below
-        a folder inside it. Pages are an index walk (``photos_by_date`` or
+        a folder inside it, ``tagged`` (model id, tag) the photos with that tag.
+        Pages are an index walk (``photos_by_date`` or
         ``photos_by_folder_date``), so any page of 100,000 photos costs about
         the same as the first.
         """
@@ -153,6 +156,9 @@ class SearchReads(CatalogBase):
             low, high = prefix_range(under)
             clauses.append("p.path >= ? AND p.path < ?")
             params += [low, high]
+        if tagged is not None:
+            clauses.append(TAGGED_SQL)
+            params += list(tagged)
         if after is not None:
             clauses.append("(p.sort_date, p.id) < (?, ?)")
             params += [after.sort_date, after.id]

@@ -39,6 +39,7 @@ from photoseek.core.catalog.migrations import check_readable, migrate
 from photoseek.core.catalog.pathcodec import from_db
 from photoseek.core.catalog.reads import SearchReads
 from photoseek.core.catalog.scans import MoveCandidate, ScanWrites
+from photoseek.core.catalog.tags import TagTable
 from photoseek.core.catalog.work import WorkReads
 from photoseek.core.errors import LibraryError
 from photoseek.core.records import ModelIdentity, Problem
@@ -50,7 +51,7 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT_S = 30
 
 
-class Catalog(FolderTable, ScanWrites, WorkReads, ChangeLog, SearchReads):
+class Catalog(FolderTable, ScanWrites, WorkReads, ChangeLog, SearchReads, TagTable):
     """Typed access to the catalog database at ``path``."""
 
     def __init__(self, path: Path, *, read_only: bool = False) -> None:

@@ -49,6 +49,8 @@ from photoseek.core.model.embedder import Embedder
 from photoseek.core.progress import Phase, Progress
 from photoseek.core.records import PhotoMeta, WorkItem
 from photoseek.core.vectors import codec as vectorcodec
+from photoseek.core.zeroshot.batchtags import BatchTags
+from photoseek.core.zeroshot.tagging import default_threshold
 
 __all__ = ["DEFAULT_BATCH_SIZE", "IndexJob", "IndexerOptions"]
 
@@ -236,9 +238,12 @@ class IndexJob:
     def _commit(self, batch: list[Outcome]) -> None:
         decoded = [o for o in batch if isinstance(o, Decoded)]
         vectors, model_failures = self._embed(decoded)
+        tags = self._tagging(vectors)
         with self.catalog.transaction() as tx:
             for outcome in batch:
                 self._write(tx, outcome, vectors, model_failures)
+                if tags is not None and isinstance(outcome, Decoded):
+                    tags.store(tx, outcome.fingerprint)
         failed = sum(isinstance(o, Failed) for o in batch) + len(model_failures)
         self.tracker.record(
             len(batch),
@@ -276,6 +281,15 @@ class IndexJob:
                 batchwrites.move_into(tx, moved, item.id)
             else:
                 batchwrites.mark_indexed(tx, item, outcome.fingerprint, None)
+
+    def _tagging(self, vectors: dict[str, vectorcodec.FloatArray]) -> BatchTags | None:
+        """The batch's tags, when the model has a tag space: stored with its vectors."""
+        if not vectors:
+            return None
+        space = self.catalog.tag_space(self.model_id)
+        if space is None:
+            return None
+        return BatchTags.of(space, vectors, default_threshold(self.embedder.identity.arch))
 
     def _embed(
         self, decoded: list[Decoded]

@@ -31,12 +31,20 @@ from __future__ import annotations
 from photoseek.core.library.folders import FolderOps, FolderStats
 from photoseek.core.library.jobs import Jobs
 from photoseek.core.library.reads import BrowsePage, Reads
+from photoseek.core.library.tags import TagOps, TagSummary
 from photoseek.core.reports import LibraryStatus, ServiceStatus
 
-__all__ = ["BrowsePage", "FolderStats", "Library", "LibraryStatus", "ServiceStatus"]
+__all__ = [
+    "BrowsePage",
+    "FolderStats",
+    "Library",
+    "LibraryStatus",
+    "ServiceStatus",
+    "TagSummary",
+]
 
 
-class Library(FolderOps, Jobs, Reads):
+class Library(FolderOps, Jobs, Reads, TagOps):
     """A photo library stored under one :class:`~photoseek.paths.AppPaths`.
 
     ``Library(paths, settings, read_only=False, indexer_options=None)``; see

@@ -14,6 +14,7 @@ from photoseek.core.catalog.reads import BrowseCursor
 from photoseek.core.errors import QueryError
 from photoseek.core.imaging.thumbnails import DEFAULT_SIZE
 from photoseek.core.library.base import LibraryBase
+from photoseek.core.library.tagfilter import checked_tags, split_tag_terms, with_tags
 from photoseek.core.records import ChangeSet, PhotoRecord, Problem
 from photoseek.core.reports import LibraryStatus, ServiceStatus, library_status, service_status
 from photoseek.core.search.names import name_matches
@@ -47,9 +48,11 @@ class Reads(LibraryBase):
         """Answer a query (see :mod:`photoseek.core.search.query` for the syntax).
 
         The query is checked before the model loads: a malformed query or a
-        missing ``@photo`` fails at once.
+        missing ``@photo`` fails at once. ``tag:NAME`` words filter by tag.
         """
-        return self.search_terms(parse_query(query), options)
+        text, tags = split_tag_terms(query)
+        options = with_tags(options or SearchOptions(), tags)
+        return self.search_terms(parse_query(text), options)
 
     def search_terms(
         self, terms: list[QueryTerm], options: SearchOptions | None = None
@@ -102,6 +105,10 @@ class Reads(LibraryBase):
     def _check_options(self, options: SearchOptions) -> SearchOptions:
         """Refuse what no search can honour, before the model loads."""
         options.check()
+        tags = options.filters.tags
+        if tags:
+            model_id = checked_tags(self.catalog, self.known_model_id(), tags)
+            options = replace(options, filters=replace(options.filters, tag_model=model_id))
         folder = options.filters.folder
         if folder is not None and self.catalog.folder_containing(folder) is None:
             known = ", ".join(str(f.path) for f in self.catalog.folders()) or "none yet"
@@ -143,13 +150,18 @@ class Reads(LibraryBase):
         *,
         limit: int = 200,
         cursor: BrowseCursor | None = None,
+        tag: str | None = None,
     ) -> BrowsePage:
         """Photos newest first (EXIF date, else mtime), a page at a time; no model needed.
 
-        ``folder`` is a top folder or any folder inside one.
+        ``folder`` is a top folder or any folder inside one; ``tag`` keeps the
+        photos with that zero-shot tag.
         """
         if limit < 1:
             raise QueryError("limit must be at least 1")
+        tagged = None
+        if tag is not None:
+            tagged = (checked_tags(self.catalog, self.known_model_id(), frozenset([tag])), tag)
         folder_id, under = None, None
         if folder is not None:
             resolved = folder.expanduser().resolve()
@@ -157,7 +169,9 @@ class Reads(LibraryBase):
             if owner is None:
                 raise QueryError(f"{folder} is not in the library")
             folder_id, under = owner.id, (None if owner.path == resolved else resolved)
-        photos = self.catalog.browse(folder_id=folder_id, under=under, limit=limit, after=cursor)
+        photos = self.catalog.browse(
+            folder_id=folder_id, under=under, limit=limit, after=cursor, tagged=tagged
+        )
         last = photos[-1] if len(photos) == limit else None
         return BrowsePage(photos, BrowseCursor(last.sort_date, last.id) if last else None)
 

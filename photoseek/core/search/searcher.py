@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from photoseek.core.catalog.pathcodec import prefix_range, to_db
 from photoseek.core.catalog.reads import PHOTO_DATE_SQL
 from photoseek.core.catalog.store import Catalog
+from photoseek.core.catalog.tags import TAGGED_SQL
 from photoseek.core.errors import ImageError, QueryError
 from photoseek.core.imaging.decode import decode_image
 from photoseek.core.imaging.pixels import fit_for_model
@@ -53,10 +54,12 @@ class SearchFilters:
     date_from: date | None = None
     date_to: date | None = None  # inclusive
     formats: frozenset[str] | None = None  # sniffed formats: "jpeg", "png", ...
+    tags: frozenset[str] | None = None  # every one of these zero-shot tags
+    tag_model: int | None = None  # whose tags (the library sets it when it checks the tags)
 
     def is_empty(self) -> bool:
         """Whether no filter is set."""
-        return not (self.folder or self.date_from or self.date_to or self.formats)
+        return not (self.folder or self.date_from or self.date_to or self.formats or self.tags)
 
     def sql(self) -> tuple[str, list[object]]:
         """An SQL condition over photos ``p`` and its parameters."""
@@ -75,6 +78,9 @@ class SearchFilters:
         if self.formats:
             clauses.append(f"p.format IN ({','.join('?' * len(self.formats))})")
             params += sorted(self.formats)
+        for tag in sorted(self.tags or ()):
+            clauses.append(TAGGED_SQL)
+            params += [self.tag_model, tag]
         return " AND ".join(clauses) or "1", params
 
 

@@ -12,12 +12,21 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from photoseek.core.errors import PhotoseekError
+from photoseek.core.lazyimport import lazy_module
+from photoseek.core.vectors.codec import FloatArray, normalize
 from photoseek.core.zeroshot.evaluation import KS, Pair, retrieval_recall, zeroshot_accuracy
 from photoseek.core.zeroshot.labels import Label, LabelSet
 from photoseek.core.zeroshot.service import ZeroShot
-from photoseek.core.zeroshot.templates import template_set
+from photoseek.core.zeroshot.tagging import NEUTRAL_PROMPTS, best_f1_threshold, margins
+from photoseek.core.zeroshot.templates import DEFAULT_TEMPLATES, template_set
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")
 
 __all__ = ["PROMPT_MODES", "EvalReport", "evaluate_retrieval", "evaluate_zeroshot"]
 
@@ -34,6 +43,7 @@ class EvalReport:
     scores: dict[str, dict[int, float]]
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     seconds: float = 0.0
+    calibration: tuple[float, float] | None = None  # zeroshot: best-F1 tag threshold, its F1
 
 
 def _distinct_images(pairs: list[Pair]) -> tuple[list[Path], list[int]]:
@@ -59,19 +69,42 @@ def evaluate_retrieval(zeroshot: ZeroShot, pairs: list[Pair]) -> EvalReport:
 
 
 def evaluate_zeroshot(zeroshot: ZeroShot, pairs: list[Pair]) -> EvalReport:
-    """Top-1 and top-5 accuracy with each of :data:`PROMPT_MODES`."""
+    """Top-1 and top-5 accuracy with each of :data:`PROMPT_MODES`, and the tag threshold
+    with the best F1 (an image may have several lines, hence several true labels)."""
     started = time.perf_counter()
     classes = sorted({pair.text for pair in pairs})
     if len(classes) < 2:
         raise PhotoseekError("zero-shot accuracy needs at least two different labels")
-    kept, image_vectors, skipped = zeroshot.image_vectors([pair.image for pair in pairs])
-    truth = [classes.index(pairs[n].text) for n in kept]
+    images, image_of_pair = _distinct_images(pairs)
+    kept, image_vectors, skipped = zeroshot.image_vectors(images)
+    row_of_image = {image: row for row, image in enumerate(kept)}
+    usable = [(n, row_of_image[i]) for n, i in enumerate(image_of_pair) if i in row_of_image]
+    rows = image_vectors[[row for _, row in usable]]
+    truth = [classes.index(pairs[n].text) for n, _ in usable]
     labels = LabelSet("eval", tuple(Label(name) for name in classes))
     scores = {
         mode: zeroshot_accuracy(
-            image_vectors, zeroshot.label_vectors(labels, template_set(mode)), truth, (1, 5)
+            rows, zeroshot.label_vectors(labels, template_set(mode)), truth, (1, 5)
         )
         for mode in PROMPT_MODES
     }
+    calibration = _calibration(zeroshot, labels, image_vectors, usable, truth)
     seconds = time.perf_counter() - started
-    return EvalReport("zeroshot", len(kept), len(classes), scores, skipped, seconds)
+    return EvalReport("zeroshot", len(kept), len(classes), scores, skipped, seconds, calibration)
+
+
+def _calibration(
+    zeroshot: ZeroShot,
+    labels: LabelSet,
+    image_vectors: FloatArray,
+    usable: list[tuple[int, int]],
+    truth: list[int],
+) -> tuple[float, float]:
+    """The margin threshold (default templates) with the best micro-F1, and that F1."""
+    vectors = zeroshot.label_vectors(labels, template_set(DEFAULT_TEMPLATES))
+    neutral = normalize(zeroshot.text_vectors(list(NEUTRAL_PROMPTS)).mean(axis=0))
+    scores = margins(np.concatenate([vectors, neutral]), image_vectors)
+    wanted = np.zeros(scores.shape, bool)
+    for (_, row), label in zip(usable, truth, strict=True):
+        wanted[row, label] = True
+    return best_f1_threshold(scores, wanted)

@@ -23,6 +23,7 @@ from photoseek.core.errors import ImageError, PhotoseekError
 from photoseek.core.imaging.decode import decode_image
 from photoseek.core.imaging.pixels import fit_for_model
 from photoseek.core.lazyimport import lazy_module
+from photoseek.core.records import ModelIdentity
 from photoseek.core.vectors.codec import FloatArray
 from photoseek.core.zeroshot.classify import Scoring, label_vectors
 from photoseek.core.zeroshot.labels import LabelSet
@@ -58,6 +59,11 @@ class ZeroShot:
         self._folder = cache_dir / "labels" / embedder.identity.slug
         self._lock = threading.Lock()
         self._memory: dict[tuple[str, str], FloatArray] = {}
+
+    @property
+    def identity(self) -> ModelIdentity:
+        """The model's identity."""
+        return self._embedder.identity
 
     @property
     def scoring(self) -> Scoring:
