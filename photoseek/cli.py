@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_index_commands(commands)
     _add_search_commands(commands)
     _add_zeroshot_commands(commands)
+    _add_album_commands(commands)
     return parser
 
 
@@ -155,6 +156,12 @@ def _add_search_commands(commands: _Commands) -> None:
         )
         sub.add_argument("--sort", choices=SORTS, default="relevance", help="result order")
         sub.add_argument(
+            "--prompts",
+            choices=tuple(TEMPLATE_SETS),
+            help="embed a one- or two-word query through these templates, as a label "
+            "(off by default: README, Tags)",
+        )
+        sub.add_argument(
             "--tag",
             action="append",
             dest="tags",
@@ -222,6 +229,35 @@ def _add_tag_commands(commands: _Commands) -> None:
     )
     tags.add_argument("--limit", type=_positive_int, default=50, help="photos (default 50)")
     tags.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _add_album_commands(commands: _Commands) -> None:
+    album = _command(commands, "album", "smart albums: saved searches that stay up to date")
+    actions = album.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="save a query as an album (or replace one)")
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("query", metavar="QUERY", help="search syntax: text, @photo, weights, tag:")
+    add.add_argument("--min-score", type=_finite_float, help="cut-off for this model")
+    add.add_argument("--folder", type=Path, help="only photos under this library folder")
+    add.add_argument("--after", type=_iso_date, help="taken on or after YYYY-MM-DD")
+    add.add_argument("--before", type=_iso_date, help="taken on or before YYYY-MM-DD")
+    add.add_argument("--type", action="append", dest="types", type=_format, metavar="FORMAT")
+    add.add_argument("--tag", action="append", dest="tags", metavar="TAG")
+    listing = actions.add_parser("list", help="every album")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    show = actions.add_parser("show", help="an album's photos now, best first")
+    show.add_argument("name", metavar="NAME")
+    show.add_argument("--limit", type=_positive_int, default=200, help="photos (default 200)")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    cutoff = actions.add_parser("cutoff", help="set an album's cut-off for this model")
+    cutoff.add_argument("name", metavar="NAME")
+    cutoff.add_argument("min_score", type=_finite_float, metavar="SCORE")
+    remove = actions.add_parser("remove", help="forget an album (photos untouched)")
+    remove.add_argument("name", metavar="NAME")
+    export = actions.add_parser("export", help="links (or copies) of an album's photos")
+    export.add_argument("name", metavar="NAME")
+    export.add_argument("folder_out", type=Path, metavar="DIR")
+    export.add_argument("--copy", action="store_true", help="copy the files instead of linking")
 
 
 def _positive_int(text: str) -> int:

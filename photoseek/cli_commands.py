@@ -37,6 +37,7 @@ from photoseek.core.library import Library
 from photoseek.core.model.embedder import DEFAULT_ARCH, DEFAULT_PRETRAINED, ModelSettings
 from photoseek.core.progress import Phase, Progress
 from photoseek.core.search.searcher import SearchFilters, SearchOptions, SearchResults
+from photoseek.core.zeroshot.templates import template_set
 from photoseek.paths import AppPaths, resolve_paths
 from photoseek.pathtext import display_path
 
@@ -229,7 +230,10 @@ def _search_options(args: argparse.Namespace) -> SearchOptions:
     types = frozenset(args.types) if args.types else None
     tags = frozenset(args.tags) if args.tags else None
     filters = SearchFilters(folder, args.after, args.before, types, tags)
-    return SearchOptions(args.limit, filters, args.min_score, args.sort)
+    templates = template_set(args.prompts).templates if args.prompts else ()
+    return SearchOptions(
+        args.limit, filters, args.min_score, args.sort, short_query_templates=templates
+    )
 
 
 def _show_results(args: argparse.Namespace, results: SearchResults) -> int:
@@ -354,9 +358,10 @@ COMMANDS: dict[str, Handler] = {
 
 
 def _zeroshot_commands() -> dict[str, Handler]:
+    from photoseek.cli_albums import ALBUM_COMMANDS
     from photoseek.cli_zeroshot import ZEROSHOT_COMMANDS
 
-    return ZEROSHOT_COMMANDS
+    return {**ZEROSHOT_COMMANDS, **ALBUM_COMMANDS}
 
 
 COMMANDS.update(_zeroshot_commands())

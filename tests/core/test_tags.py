@@ -13,7 +13,7 @@ import pytest
 
 from photoseek.core.catalog import tags as catalog_tags
 from photoseek.core.catalog.store import Catalog
-from photoseek.core.errors import QueryError
+from photoseek.core.errors import PhotoseekError, QueryError
 from photoseek.core.indexing.pipeline import IndexerOptions
 from photoseek.core.library import Library
 from photoseek.core.model.embedder import ModelSettings
@@ -176,11 +176,43 @@ def test_a_v3_catalog_gains_the_tag_tables(tmp_path: Path) -> None:
     catalog = Catalog(path)
     try:
         assert catalog.embedding_count(1) == 3
-        assert catalog.tag_counts(1) == []
+        assert catalog.tag_space(1) is None
     finally:
         catalog.close()
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"tag_spaces", "label_scores", "photo_tags"} <= names
+    assert {"tag_spaces", "label_scores", "albums", "album_cutoffs"} <= names
     assert (tmp_path / "catalog.sqlite3.bak-v3").exists()
+
+
+def test_a_short_query_can_be_embedded_as_a_label(indexed: Library) -> None:
+    from photoseek.core.search.query import parse_query
+
+    templates = template_set("simple").templates
+    searcher = indexed._searcher()
+    embedder = indexed.embedder
+    ensemble, _ = searcher.query_vector(parse_query("red car"), templates)
+    prompts = [embedder.encode_text(t.format("red car")).vector for t in templates]
+    expected = normalize(np.mean(prompts, axis=0))[0]
+    np.testing.assert_allclose(ensemble, expected, atol=1e-6)
+    plain, _ = searcher.query_vector(parse_query("red car"))
+    assert float(plain @ ensemble) < 0.9999  # the option changes the vector
+    long, _ = searcher.query_vector(parse_query("a red car by the sea"), templates)
+    np.testing.assert_allclose(long, embedder.encode_text("a red car by the sea").vector, atol=1e-6)
+    hits = indexed.search("red car", SearchOptions(limit=3, short_query_templates=templates)).hits
+    assert len(hits) == 3
+
+
+def test_a_set_of_more_than_63_labels_uses_the_second_mask(indexed: Library) -> None:
+    many = LabelSet("many", tuple(Label(f"thing {n}") for n in range(70)))
+    indexed.tag(many, template_set("bare"))
+    indexed.set_tag_threshold(-2.0)
+    counts = dict(indexed.tags())
+    assert len(counts) == 70 and set(counts.values()) == {12}
+    photo = indexed.browse(limit=1).photos[0]
+    assert indexed.photo_tags(photo.id) == [f"thing {n}" for n in range(70)]
+    assert len(indexed.search("a photo", _tagged("thing 69", "thing 0")).hits) == 12
+    too_many = LabelSet("too many", tuple(Label(f"x{n}") for n in range(127)))
+    with pytest.raises(PhotoseekError, match="at most 126"):
+        indexed.tag(too_many, template_set("bare"))

@@ -137,12 +137,13 @@ class SearchReads(CatalogBase):
         under: Path | None = None,
         limit: int = 200,
         after: BrowseCursor | None = None,
-        tagged: tuple[int, str] | None = None,
+        tagged: Sequence[object] | None = None,
     ) -> list[PhotoRecord]:
         """Indexed photos newest first (sort date, then id), one page after ``after``.
 
         ``folder_id`` keeps one top folder's photos, ``under`` the photos below
-        a folder inside it, ``tagged`` (model id, tag) the photos with that tag.
+        a folder inside it, ``tagged`` (a tag's ``StoredSpace.tag_params``) the
+        photos with that tag.
         Pages are an index walk (``photos_by_date`` or
         ``photos_by_folder_date``), so any page of 100,000 photos costs about
         the same as the first.

@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from photoseek.core.catalog import dberrors
+from photoseek.core.catalog.albums import AlbumTable
 from photoseek.core.catalog.changes import ChangeLog
 from photoseek.core.catalog.folders import FolderTable
 from photoseek.core.catalog.migrations import check_readable, migrate
@@ -51,7 +52,7 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT_S = 30
 
 
-class Catalog(FolderTable, ScanWrites, WorkReads, ChangeLog, SearchReads, TagTable):
+class Catalog(FolderTable, ScanWrites, WorkReads, ChangeLog, SearchReads, TagTable, AlbumTable):
     """Typed access to the catalog database at ``path``."""
 
     def __init__(self, path: Path, *, read_only: bool = False) -> None:

@@ -88,7 +88,7 @@ class Reads(LibraryBase):
             return
         with self.searching():
             searcher = self._searcher()
-            vector, warnings = searcher.query_vector(terms)
+            vector, warnings = searcher.query_vector(terms, options.short_query_templates)
         for offset in range(0, options.limit, page_size):
             wanted = min(page_size, options.limit - offset)
             with self.searching():
@@ -107,8 +107,8 @@ class Reads(LibraryBase):
         options.check()
         tags = options.filters.tags
         if tags:
-            model_id = checked_tags(self.catalog, self.known_model_id(), tags)
-            options = replace(options, filters=replace(options.filters, tag_model=model_id))
+            checked = checked_tags(self.catalog, self.known_model_id(), tags)
+            options = replace(options, filters=replace(options.filters, tag_params=checked))
         folder = options.filters.folder
         if folder is not None and self.catalog.folder_containing(folder) is None:
             known = ", ".join(str(f.path) for f in self.catalog.folders()) or "none yet"
@@ -161,7 +161,7 @@ class Reads(LibraryBase):
             raise QueryError("limit must be at least 1")
         tagged = None
         if tag is not None:
-            tagged = (checked_tags(self.catalog, self.known_model_id(), frozenset([tag])), tag)
+            (tagged,) = checked_tags(self.catalog, self.known_model_id(), frozenset([tag]))
         folder_id, under = None, None
         if folder is not None:
             resolved = folder.expanduser().resolve()

@@ -42,8 +42,10 @@ def with_tags(options: SearchOptions, tags: frozenset[str]) -> SearchOptions:
     return replace(options, filters=replace(options.filters, tags=merged))
 
 
-def checked_tags(catalog: Catalog, model_id: int | None, names: frozenset[str]) -> int:
-    """The model id the tag filter reads; an unknown tag is a :class:`QueryError`."""
+def checked_tags(
+    catalog: Catalog, model_id: int | None, names: frozenset[str]
+) -> tuple[tuple[object, ...], ...]:
+    """The SQL parameters of each tag's filter; an unknown tag is a :class:`QueryError`."""
     space = None if model_id is None else catalog.tag_space(model_id)
     if space is None:
         raise QueryError("the library has no tags yet: run `photoseek tag` first")
@@ -54,4 +56,4 @@ def checked_tags(catalog: Catalog, model_id: int | None, names: frozenset[str]) 
             f"no tag {unknown[0]!r} in the label set {space.label_set!r} "
             "(`photoseek tags` lists them)"
         )
-    return space.model_id
+    return tuple(tuple(space.tag_params(name)) for name in sorted(names))

@@ -14,8 +14,8 @@ import logging
 import time
 from dataclasses import dataclass, replace
 
-from photoseek.core.catalog.tags import StoredSpace
-from photoseek.core.errors import LibraryError
+from photoseek.core.catalog.tags import MAX_LABELS, StoredSpace
+from photoseek.core.errors import LibraryError, PhotoseekError
 from photoseek.core.library.base import LibraryBase
 from photoseek.core.zeroshot.labels import LabelSet
 from photoseek.core.zeroshot.service import ZeroShot
@@ -53,6 +53,8 @@ class TagOps(LibraryBase):
 
     def tag(self, labels: LabelSet, templates: TemplateSet) -> TagSummary:
         """Tag every photo of the model with ``labels`` (the model's tag space from now on)."""
+        if len(labels.labels) > MAX_LABELS:
+            raise PhotoseekError(f"a label set for tags has at most {MAX_LABELS} labels")
         with self.writing("tagging"):
             space = build_space(self.zeroshot(), self.model_id, labels, templates)
             return self._tag_all(space)
@@ -63,14 +65,12 @@ class TagOps(LibraryBase):
         if old is not None and old.space == space.space:
             space = replace(space, threshold=old.threshold)  # the user's threshold stays
         threshold = self._threshold_of(space)
-        fingerprints, vectors = self.catalog.stored_vectors(space.model_id, space.vectors.shape[1])
+        embeddings, vectors = self.catalog.stored_vectors(space.model_id, space.vectors.shape[1])
         scores = margins(space.vectors, vectors)
-        self.catalog.replace_tag_space(space, fingerprints, scores, threshold)
+        self.catalog.replace_tag_space(space, embeddings, scores, threshold)
         seconds = time.perf_counter() - started
-        log.info(
-            "tagged %d contents with %s in %.2f s", len(fingerprints), space.label_set, seconds
-        )
-        return TagSummary(space.label_set, len(space.labels), len(fingerprints), threshold, seconds)
+        log.info("tagged %d contents with %s in %.2f s", len(embeddings), space.label_set, seconds)
+        return TagSummary(space.label_set, len(space.labels), len(embeddings), threshold, seconds)
 
     def tag_threshold(self) -> float | None:
         """The margin threshold tags use now (None: the library was never tagged)."""
@@ -88,8 +88,8 @@ class TagOps(LibraryBase):
 
     def tags(self) -> list[tuple[str, int]]:
         """Each tag of the model's active label space with its photo count, most first."""
-        model_id = self.known_model_id()
-        return [] if model_id is None else self.catalog.tag_counts(model_id)
+        space = self._active_space()
+        return [] if space is None else self.catalog.tag_counts(space)
 
     def tag_names(self) -> tuple[str, ...]:
         """The labels of the active tag space (empty: never tagged)."""
@@ -98,11 +98,11 @@ class TagOps(LibraryBase):
 
     def photo_tags(self, photo_id: int) -> list[str]:
         """The tags of one photo."""
-        model_id = self.known_model_id()
+        space = self._active_space()
         record = self.catalog.photos([photo_id]).get(photo_id)
-        if model_id is None or record is None or record.fingerprint is None:
+        if space is None or record is None or record.fingerprint is None:
             return []
-        return self.catalog.photo_tags(model_id, record.fingerprint)
+        return self.catalog.content_tags(space, record.fingerprint)
 
     def _active_space(self) -> StoredSpace | None:
         model_id = self.known_model_id()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -55,7 +55,7 @@ class SearchFilters:
     date_to: date | None = None  # inclusive
     formats: frozenset[str] | None = None  # sniffed formats: "jpeg", "png", ...
     tags: frozenset[str] | None = None  # every one of these zero-shot tags
-    tag_model: int | None = None  # whose tags (the library sets it when it checks the tags)
+    tag_params: tuple[tuple[object, ...], ...] = ()  # set by the library when it checks tags
 
     def is_empty(self) -> bool:
         """Whether no filter is set."""
@@ -78,9 +78,11 @@ class SearchFilters:
         if self.formats:
             clauses.append(f"p.format IN ({','.join('?' * len(self.formats))})")
             params += sorted(self.formats)
-        for tag in sorted(self.tags or ()):
+        if self.tags and len(self.tag_params) != len(self.tags):
+            raise QueryError("tag filters must be checked by the library first")
+        for tag_params in self.tag_params:
             clauses.append(TAGGED_SQL)
-            params += [self.tag_model, tag]
+            params += list(tag_params)
         return " AND ".join(clauses) or "1", params
 
 
@@ -97,6 +99,7 @@ class SearchOptions:
     min_score: float | None = None
     sort: str = "relevance"
     offset: int = 0
+    short_query_templates: tuple[str, ...] = ()  # see Searcher.query_vector
 
     def check(self) -> None:
         """Raise :class:`QueryError` for options no search can honour."""
@@ -133,6 +136,12 @@ class SearchResults:
     total: int | None = None
 
 
+def _is_short(text: str) -> bool:
+    """One or two plain words: a label-like query."""
+    words = text.split()
+    return 0 < len(words) <= 2 and all(w.replace("-", "").replace("'", "").isalnum() for w in words)
+
+
 class Searcher:
     """Answers queries against one model's vectors."""
 
@@ -158,15 +167,29 @@ class Searcher:
         """Answer parsed query terms."""
         options.check()
         started = time.perf_counter()
-        vector, warnings = self.query_vector(terms)
+        vector, warnings = self.query_vector(terms, options.short_query_templates)
         results = self.rank(vector, options, warnings)
         return replace(results, elapsed_s=time.perf_counter() - started)
 
-    def query_vector(self, terms: list[QueryTerm]) -> tuple[vectorcodec.FloatArray, list[str]]:
-        """The normalised weighted sum of the terms' vectors, and warnings for the user."""
+    def query_vector(
+        self, terms: list[QueryTerm], short_query_templates: Sequence[str] = ()
+    ) -> tuple[vectorcodec.FloatArray, list[str]]:
+        """The normalised weighted sum of the terms' vectors, and warnings for the user.
+
+        With ``short_query_templates`` (templates with ``{}``), a text term of
+        one or two words ("dog", "red car") is embedded as a zero-shot label
+        is: the normalised mean of the templates filled with it (each prompt's
+        vector is cached like any text's).
+        """
         warnings: list[str] = []
         total = np.zeros(self.embedder.identity.dim, dtype=np.float32)
         for term in terms:
+            if short_query_templates and term.text is not None and _is_short(term.text):
+                prompts = [t.format(term.text) for t in short_query_templates]
+                vectors = [self.embedder.encode_text(p).vector for p in prompts]
+                vector = vectorcodec.first_row(vectorcodec.normalize(np.mean(vectors, axis=0)))
+                total += term.weight * vector
+                continue
             total += term.weight * self._term_vector(term, warnings)
         if not np.any(total):
             raise QueryError("the query's terms cancel each other out")

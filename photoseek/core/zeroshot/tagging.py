@@ -59,6 +59,7 @@ NEUTRAL_PROMPTS = (
 )
 DEFAULT_THRESHOLD = 0.03  # provisional (see the module docstring)
 DEFAULT_THRESHOLDS: dict[str, float] = {}  # per architecture, once calibrated
+_CHUNK = 32_768
 
 
 def default_threshold(arch: str) -> float:
@@ -77,9 +78,22 @@ def build_space(
     return StoredSpace(model_id, space, labels.name, tuple(labels.names), stacked, None)
 
 
-def margins(space_vectors: FloatArray, image_vectors: FloatArray) -> FloatArray:
-    """(images, labels) margins over the neutral vector (the last row of ``space_vectors``)."""
-    cosines = np.atleast_2d(image_vectors) @ space_vectors.T
+def margins(space_vectors: FloatArray, image_vectors: np.ndarray) -> FloatArray:
+    """(images, labels) margins over the neutral vector (the last row of ``space_vectors``).
+
+    ``image_vectors`` may be float16 as stored: they are converted and
+    multiplied with torch in chunks (numpy's float16 conversion alone took
+    longer than the whole re-tagging should).
+    """
+    import torch
+
+    images = np.atleast_2d(image_vectors)
+    labels = torch.from_numpy(np.ascontiguousarray(space_vectors, np.float32)).T
+    parts = []
+    for start in range(0, len(images), _CHUNK):
+        chunk = torch.from_numpy(np.array(images[start : start + _CHUNK]))  # writable copy
+        parts.append((chunk.to(torch.float32) @ labels).numpy())
+    cosines = np.concatenate(parts) if parts else np.zeros((0, len(space_vectors)), np.float32)
     result: FloatArray = (cosines[:, :-1] - cosines[:, -1:]).astype(np.float32)
     return result
 
