@@ -155,6 +155,7 @@ def _add_search_commands(commands: _Commands) -> None:
             "--min-score", type=_finite_float, help="relevance cut-off (cosine, e.g. 0.2)"
         )
         sub.add_argument("--sort", choices=SORTS, default="relevance", help="result order")
+        sub.add_argument("--show-hidden", action="store_true", help=_SHOW_HIDDEN)
         sub.add_argument(
             "--prompts",
             choices=tuple(TEMPLATE_SETS),
@@ -205,6 +206,9 @@ def _add_zeroshot_commands(commands: _Commands) -> None:
     evaluate.add_argument("--json", action="store_true", help="print JSON")
 
 
+_SHOW_HIDDEN = "also photos the content filter hides"
+
+
 def _add_tag_commands(commands: _Commands) -> None:
     tag = _command(commands, "tag", "tag every indexed photo with a label set (zero-shot)")
     chosen = tag.add_mutually_exclusive_group()
@@ -229,6 +233,12 @@ def _add_tag_commands(commands: _Commands) -> None:
     )
     tags.add_argument("--limit", type=_positive_int, default=50, help="photos (default 50)")
     tags.add_argument("--json", action="store_true", help="print JSON")
+    tags.add_argument("--show-hidden", action="store_true", help=_SHOW_HIDDEN)
+    hide = _command(commands, "filter", "the content filter: hide photos that match a description")
+    hide.add_argument("action", choices=("list", "add", "remove", "off", "threshold"))
+    hide.add_argument(
+        "value", nargs="?", metavar="TEXT", help="add/remove: a description; threshold: M|default"
+    )
 
 
 def _add_album_commands(commands: _Commands) -> None:
@@ -249,6 +259,7 @@ def _add_album_commands(commands: _Commands) -> None:
     show.add_argument("name", metavar="NAME")
     show.add_argument("--limit", type=_positive_int, default=200, help="photos (default 200)")
     show.add_argument("--json", action="store_true", help="print JSON")
+    show.add_argument("--show-hidden", action="store_true", help=_SHOW_HIDDEN)
     cutoff = actions.add_parser("cutoff", help="set an album's cut-off for this model")
     cutoff.add_argument("name", metavar="NAME")
     cutoff.add_argument("min_score", type=_finite_float, metavar="SCORE")
@@ -258,6 +269,7 @@ def _add_album_commands(commands: _Commands) -> None:
     export.add_argument("name", metavar="NAME")
     export.add_argument("folder_out", type=Path, metavar="DIR")
     export.add_argument("--copy", action="store_true", help="copy the files instead of linking")
+    export.add_argument("--show-hidden", action="store_true", help=_SHOW_HIDDEN)
 
 
 def _positive_int(text: str) -> int:

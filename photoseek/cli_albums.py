@@ -50,7 +50,9 @@ def cmd_album(args: argparse.Namespace) -> int:
                 print(f"{album.name}  {album.query!r}  ({cut})")
             return EXIT_OK
         if action == "show":
-            results = library.album_results(args.name, limit=args.limit)
+            results = library.album_results(
+                args.name, limit=args.limit, show_hidden=args.show_hidden
+            )
             for warning in results.warnings:
                 print(f"photoseek: warning: {warning}", file=sys.stderr)
             if args.json:
@@ -58,7 +60,9 @@ def cmd_album(args: argparse.Namespace) -> int:
             else:
                 print_hits(results.hits)
             return EXIT_OK
-        summary = library.export_album(args.name, args.folder_out, copy=args.copy)
+        summary = library.export_album(
+            args.name, args.folder_out, copy=args.copy, show_hidden=args.show_hidden
+        )
     what = "copies" if args.copy else "links"
     print(f"{plural(summary.made, 'photo')} exported as {what} to {display_path(summary.folder)}")
     for path, reason in summary.skipped:

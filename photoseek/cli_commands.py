@@ -232,7 +232,12 @@ def _search_options(args: argparse.Namespace) -> SearchOptions:
     filters = SearchFilters(folder, args.after, args.before, types, tags)
     templates = template_set(args.prompts).templates if args.prompts else ()
     return SearchOptions(
-        args.limit, filters, args.min_score, args.sort, short_query_templates=templates
+        args.limit,
+        filters,
+        args.min_score,
+        args.sort,
+        short_query_templates=templates,
+        show_hidden=args.show_hidden,
     )
 
 

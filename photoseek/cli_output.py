@@ -85,6 +85,7 @@ def status_as_json(status: LibraryStatus) -> dict[str, Any]:
         "last_model": status.last_model,
         "photos": status.counts,
         "pending": status.pending,
+        "hidden": status.hidden,
         "folders": folders_as_json(status.folders),
     }
 
@@ -104,6 +105,8 @@ def print_status(status: LibraryStatus) -> None:
         f"{plural(counts.get('error', 0), 'problem')}"
     )
     print(f"to embed: {status.pending:,} with this model")
+    if status.hidden:
+        print(f"hidden:   {status.hidden:,} by the content filter (`photoseek filter list`)")
     print_folders(status.folders)
 
 

@@ -186,14 +186,16 @@ def cmd_tags(args: argparse.Namespace) -> int:
         print(f"tags re-made at threshold {value:+.3f} from the stored scores")
     with open_reader(args) as library:
         if args.name:
-            photos = library.browse(limit=args.limit, tag=args.name).photos
+            photos = library.browse(
+                limit=args.limit, tag=args.name, show_hidden=args.show_hidden
+            ).photos
             if args.json:
                 rows = [{"path": str(p.path), "id": p.id, "date": p.sort_date} for p in photos]
                 print(json.dumps(rows, indent=2))
             for photo in [] if args.json else photos:
                 print(display_path(photo.path))
             return EXIT_OK
-        counts, threshold = library.tags(), library.tag_threshold()
+        counts, threshold = library.tags(show_hidden=args.show_hidden), library.tag_threshold()
     if args.json:
         print(json.dumps({"threshold": threshold, "tags": dict(counts)}, indent=2))
     elif threshold is None:
@@ -205,7 +207,57 @@ def cmd_tags(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_filter(args: argparse.Namespace) -> int:
+    """``filter list|add|remove|off|threshold``: the content filter."""
+    from photoseek.cli_commands import open_reader, open_writer
+
+    if args.action == "list":
+        with open_reader(args) as library:
+            descriptions = library.content_filter()
+            threshold, hidden = library.content_filter_threshold(), library.hidden_count()
+        if not descriptions:
+            print("the content filter is off: photoseek filter add DESCRIPTION")
+        for description in descriptions:
+            print(description)
+        if descriptions:
+            print(f"({plural(hidden, 'photo')} hidden; threshold {threshold:+.3f})")
+        return EXIT_OK
+    with open_writer(args) as library:
+        current = library.content_filter()
+        if args.action == "threshold":
+            value = None if args.value == "default" else _margin(args.value)
+            hidden = library.set_content_filter_threshold(value)
+        else:
+            if args.action == "add":
+                wanted = [*current, *_required(args.value, "add")]
+            elif args.action == "remove":
+                gone = _required(args.value, "remove")[0]
+                if gone.casefold() not in {d.casefold() for d in current}:
+                    raise PhotoseekError(f"the content filter has no {gone!r}")
+                wanted = [d for d in current if d.casefold() != gone.casefold()]
+            else:  # off
+                wanted = []
+            hidden = library.set_content_filter(wanted)
+    state = "off" if args.action == "off" else f"{plural(hidden, 'photo')} hidden"
+    print(f"content filter: {state}")
+    return EXIT_OK
+
+
+def _required(value: str | None, action: str) -> list[str]:
+    if not value or not value.strip():
+        raise PhotoseekError(f"filter {action} needs a description, e.g. 'screenshots of chats'")
+    return [value.strip()]
+
+
+def _margin(text: str | None) -> float:
+    try:
+        return float(text or "")
+    except ValueError:
+        raise PhotoseekError(f"not a threshold: {text!r} (a number, or 'default')") from None
+
+
 ZEROSHOT_COMMANDS = {
+    "filter": cmd_filter,
     "classify": cmd_classify,
     "labels": cmd_labels,
     "eval": cmd_eval,

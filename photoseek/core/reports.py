@@ -40,6 +40,7 @@ class LibraryStatus:
     model_used: bool
     last_model: str | None = None
     writer: dict[str, Any] | None = None  # who holds the writer lock (pid, purpose, since)
+    hidden: int = 0  # indexed photos the content filter hides
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,13 @@ def library_status(library: LibraryBase, model_id: int | None) -> LibraryStatus:
         model_used=model_id is not None,
         last_model=last_name,
         writer=library.writer_lock.holder(),
+        hidden=_hidden(catalog, model_id),
     )
+
+
+def _hidden(catalog: Any, model_id: int | None) -> int:
+    space = None if model_id is None else catalog.tag_space(model_id, "hide")
+    return 0 if space is None else int(catalog.hidden_count(space))
 
 
 def state_path(data_dir: Path) -> Path:

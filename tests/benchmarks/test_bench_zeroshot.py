@@ -112,7 +112,7 @@ def test_zeroshot_costs(copy: Path, tmp_path: Path) -> None:
                 f"{tag_s:.2f} s",
                 "<= 2 s",
                 f"read vectors, matrix product, {summary.photos:,} score blobs + "
-                f"{tags_written:,} tags written, one transaction",
+                f"{tags_written:,} tags (as bit masks) written, one transaction",
             ]
         )
         started = time.perf_counter()

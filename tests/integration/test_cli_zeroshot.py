@@ -130,3 +130,28 @@ def test_tag_tags_and_search_by_tag(
     assert json.loads(capsys.readouterr().out) == []
     assert main(["search", "a photo", "--tag", "kite"]) == 1
     assert "no tag 'kite'" in capsys.readouterr().err
+
+
+def test_the_content_filter_from_the_command_line(
+    cli_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_photos(tmp_path / "pics", 5)
+    assert main(["add", str(tmp_path / "pics")]) == 0
+    assert main(["index"]) == 0
+    assert main(["filter", "list"]) == 0
+    assert "off" in capsys.readouterr().out
+    assert main(["filter", "add", "screenshots of chats"]) == 0
+    assert main(["filter", "threshold", "-2"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "content filter: 5 photos hidden"
+    assert main(["search", "a photo", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["search", "a photo", "--json", "--show-hidden"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 5
+    assert main(["status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["hidden"] == 5
+    assert main(["filter", "remove", "nudity"]) == 1
+    assert "has no 'nudity'" in capsys.readouterr().err
+    assert main(["filter", "off"]) == 0
+    capsys.readouterr()
+    assert main(["search", "a photo", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 5

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from photoseek.core.catalog.base import CatalogBase, chunks, marks
 from photoseek.core.catalog.pathcodec import from_db, prefix_range, to_db
-from photoseek.core.catalog.tags import TAGGED_SQL
+from photoseek.core.catalog.tags import TAGGED_SQL, VISIBLE_SQL
 from photoseek.core.errors import LibraryError
 from photoseek.core.records import PhotoRecord
 from photoseek.core.vectors import codec as vectorcodec
@@ -119,6 +119,17 @@ class SearchReads(CatalogBase):
         )
         return {int(r[0]) for r in rows}
 
+    def visible_ids(self, ids: Sequence[int], visible: Sequence[object]) -> set[int]:
+        """Those of ``ids`` the content filter (``visible``: model id, space) does not hide."""
+        shown: set[int] = set()
+        for chunk in chunks(list(ids)):
+            rows = self._query(
+                f"SELECT p.id FROM photos p WHERE p.id IN ({marks(len(chunk))}) AND {VISIBLE_SQL}",
+                (*chunk, *visible),
+            )
+            shown.update(int(r[0]) for r in rows)
+        return shown
+
     def photo_dates(self, ids: Sequence[int]) -> dict[int, str]:
         """The sort date (EXIF taken-at, else mtime) of each id."""
         dates: dict[int, str] = {}
@@ -138,12 +149,14 @@ class SearchReads(CatalogBase):
         limit: int = 200,
         after: BrowseCursor | None = None,
         tagged: Sequence[object] | None = None,
+        visible: Sequence[object] | None = None,
     ) -> list[PhotoRecord]:
         """Indexed photos newest first (sort date, then id), one page after ``after``.
 
         ``folder_id`` keeps one top folder's photos, ``under`` the photos below
         a folder inside it, ``tagged`` (a tag's ``StoredSpace.tag_params``) the
-        photos with that tag.
+        photos with that tag, ``visible`` (model id, space) leaves out what the
+        content filter hides.
         Pages are an index walk (``photos_by_date`` or
         ``photos_by_folder_date``), so any page of 100,000 photos costs about
         the same as the first.
@@ -160,6 +173,9 @@ class SearchReads(CatalogBase):
         if tagged is not None:
             clauses.append(TAGGED_SQL)
             params += list(tagged)
+        if visible is not None:
+            clauses.append(VISIBLE_SQL)
+            params += list(visible)
         if after is not None:
             clauses.append("(p.sort_date, p.id) < (?, ?)")
             params += [after.sort_date, after.id]

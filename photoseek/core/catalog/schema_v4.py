@@ -5,7 +5,8 @@
   order, the label vectors plus the neutral vector last (float32, so a new
   photo is tagged in its own transaction without the prompts being embedded
   again), the user's threshold (NULL: the model's default) and whether it is
-  the model's active space.
+  the model's active space of its ``kind``: ``tags``, or ``hide`` (the
+  content filter's descriptions, whose "tags" hide a photo).
 * ``label_scores``: per model, space and stored vector (``embeddings.id``:
   a content, so a moved photo keeps its tags), one float16 margin per label
   (the label's cosine minus the neutral prompt's): one blob per photo, not a
@@ -39,6 +40,7 @@ CREATE TABLE tag_spaces (
     vectors   BLOB NOT NULL,
     threshold REAL,
     active    INTEGER NOT NULL DEFAULT 0,
+    kind      TEXT NOT NULL DEFAULT 'tags' CHECK (kind IN ('tags', 'hide')),
     PRIMARY KEY (model_id, space)
 );
 CREATE TABLE label_scores (

@@ -26,10 +26,26 @@ if TYPE_CHECKING:
 else:
     np = lazy_module("numpy")
 
-__all__ = ["MAX_LABELS", "TAGGED_SQL", "StoredSpace", "TagTable", "store_scores", "tag_bit"]
+__all__ = [
+    "MAX_LABELS",
+    "TAGGED_SQL",
+    "VISIBLE_SQL",
+    "StoredSpace",
+    "TagTable",
+    "store_scores",
+    "tag_bit",
+]
 
 MAX_LABELS = 126  # two 63-bit masks
 _WORD = 63
+
+#: An SQL condition on photos ``p``: the content filter does not hide it.
+#: Parameters: model id, the filter's space.
+VISIBLE_SQL = (
+    "p.fingerprint NOT IN (SELECT e.fingerprint FROM label_scores s JOIN embeddings e "
+    "ON e.id = s.embedding WHERE s.model_id = ? AND s.space = ? "
+    "AND (s.tags0 != 0 OR s.tags1 != 0))"
+)
 
 #: An SQL condition on photos ``p``: the photo has a tag. Parameters
 #: (:meth:`StoredSpace.tag_params`): model id, space, mask word (0 or 1), bit.
@@ -51,6 +67,7 @@ class StoredSpace:
     labels: tuple[str, ...]
     vectors: FloatArray
     threshold: float | None
+    kind: str = "tags"  # or "hide": the content filter
 
     def tag_params(self, name: str) -> list[object]:
         """The parameters of :data:`TAGGED_SQL` for the tag ``name`` (case-insensitive)."""
@@ -107,19 +124,31 @@ def _encode(margins: npt.ArrayLike) -> bytes:
 class TagTable(CatalogBase):
     """Tag spaces and each stored vector's margins and tags."""
 
-    def tag_space(self, model_id: int) -> StoredSpace | None:
-        """The model's active tag space, if it was ever tagged."""
+    def tag_space(self, model_id: int, kind: str = "tags") -> StoredSpace | None:
+        """The model's active space of ``kind`` (``tags`` or ``hide``), if there is one."""
         rows = self._query(
             "SELECT space, label_set, labels, vectors, threshold FROM tag_spaces "
-            "WHERE model_id = ? AND active = 1",
-            (model_id,),
+            "WHERE model_id = ? AND active = 1 AND kind = ?",
+            (model_id, kind),
         )
         if not rows:
             return None
         space, label_set, labels, blob, threshold = rows[0]
         names = tuple(json.loads(labels))
         vectors = np.frombuffer(blob, dtype="<f4").reshape(len(names) + 1, -1).copy()
-        return StoredSpace(model_id, space, label_set, names, vectors, threshold)
+        return StoredSpace(model_id, space, label_set, names, vectors, threshold, kind)
+
+    def drop_tag_space(self, model_id: int, kind: str) -> None:
+        """The model has no active space of ``kind`` any more (its scores go too)."""
+        with self.transaction() as tx:
+            spaces = tx.execute(
+                "SELECT space FROM tag_spaces WHERE model_id = ? AND kind = ?", (model_id, kind)
+            ).fetchall()
+            for (space,) in spaces:
+                tx.execute(
+                    "DELETE FROM label_scores WHERE model_id = ? AND space = ?", (model_id, space)
+                )
+            tx.execute("DELETE FROM tag_spaces WHERE model_id = ? AND kind = ?", (model_id, kind))
 
     def replace_tag_space(
         self,
@@ -135,12 +164,24 @@ class TagTable(CatalogBase):
         encoded = np.ascontiguousarray(margins, dtype=STORED_DTYPE)
         low, high = masks(margins, threshold)
         with self.transaction() as tx:
-            tx.execute("UPDATE tag_spaces SET active = 0 WHERE model_id = ?", (space.model_id,))
+            old = tx.execute(
+                "SELECT space FROM tag_spaces WHERE model_id = ? AND kind = ?",
+                (space.model_id, space.kind),
+            ).fetchall()
+            for (name,) in old:  # one space per kind keeps its scores: the active one
+                tx.execute(
+                    "DELETE FROM label_scores WHERE model_id = ? AND space = ?",
+                    (space.model_id, name),
+                )
+            tx.execute(
+                "UPDATE tag_spaces SET active = 0 WHERE model_id = ? AND kind = ?",
+                (space.model_id, space.kind),
+            )
             tx.execute(
                 "INSERT INTO tag_spaces (model_id, space, label_set, labels, vectors, threshold, "
-                "active) VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT (model_id, space) DO UPDATE "
-                "SET label_set = excluded.label_set, labels = excluded.labels, "
-                "vectors = excluded.vectors, active = 1",
+                "active, kind) VALUES (?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT (model_id, space) "
+                "DO UPDATE SET label_set = excluded.label_set, labels = excluded.labels, "
+                "vectors = excluded.vectors, active = 1, kind = excluded.kind",
                 (
                     space.model_id,
                     space.space,
@@ -148,9 +189,9 @@ class TagTable(CatalogBase):
                     json.dumps(list(space.labels)),
                     blob,
                     space.threshold,
+                    space.kind,
                 ),
             )
-            tx.execute("DELETE FROM label_scores WHERE model_id = ?", (space.model_id,))
             tx.executemany(
                 "INSERT INTO label_scores (model_id, space, embedding, scores, tags0, tags1) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
@@ -181,14 +222,20 @@ class TagTable(CatalogBase):
                 ),
             )
 
-    def tag_counts(self, space: StoredSpace) -> list[tuple[str, int]]:
-        """Each tag with its number of indexed photos, most first (tags of no photo left out)."""
+    def tag_counts(
+        self, space: StoredSpace, hidden_by: StoredSpace | None = None
+    ) -> list[tuple[str, int]]:
+        """Each tag with its number of indexed photos, most first (tags of no photo left out);
+        ``hidden_by``: the content filter whose hidden photos are not counted."""
+        where, params = "", []
+        if hidden_by is not None:
+            where, params = f" AND {VISIBLE_SQL}", [hidden_by.model_id, hidden_by.space]
         rows = self._query(
             "SELECT s.tags0, s.tags1 FROM photos p "
             "JOIN embeddings e ON e.fingerprint = p.fingerprint AND e.model_id = ? "
             "JOIN label_scores s ON s.model_id = e.model_id AND s.space = ? AND s.embedding = e.id "
-            "WHERE p.status = 'indexed'",
-            (space.model_id, space.space),
+            f"WHERE p.status = 'indexed'{where}",
+            (space.model_id, space.space, *params),
         )
         counts = _bit_counts(rows, len(space.labels))
         named = [(space.labels[i], int(n)) for i, n in enumerate(counts) if n]
@@ -209,6 +256,14 @@ class TagTable(CatalogBase):
             for i, name in enumerate(space.labels)
             if ((low if i < _WORD else high) >> (i % _WORD)) & 1
         ]
+
+    def hidden_count(self, space: StoredSpace) -> int:
+        """How many indexed photos the content filter ``space`` hides."""
+        rows = self._query(
+            f"SELECT COUNT(*) FROM photos p WHERE p.status = 'indexed' AND NOT ({VISIBLE_SQL})",
+            (space.model_id, space.space),
+        )
+        return int(rows[0][0])
 
     def stored_vectors(self, model_id: int, dim: int) -> tuple[list[int], np.ndarray]:
         """Every stored vector of the model as stored (float16), with its ``embeddings.id``.

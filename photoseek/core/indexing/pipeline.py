@@ -238,12 +238,13 @@ class IndexJob:
     def _commit(self, batch: list[Outcome]) -> None:
         decoded = [o for o in batch if isinstance(o, Decoded)]
         vectors, model_failures = self._embed(decoded)
-        tags = self._tagging(vectors)
+        scoring = self._tagging(vectors)
         with self.catalog.transaction() as tx:
             for outcome in batch:
                 self._write(tx, outcome, vectors, model_failures)
-                if tags is not None and isinstance(outcome, Decoded):
-                    tags.store(tx, outcome.fingerprint)
+                if isinstance(outcome, Decoded):
+                    for tags in scoring:
+                        tags.store(tx, outcome.fingerprint)
         failed = sum(isinstance(o, Failed) for o in batch) + len(model_failures)
         self.tracker.record(
             len(batch),
@@ -282,14 +283,14 @@ class IndexJob:
             else:
                 batchwrites.mark_indexed(tx, item, outcome.fingerprint, None)
 
-    def _tagging(self, vectors: dict[str, vectorcodec.FloatArray]) -> BatchTags | None:
-        """The batch's tags, when the model has a tag space: stored with its vectors."""
+    def _tagging(self, vectors: dict[str, vectorcodec.FloatArray]) -> list[BatchTags]:
+        """The batch's tags and content-filter scores, when the model has those spaces:
+        stored with its vectors, so no photo is ever searchable untagged or unfiltered."""
         if not vectors:
-            return None
-        space = self.catalog.tag_space(self.model_id)
-        if space is None:
-            return None
-        return BatchTags.of(space, vectors, default_threshold(self.embedder.identity.arch))
+            return []
+        default = default_threshold(self.embedder.identity.arch)
+        spaces = (self.catalog.tag_space(self.model_id, kind) for kind in ("tags", "hide"))
+        return [BatchTags.of(space, vectors, default) for space in spaces if space is not None]
 
     def _embed(
         self, decoded: list[Decoded]

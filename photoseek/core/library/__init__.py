@@ -29,10 +29,11 @@ block the service afterwards. Folder edits do not need the lock.
 from __future__ import annotations
 
 from photoseek.core.library.albums import Album, AlbumOps, ExportSummary
+from photoseek.core.library.contentfilter import FilterOps
 from photoseek.core.library.folders import FolderOps, FolderStats
 from photoseek.core.library.jobs import Jobs
 from photoseek.core.library.reads import BrowsePage
-from photoseek.core.library.tags import TagOps, TagSummary
+from photoseek.core.library.tags import TagSummary
 from photoseek.core.reports import LibraryStatus, ServiceStatus
 
 __all__ = [
@@ -47,7 +48,7 @@ __all__ = [
 ]
 
 
-class Library(FolderOps, Jobs, AlbumOps, TagOps):
+class Library(FolderOps, Jobs, AlbumOps, FilterOps):
     """A photo library stored under one :class:`~photoseek.paths.AppPaths`.
 
     ``Library(paths, settings, read_only=False, indexer_options=None)``; see

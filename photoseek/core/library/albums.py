@@ -91,11 +91,16 @@ class AlbumOps(Reads):
         """Forget an album (its photos are untouched)."""
         self.catalog.remove_album(name)
 
-    def album_results(self, name: str, limit: int = 200) -> SearchResults:
+    def album_results(
+        self, name: str, limit: int = 200, *, show_hidden: bool = False
+    ) -> SearchResults:
         """The album's photos now, best first: every one above its cut-off (up to ``limit``),
-        or, without a cut-off for this model, its best ``limit``."""
+        or, without a cut-off for this model, its best ``limit``; none the content filter
+        hides unless ``show_hidden``."""
         album = self.album(name)
-        options = SearchOptions(limit=limit, filters=album.filters, min_score=album.min_score)
+        options = SearchOptions(
+            limit=limit, filters=album.filters, min_score=album.min_score, show_hidden=show_hidden
+        )
         results = self.search(album.query, options)
         if album.min_score is None and album.other_models:
             note = (
@@ -105,9 +110,12 @@ class AlbumOps(Reads):
             results = replace(results, warnings=[*results.warnings, note])
         return results
 
-    def export_album(self, name: str, folder: Path, *, copy: bool = False) -> ExportSummary:
-        """Links (or copies) of the album's photos in ``folder``, one per photo."""
-        results = self.album_results(name, limit=ALBUM_LIMIT)
+    def export_album(
+        self, name: str, folder: Path, *, copy: bool = False, show_hidden: bool = False
+    ) -> ExportSummary:
+        """Links (or copies) of the album's photos in ``folder``, one per photo (none the
+        content filter hides unless ``show_hidden``)."""
+        results = self.album_results(name, limit=ALBUM_LIMIT, show_hidden=show_hidden)
         folder = folder.expanduser().resolve()
         folder.mkdir(parents=True, exist_ok=True)
         summary = ExportSummary(folder)

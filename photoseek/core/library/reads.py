@@ -105,6 +105,9 @@ class Reads(LibraryBase):
     def _check_options(self, options: SearchOptions) -> SearchOptions:
         """Refuse what no search can honour, before the model loads."""
         options.check()
+        visible = () if options.show_hidden else self._visible_params()
+        if visible:
+            options = replace(options, filters=replace(options.filters, visible_params=visible))
         tags = options.filters.tags
         if tags:
             checked = checked_tags(self.catalog, self.known_model_id(), tags)
@@ -114,6 +117,12 @@ class Reads(LibraryBase):
             known = ", ".join(str(f.path) for f in self.catalog.folders()) or "none yet"
             raise QueryError(f"{folder} is not in the library (its folders: {known})")
         return options
+
+    def _visible_params(self) -> tuple[object, ...]:
+        """The content filter's SQL parameters (empty: it is off)."""
+        model_id = self.known_model_id()
+        space = None if model_id is None else self.catalog.tag_space(model_id, "hide")
+        return () if space is None else (space.model_id, space.space)
 
     def similar(self, image: Path, options: SearchOptions | None = None) -> SearchResults:
         """Photos that look like ``image`` (an indexed photo or any image file)."""
@@ -131,10 +140,21 @@ class Reads(LibraryBase):
         return replace(results, hits=hits)
 
     def name_matches(
-        self, text: str, *, folder: Path | None = None, limit: int = 200
+        self,
+        text: str,
+        *,
+        folder: Path | None = None,
+        limit: int = 200,
+        show_hidden: bool = False,
     ) -> list[PhotoRecord]:
-        """Photos whose file or folder name holds every word of ``text`` (no model needed)."""
-        return name_matches(self.catalog, self.name_index, text, folder=folder, limit=limit)
+        """Photos whose file or folder name holds every word of ``text`` (no model needed);
+        none the content filter hides unless ``show_hidden``."""
+        found = name_matches(self.catalog, self.name_index, text, folder=folder, limit=limit)
+        visible = () if show_hidden else self._visible_params()
+        if not visible or not found:
+            return found
+        shown = self.catalog.visible_ids([p.id for p in found], visible)
+        return [p for p in found if p.id in shown]
 
     def photo(self, photo_id: int) -> PhotoRecord | None:
         """The photo with this id, if it is in the library."""
@@ -151,6 +171,7 @@ class Reads(LibraryBase):
         limit: int = 200,
         cursor: BrowseCursor | None = None,
         tag: str | None = None,
+        show_hidden: bool = False,
     ) -> BrowsePage:
         """Photos newest first (EXIF date, else mtime), a page at a time; no model needed.
 
@@ -169,8 +190,14 @@ class Reads(LibraryBase):
             if owner is None:
                 raise QueryError(f"{folder} is not in the library")
             folder_id, under = owner.id, (None if owner.path == resolved else resolved)
+        visible = () if show_hidden else self._visible_params()
         photos = self.catalog.browse(
-            folder_id=folder_id, under=under, limit=limit, after=cursor, tagged=tagged
+            folder_id=folder_id,
+            under=under,
+            limit=limit,
+            after=cursor,
+            tagged=tagged,
+            visible=visible or None,
         )
         last = photos[-1] if len(photos) == limit else None
         return BrowsePage(photos, BrowseCursor(last.sort_date, last.id) if last else None)

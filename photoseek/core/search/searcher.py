@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from photoseek.core.catalog.pathcodec import prefix_range, to_db
 from photoseek.core.catalog.reads import PHOTO_DATE_SQL
 from photoseek.core.catalog.store import Catalog
-from photoseek.core.catalog.tags import TAGGED_SQL
+from photoseek.core.catalog.tags import TAGGED_SQL, VISIBLE_SQL
 from photoseek.core.errors import ImageError, QueryError
 from photoseek.core.imaging.decode import decode_image
 from photoseek.core.imaging.pixels import fit_for_model
@@ -56,10 +56,18 @@ class SearchFilters:
     formats: frozenset[str] | None = None  # sniffed formats: "jpeg", "png", ...
     tags: frozenset[str] | None = None  # every one of these zero-shot tags
     tag_params: tuple[tuple[object, ...], ...] = ()  # set by the library when it checks tags
+    visible_params: tuple[object, ...] = ()  # set by the library: the content filter hides
 
     def is_empty(self) -> bool:
         """Whether no filter is set."""
-        return not (self.folder or self.date_from or self.date_to or self.formats or self.tags)
+        return not (
+            self.folder
+            or self.date_from
+            or self.date_to
+            or self.formats
+            or self.tags
+            or self.visible_params
+        )
 
     def sql(self) -> tuple[str, list[object]]:
         """An SQL condition over photos ``p`` and its parameters."""
@@ -83,6 +91,9 @@ class SearchFilters:
         for tag_params in self.tag_params:
             clauses.append(TAGGED_SQL)
             params += list(tag_params)
+        if self.visible_params:
+            clauses.append(VISIBLE_SQL)
+            params += list(self.visible_params)
         return " AND ".join(clauses) or "1", params
 
 
@@ -100,6 +111,7 @@ class SearchOptions:
     sort: str = "relevance"
     offset: int = 0
     short_query_templates: tuple[str, ...] = ()  # see Searcher.query_vector
+    show_hidden: bool = False  # True: the content filter hides nothing
 
     def check(self) -> None:
         """Raise :class:`QueryError` for options no search can honour."""
