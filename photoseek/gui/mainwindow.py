@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from photoseek import __version__
 from photoseek.core.library import ServiceStatus
+from photoseek.gui.albumsave import AlbumSaver
 from photoseek.gui.context import AppContext
 from photoseek.gui.menus import add_shortcuts, split_photo_actions
 from photoseek.gui.models.folders import folder_label
@@ -163,6 +164,16 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         self.add_folder_action = self.panel.add_action
         self.add_folder_action.setShortcut(QKeySequence("Ctrl+Shift+O"))  # Open opens photos
+        self.albums = AlbumSaver(
+            self,
+            self.context.library,
+            self.calls,
+            lambda text: self.notices.show_notice(text, key="album"),
+            lambda _album: self.panel.refresh(),
+        )
+        self.save_album_action = self._action(
+            "Save Search as Album…", lambda: self.albums.save(self.pane.request())
+        )
         self.settings_action = self._action("Settings…", self.open_settings)
         self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
         add_shortcuts(self.settings_action, QKeySequence.StandardKey.Preferences, "Ctrl+,")
@@ -206,6 +217,7 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.add_folder_action)
+        file_menu.addAction(self.save_album_action)
         file_menu.addSeparator()
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
@@ -256,6 +268,10 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         events, model, pane = self.context.events, self.context.model, self.pane
         self.panel.folder_selected.connect(pane.show_folder)
+        self.panel.tag_selected.connect(pane.show_tag)
+        self.panel.album_selected.connect(pane.show_album)
+        self.panel.tags_loaded.connect(pane.filter_bar.set_tags)
+        self.panel.hidden_counted.connect(pane.filter_bar.set_hidden_count)
         self.panel.folders_loaded.connect(self._folders_loaded)
         self.panel.folder_unavailable.connect(self._folder_unavailable)
         self.panel.folder_available.connect(lambda path: self.notices.dismiss(_missing_key(path)))

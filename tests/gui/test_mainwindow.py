@@ -98,6 +98,7 @@ def test_menus_hold_the_actions_with_the_platform_shortcuts(
     assert titles == ["File", "Edit", "Photo", "View", "Library", "Help"]
     assert _texts(_menu(window, "File")) == [
         "Add Folder…",
+        "Save Search as Album…",
         "Settings…",
         "Close Window",
         "Quit photoseek",

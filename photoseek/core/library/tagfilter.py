@@ -20,13 +20,14 @@ __all__ = ["checked_tags", "split_tag_terms", "with_tags"]
 _TAG_WORD = re.compile(r'(?<!\S)tag:(?:"([^"]+)"|(\S+))', re.IGNORECASE)
 
 
-def split_tag_terms(query: str) -> tuple[str, frozenset[str]]:
-    """The query without its ``tag:`` words, and the tags they name."""
+def split_tag_terms(query: str, *, require_text: bool = True) -> tuple[str, frozenset[str]]:
+    """The query without its ``tag:`` words, and the tags they name (``require_text``: a
+    query of tags alone is an error; the app's image chips may be the rest of a query)."""
     tags = frozenset(
         (quoted or bare).strip() for quoted, bare in _TAG_WORD.findall(query) if quoted or bare
     )
     text = " ".join(_TAG_WORD.sub(" ", query).split())
-    if tags and not text:
+    if tags and not text and require_text:
         raise QueryError(
             "a query needs text or a photo besides its tags "
             "(to list a tag's photos: photoseek tags NAME)"

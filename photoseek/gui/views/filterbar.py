@@ -118,6 +118,15 @@ class FilterBar(QWidget):
         self.clear_dates.setText("×")
         self.clear_dates.setAccessibleName("Clear dates")
         self.clear_dates.setToolTip("Any date")
+        self.tag_combo = QComboBox(self)
+        self.tag_combo.setAccessibleName("Tag")
+        self.tag_combo.setToolTip("Only photos with this tag (zero-shot: photoseek tag)")
+        self.tag_combo.addItem("Any tag", None)
+        self.tag_combo.setVisible(False)  # until the library has tags
+        self.hidden_check = QCheckBox("Show hidden", self)
+        self.hidden_check.setAccessibleName("Show hidden photos")
+        self.hidden_check.setToolTip("Also show the photos the content filter hides")
+        self.hidden_check.setVisible(False)  # until the content filter hides something
         self.type_combo = QComboBox(self)
         self.type_combo.setAccessibleName("File type")
         self.type_combo.addItem("Any type", None)
@@ -164,6 +173,7 @@ class FilterBar(QWidget):
             (self.folder_combo,),
             (self.date_from, QLabel("–", self), self.date_to, self.clear_dates),
             (self.type_combo,),
+            (self.tag_combo, self.hidden_check),
             (self.cutoff_check, self.cutoff_slider, self.cutoff_value),
             (self.sort_combo,),
             (self.count_label, self.size_slider),
@@ -177,6 +187,8 @@ class FilterBar(QWidget):
         self.date_to.dateChanged.connect(self._changed)
         self.clear_dates.clicked.connect(self.clear_date_range)
         self.type_combo.currentIndexChanged.connect(self._changed)
+        self.tag_combo.currentIndexChanged.connect(self._changed)
+        self.hidden_check.toggled.connect(self._changed)
         self.sort_combo.currentIndexChanged.connect(self._changed)
         self.cutoff_check.toggled.connect(self._cutoff_toggled)
         self.cutoff_slider.valueChanged.connect(self._cutoff_moved)
@@ -235,12 +247,51 @@ class FilterBar(QWidget):
     def filters(self) -> SearchFilters:
         """The filters as the core takes them."""
         fmt = self.type_combo.currentData()
+        tag = self.tag()
         return SearchFilters(
             folder=self.folder(),
             date_from=self.date_from.value(),
             date_to=self.date_to.value(),
             formats=frozenset([fmt]) if fmt else None,
+            tags=frozenset([tag]) if tag else None,
         )
+
+    def set_tags(self, counts: list[tuple[str, int]]) -> None:
+        """Offer the library's tags with their counts (the choice is kept while it exists)."""
+        chosen = self.tag()
+        self.tag_combo.blockSignals(True)
+        self.tag_combo.clear()
+        self.tag_combo.addItem("Any tag", None)
+        for name, count in counts:
+            self.tag_combo.addItem(f"{name} ({count:,})", name)
+        self.tag_combo.setVisible(bool(counts))
+        index = self.tag_combo.findData(chosen) if chosen else 0
+        self.tag_combo.setCurrentIndex(max(0, index))
+        self.tag_combo.blockSignals(False)
+        if chosen and index < 0:  # its tag is gone: show every photo
+            self._changed()
+
+    def tag(self) -> str | None:
+        """The tag shown (None: any)."""
+        data = self.tag_combo.currentData()
+        return str(data) if data else None
+
+    def set_tag(self, name: str | None) -> None:
+        """Show only photos with the tag ``name`` (None: any)."""
+        index = self.tag_combo.findData(name) if name else 0
+        if index < 0:
+            self.tag_combo.addItem(name, name)
+            index = self.tag_combo.count() - 1
+        self.tag_combo.setCurrentIndex(index)
+
+    def set_hidden_count(self, count: int) -> None:
+        """How many photos the content filter hides (the toggle shows only when some are)."""
+        self.hidden_check.setText(f"Show hidden ({count:,})")
+        self.hidden_check.setVisible(count > 0 or self.hidden_check.isChecked())
+
+    def show_hidden(self) -> bool:
+        """Whether hidden photos are shown too."""
+        return self.hidden_check.isChecked()
 
     def set_format(self, fmt: str | None) -> None:
         """Show only one format (None: any)."""

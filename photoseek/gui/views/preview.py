@@ -126,7 +126,7 @@ class PreviewPane(QWidget):
     def _layout(self) -> None:
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
-        for name in ("Dimensions", "Date", "Size", "Type", "Score", "Status"):
+        for name in ("Dimensions", "Date", "Size", "Type", "Score", "Status", "Tags"):
             label = QLabel(self)
             label.setAccessibleName(name)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -156,6 +156,7 @@ class PreviewPane(QWidget):
         self._fill_fields(row)
         if same_photo:
             return
+        self.fields["Tags"].setText("")  # read for the new photo (set_tags)
         self._ticket += 1
         self._loaded_side = 0
         self._loader.clear()
@@ -165,6 +166,12 @@ class PreviewPane(QWidget):
         self.image.set_source(placeholder, "Loading…")
         if self.isVisible():
             self._request()
+
+    def set_tags(self, photo_id: int, tags: list[str]) -> None:
+        """The tags of ``photo_id``, once read (ignored if another photo is shown by then)."""
+        if self._row is not None and self._row.record.id == photo_id:
+            self.fields["Tags"].setText(", ".join(tags))
+            self.fields["Tags"].setWordWrap(True)
 
     def shutdown(self) -> None:
         """Stop decoding."""

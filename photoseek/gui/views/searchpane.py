@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from photoseek.core.library import Album
 from photoseek.core.records import ChangeSet, Folder, PhotoRecord
 from photoseek.gui.actions import ChooseFolder, Confirm, PhotoActions, ask_confirmation, ask_folder
 from photoseek.gui.context import AppContext
@@ -225,6 +226,25 @@ class SearchPane(QWidget):
         self._close_viewer()
         self.filter_bar.set_folder(folder)
 
+    def show_tag(self, tag: str | None) -> None:
+        """Show only photos with the tag ``tag`` (None: any; the sidebar's tag list)."""
+        self._close_viewer()
+        self.filter_bar.set_tag(tag)
+
+    def show_album(self, album: Album) -> None:
+        """Run an album's saved search: its query, filters and cut-off in the pane's controls."""
+        self._close_viewer()
+        self.search_bar.chips.clear()
+        bar = self.filter_bar
+        filters = album.filters
+        bar.set_folder(filters.folder, notify=False)
+        bar.set_date_range(filters.date_from, filters.date_to)
+        bar.set_format(next(iter(filters.formats)) if filters.formats else None)
+        bar.set_tag(next(iter(sorted(filters.tags))) if filters.tags else None)
+        bar.set_min_score(album.min_score)
+        self.search_bar.set_text(album.query)
+        self._run(force=True)
+
     def focus_search(self) -> None:
         """Put the cursor in the search field."""
         self._close_viewer()
@@ -270,6 +290,7 @@ class SearchPane(QWidget):
             filters=self.filter_bar.filters(),
             min_score=self.filter_bar.min_score(),
             sort=self.filter_bar.sort(),
+            show_hidden=self.filter_bar.show_hidden(),
         )
 
     def _run(self, *, force: bool = False) -> None:
@@ -379,6 +400,12 @@ class SearchPane(QWidget):
         row = model.row_at(current.row()) if current.isValid() else None
         placeholder = model.cached_pixmap(row.record) if row is not None else None
         self.preview.show_row(row, placeholder)
+        if row is not None:
+            photo_id = row.record.id
+            self.session.read(
+                lambda: self._context.library.photo_tags(photo_id),
+                lambda tags: self.preview.set_tags(photo_id, tags),
+            )
 
     def _rows_changed(self, top: QModelIndex, bottom: QModelIndex, *_: object) -> None:
         shown = self.preview.row()

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 
 from photoseek.core.catalog.folders import FolderAdded
 from photoseek.core.errors import PhotoseekError
-from photoseek.core.library import FolderStats
+from photoseek.core.library import Album, FolderStats
 from photoseek.core.records import Problem
 from photoseek.gui.context import AppContext
 from photoseek.gui.models.folders import (
@@ -52,8 +52,10 @@ from photoseek.gui.models.folders import (
     count_text,
     folder_label,
 )
+from photoseek.gui.views.albumspanel import AlbumsPanel
 from photoseek.gui.views.folderdialogs import DialogPrompts, FolderPrompts
 from photoseek.gui.views.problemslist import ProblemsPanel
+from photoseek.gui.views.tagspanel import TagsPanel
 from photoseek.gui.workers.offthread import OffThread
 from photoseek.pathtext import display_path
 
@@ -122,6 +124,10 @@ class LibraryPanel(QWidget):
     folder_available = Signal(object)  # Path (a missing folder came back, or was removed)
     rescan_requested = Signal()  # excludes or retried problems: a scan should apply them
     error = Signal(str)  # one sentence: something asked for did not work
+    tag_selected = Signal(object)  # a tag's name, or None for every photo
+    tags_loaded = Signal(list)  # [(tag, count)], after each refresh
+    hidden_counted = Signal(int)  # photos the content filter hides, after each refresh
+    album_selected = Signal(object)  # an Album to show
 
     def __init__(
         self,
@@ -171,6 +177,12 @@ class LibraryPanel(QWidget):
         self.view.setCurrentIndex(self.model.index(0))
         layout.addWidget(self.view, 1)
         layout.addLayout(self._buttons())
+        self.tags = TagsPanel(self)
+        self.tags.tag_selected.connect(self.tag_selected)
+        layout.addWidget(self.tags)
+        self.albums = AlbumsPanel(self)
+        self.albums.album_selected.connect(self.album_selected)
+        layout.addWidget(self.albums)
         self.problems = ProblemsPanel(self)
         self.problems.retry_requested.connect(self.retry_problems)
         self.problems.retry.setEnabled(not self.library.read_only)
@@ -279,6 +291,18 @@ class LibraryPanel(QWidget):
         self.calls.call(
             self.library.problems, self._show_problems, self._refresh_failed, key="problems"
         )
+        self.calls.call(self._tag_counts, self._show_tags, self._refresh_failed, key="tags")
+
+    def _tag_counts(self) -> tuple[list[tuple[str, int]], int, list[Album]]:
+        """Tags with counts, the hidden count, the albums (worker thread: no model needed)."""
+        return self.library.tags(), self.library.hidden_count(), self.library.albums()
+
+    def _show_tags(self, result: tuple[list[tuple[str, int]], int, list[Album]]) -> None:
+        counts, hidden, albums = result
+        self.albums.set_albums(albums)
+        self.tags.set_tags(counts)
+        self.tags_loaded.emit(counts)
+        self.hidden_counted.emit(hidden)
 
     def _show_stats(self, stats: list[FolderStats]) -> None:
         self.model.set_stats(stats)

@@ -278,7 +278,8 @@ class SearchSession(QObject):
 
     def _source_for(self, request: SearchRequest) -> BrowseSource | SearchSource:
         if request.is_browse:
-            return BrowseSource(self._library, request.filters)
+            filters = request.options().filters  # tag: words of the text included
+            return BrowseSource(self._library, filters, show_hidden=request.show_hidden)
         return SearchSource(self._library, request.terms(), request.options())
 
     def _first_page(self, generation: int, page: ResultPage) -> None:
@@ -356,23 +357,32 @@ class SearchSession(QObject):
 
     def _request_browse_total(self, generation: int) -> None:
         request = self._request
-        filters = request.filters
+        filters = request.options().filters
         if not request.is_browse or filters.date_from or filters.date_to or filters.formats:
             return
-        folder = filters.folder
+        if filters.tags:
+            return  # a tag's total is not in the folder statistics
+        folder, show_hidden = filters.folder, request.show_hidden
 
-        def total(stats: list[FolderStats]) -> None:
+        def counts() -> tuple[list[FolderStats], int]:
+            hidden = 0 if show_hidden else self._library.hidden_count()
+            return self._library.folder_stats(), hidden
+
+        def total(result: tuple[list[FolderStats], int]) -> None:
+            stats, hidden = result
             if generation != self._generation:
                 return
             if folder is None:
-                self._total = sum(s.indexed for s in stats)
+                self._total = sum(s.indexed for s in stats) - hidden
+            elif hidden:
+                self._total = None  # which folders the hidden photos are in: unknown
             else:
                 tops = [s.indexed for s in stats if s.folder.path == folder]
                 self._total = tops[0] if tops else None  # a folder inside a top folder: unknown
             if not self._awaiting_first:
                 self._emit_count()
 
-        self._reads.submit(self._library.folder_stats, total)
+        self._reads.submit(counts, total)
 
     def _emit_count(self) -> None:
         total = self._total

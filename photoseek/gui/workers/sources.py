@@ -10,11 +10,12 @@ session's pool threads, never on the GUI thread.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from photoseek.core.library import Library
+from photoseek.core.library.tagfilter import split_tag_terms
 from photoseek.core.records import PhotoRecord
 from photoseek.core.search.query import QueryTerm, parse_query
 from photoseek.core.search.searcher import SearchFilters, SearchOptions, SearchResults
@@ -48,27 +49,50 @@ class SearchRequest:
     filters: SearchFilters = field(default_factory=SearchFilters)
     min_score: float | None = None
     sort: str = "relevance"
+    show_hidden: bool = False  # the content filter hides nothing
 
     @property
     def is_browse(self) -> bool:
-        """No text and no image: show the library newest first."""
-        return not self.text.strip() and not self.images
+        """No text (but ``tag:`` words) and no image: show the library newest first."""
+        return not split_tag_terms(self.text, require_text=False)[0] and not self.images
 
     def terms(self) -> list[QueryTerm]:
-        """The query terms: the text's (``parse_query``) plus one per image; QueryError if bad."""
-        terms = parse_query(self.text) if self.text.strip() else []
+        """The query terms: the text's (``parse_query``, ``tag:`` words left out) plus one
+        per image; QueryError if bad."""
+        text, _tags = split_tag_terms(self.text, require_text=False)
+        terms = parse_query(text) if text.strip() else []
         return terms + [QueryTerm(1.0, image=path) for path in self.images]
+
+    def query_text(self) -> str:
+        """The whole query in the search syntax (the text, then each image as ``@"path"``)."""
+        parts = [self.text.strip()] if self.text.strip() else []
+        parts += ['@"' + str(path).replace('"', "") + '"' for path in self.images]
+        return " + ".join(parts)
 
     def options(self) -> SearchOptions:
         """Search options: with a cut-off no cap (every photo above it), else the best ones."""
         limit = NO_CAP if self.min_score is not None else RELEVANCE_LIMIT
+        _text, tags = split_tag_terms(self.text, require_text=False)
+        filters = self.filters
+        if tags:
+            filters = replace(filters, tags=(filters.tags or frozenset()) | tags)
         return SearchOptions(
-            limit=limit, filters=self.filters, min_score=self.min_score, sort=self.sort
+            limit=limit,
+            filters=filters,
+            min_score=self.min_score,
+            sort=self.sort,
+            show_hidden=self.show_hidden,
         )
 
 
 def record_passes(filters: SearchFilters, record: PhotoRecord) -> bool:
-    """Whether ``record`` passes the filters (as the catalog's SQL would judge it)."""
+    """Whether ``record`` passes the filters (as the catalog's SQL would judge it).
+
+    A tag filter cannot be judged from the record: such a view takes new photos
+    only when it is run again.
+    """
+    if filters.tags:
+        return False
     folder = filters.folder
     if folder is not None and folder != record.path and folder not in record.path.parents:
         return False
@@ -95,9 +119,13 @@ class BrowseSource:
 
     needs_model = False
 
-    def __init__(self, library: Library, filters: SearchFilters) -> None:
+    def __init__(
+        self, library: Library, filters: SearchFilters, *, show_hidden: bool = False
+    ) -> None:
         self._library = library
         self._filters = filters
+        self._tag = next(iter(sorted(filters.tags))) if filters.tags else None
+        self._show_hidden = show_hidden
         self._cursor: Any = None
         self._done = False
 
@@ -120,10 +148,15 @@ class BrowseSource:
             if self._done:
                 break
             page = self._library.browse(
-                self._filters.folder, limit=BROWSE_PAGE, cursor=self._cursor
+                self._filters.folder,
+                limit=BROWSE_PAGE,
+                cursor=self._cursor,
+                tag=self._tag,
+                show_hidden=self._show_hidden,
             )
             self._cursor, self._done = page.cursor, page.cursor is None
-            rows += [ResultRow(p) for p in page.photos if record_passes(self._filters, p)]
+            plain = replace(self._filters, tags=None)  # the tag: the catalog applied it
+            rows += [ResultRow(p) for p in page.photos if record_passes(plain, p)]
             if len(rows) >= BROWSE_PAGE:
                 break
         return ResultPage(rows, more=not self._done)
