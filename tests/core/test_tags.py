@@ -216,3 +216,51 @@ def test_a_set_of_more_than_63_labels_uses_the_second_mask(indexed: Library) -> 
     too_many = LabelSet("too many", tuple(Label(f"x{n}") for n in range(127)))
     with pytest.raises(PhotoseekError, match="at most 126"):
         indexed.tag(too_many, template_set("bare"))
+
+
+def _watch_once(library: Library) -> None:
+    import threading
+
+    from photoseek.core.watch.service import ServiceOptions, WatchService
+
+    WatchService(library, ServiceOptions(stable_s=0.1, tick_s=0.05)).run(
+        threading.Event(), once=True
+    )
+
+
+def test_the_watcher_retags_when_the_label_set_file_changes(indexed: Library) -> None:
+    from photoseek.core.zeroshot import labelfile
+
+    folder = indexed.paths.label_sets_dir
+    labelfile.add_label(folder, "pets", Label("dog"))
+    indexed.tag(labelfile.load_label_set(folder, "pets"), template_set("photo"))
+    indexed.set_tag_threshold(-2.0)
+    _watch_once(indexed)  # nothing changed: nothing to do
+    assert dict(indexed.tags()) == {"dog": 12}
+    labelfile.add_label(folder, "pets", Label("hamster"))  # the user edits the set
+    _watch_once(indexed)
+    assert dict(indexed.tags()) == {"dog": 12, "hamster": 12}  # the threshold kept: -2
+    assert indexed.refresh_zero_shot() == []  # up to date now
+
+
+def test_the_watcher_tags_a_new_model_like_the_last_one(indexed: Library, tmp_path: Path) -> None:
+    indexed.tag(LABELS, template_set("photo"))
+    indexed.set_content_filter(["x-rays"])
+    indexed.close()
+    other = tmp_path / "other-tiny.json"
+    config = json.loads(TINY_MODEL.read_text())
+    config["embed_dim"] = 24
+    other.write_text(json.dumps(config))
+    second = Library(
+        resolve_paths(tmp_path / "data"),
+        ModelSettings(str(other), "none", "cpu"),
+        indexer_options=IndexerOptions(),
+    )
+    try:
+        _watch_once(second)  # embeds everything with the new model, then tags it
+        space = second.catalog.tag_space(second.model_id)
+        assert space is not None and space.labels == ("dog", "beach", "a birthday party")
+        assert space.space.endswith("-photo")
+        assert second.content_filter() == ["x-rays"]
+    finally:
+        second.close()

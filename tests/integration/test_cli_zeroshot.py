@@ -115,7 +115,7 @@ def test_tag_tags_and_search_by_tag(
     assert main(["tags"]) == 0
     assert "no tags yet" in capsys.readouterr().out
     assert main(["tag", "--labels", "cat, dog", "--templates", "photo"]) == 0
-    assert "tagged 8 photos with labels (2 labels, templates photo)" in capsys.readouterr().out
+    assert "tagged 8 photos with ad hoc (2 labels, templates photo)" in capsys.readouterr().out
     assert main(["tags", "--threshold", "-2", "--json"]) == 0
     out = capsys.readouterr().out
     report = json.loads(out[out.index("{") :])

@@ -138,6 +138,15 @@ class TagTable(CatalogBase):
         vectors = np.frombuffer(blob, dtype="<f4").reshape(len(names) + 1, -1).copy()
         return StoredSpace(model_id, space, label_set, names, vectors, threshold, kind)
 
+    def latest_space(self, kind: str = "tags") -> StoredSpace | None:
+        """The active space of ``kind`` made last, for whichever model."""
+        rows = self._query(
+            "SELECT model_id FROM tag_spaces WHERE active = 1 AND kind = ? "
+            "ORDER BY rowid DESC LIMIT 1",
+            (kind,),
+        )
+        return self.tag_space(int(rows[0][0]), kind) if rows else None
+
     def drop_tag_space(self, model_id: int, kind: str) -> None:
         """The model has no active space of ``kind`` any more (its scores go too)."""
         with self.transaction() as tx:

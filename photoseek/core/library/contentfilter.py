@@ -22,9 +22,10 @@ from dataclasses import replace
 from photoseek.core.catalog.tags import StoredSpace
 from photoseek.core.errors import LibraryError, PhotoseekError
 from photoseek.core.library.tags import TagOps
+from photoseek.core.zeroshot.labelfile import current_label_set
 from photoseek.core.zeroshot.labels import Label, LabelSet
 from photoseek.core.zeroshot.tagging import build_space, default_threshold, margins
-from photoseek.core.zeroshot.templates import template_set
+from photoseek.core.zeroshot.templates import TEMPLATE_SETS, template_set
 
 log = logging.getLogger("photoseek.core.library")
 
@@ -91,6 +92,46 @@ class FilterOps(TagOps):
         if space is None:
             return []
         return self.catalog.tag_counts(space, None if show_hidden else self._hide_space())
+
+    def refresh_zero_shot(self) -> list[str]:
+        """Re-tag (and re-filter) where what is stored is stale; what was done, in words.
+
+        The watch loop calls this once it has caught up. The tags are stale
+        when their label set changed since (its file was edited: its digest
+        moved), or when this model has none but another model of the library
+        had (a model change: the new model is tagged with the same set and
+        templates). The content filter follows a model change the same way.
+        Needs the model only when something is stale.
+        """
+        done: list[str] = []
+        plan = self._stale_tags()
+        if plan is not None:
+            labels, templates = plan
+            summary = self.tag(labels, template_set(templates))
+            done.append(f"tagged {summary.photos} photos with {summary.label_set}")
+        model_id = self.known_model_id()
+        if model_id is not None and self.catalog.tag_space(model_id, HIDE) is None:
+            other = self.catalog.latest_space(HIDE)
+            if other is not None and other.model_id != model_id:
+                hidden = self.set_content_filter(list(other.labels))
+                done.append(f"content filter applied to this model: {hidden} photos hidden")
+        return done
+
+    def _stale_tags(self) -> tuple[LabelSet, str] | None:
+        model_id = self.known_model_id()
+        if model_id is None:
+            return None
+        space = self.catalog.tag_space(model_id)
+        source = space if space is not None else self.catalog.latest_space()
+        if source is None:
+            return None
+        templates = source.space.rsplit("-", 1)[-1]
+        if templates not in TEMPLATE_SETS:
+            return None
+        labels = current_label_set(self.paths.label_sets_dir, source.label_set, source.labels)
+        if space is not None and space.space == f"{labels.digest}-{templates}":
+            return None
+        return labels, templates
 
     def _hide_space(self) -> StoredSpace | None:
         model_id = self.known_model_id()

@@ -62,8 +62,8 @@ class TagOps(LibraryBase):
     def _tag_all(self, space: StoredSpace) -> TagSummary:
         started = time.perf_counter()
         old = self.catalog.tag_space(space.model_id)
-        if old is not None and old.space == space.space:
-            space = replace(space, threshold=old.threshold)  # the user's threshold stays
+        if old is not None:  # the user's threshold is the model's, whatever the label set
+            space = replace(space, threshold=old.threshold)
         threshold = self._threshold_of(space)
         embeddings, vectors = self.catalog.stored_vectors(space.model_id, space.vectors.shape[1])
         scores = margins(space.vectors, vectors)

@@ -110,6 +110,7 @@ class WatchService:
         self._battery = False
         self._battery_checked = 0.0
         self.handed_over = False
+        self._zero_shot_due = True  # tags and the content filter checked once caught up
 
     # -- control (any thread) ---------------------------------------------------------
 
@@ -164,6 +165,8 @@ class WatchService:
             self._guarded(partial(self._full_pass, stop), stop)
             while once and not stop.is_set() and self._has_work():
                 self._guarded(partial(self._embed_slice, stop, until=None), stop)
+            if once and not stop.is_set():
+                self._guarded(self._zero_shot, stop)
             if not once:
                 self._watch(stop)
         finally:
@@ -207,6 +210,8 @@ class WatchService:
                 until = time.monotonic() + options.slice_s
                 self._guarded(partial(self._embed_slice, stop, until=until), stop)
                 continue  # straight back to the changes: removals never wait behind a burst
+            if held is None and self._zero_shot_due:
+                self._guarded(self._zero_shot, stop)
             if held is not None and self.state.state != held:
                 self._set_state(held, force=True)
             elif held is None and self.state.state not in ("watching", "error"):
@@ -228,7 +233,15 @@ class WatchService:
             self._set_state("error", force=True)
             stop.wait(self.options.error_backoff_s)
 
+    def _zero_shot(self) -> None:
+        """Caught up: re-tag what a changed label set or model left stale (needs the model
+        only then)."""
+        self._zero_shot_due = False
+        for done in self.library.refresh_zero_shot():
+            log.info("watch service: %s", done)
+
     def _full_pass(self, stop: threading.Event) -> None:
+        self._zero_shot_due = True  # checked once this pass's work is done
         log.info("reconciling every folder")
         self._set_state("scanning", force=True)
         self.library.scan(self._report, stop)

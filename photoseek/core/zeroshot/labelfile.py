@@ -19,6 +19,7 @@ atomically; a file that does not parse is an error naming its line.
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -27,8 +28,10 @@ from photoseek.core.errors import PhotoseekError
 from photoseek.core.zeroshot.labels import BUILTIN_SET, Label, LabelSet, builtin_label_set
 
 __all__ = [
+    "AD_HOC",
     "ad_hoc_label_set",
     "add_label",
+    "current_label_set",
     "format_label_set",
     "label_set_names",
     "load_label_set",
@@ -36,7 +39,10 @@ __all__ = [
     "remove_label",
 ]
 
+log = logging.getLogger(__name__)
+
 SUFFIX = ".txt"
+AD_HOC = "ad hoc"  # the set of a --labels option (a name no file can have)
 _SET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _HEADER = "# photoseek label set: NAME [= SYNONYM, ...] [| PROMPT | ...], one label per line\n"
 
@@ -86,13 +92,23 @@ def ad_hoc_label_set(text: str) -> LabelSet:
     names = [part.strip() for part in text.split(",") if part.strip()]
     if not names:
         raise PhotoseekError("--labels needs at least one label, separated by commas")
-    return _checked(LabelSet("labels", tuple(Label(name) for name in names)))
+    return _checked(LabelSet(AD_HOC, tuple(Label(name) for name in names)))
 
 
 def label_set_names(folder: Path) -> list[str]:
     """The built-in set, then the user's sets in ``folder``, by name."""
     user = sorted(p.stem for p in folder.glob(f"*{SUFFIX}") if _SET_NAME.match(p.stem))
     return [BUILTIN_SET, *(name for name in user if name != BUILTIN_SET)]
+
+
+def current_label_set(folder: Path, name: str, stored: tuple[str, ...]) -> LabelSet:
+    """The set called ``name`` as it is now; a set that is gone (or ad hoc) as ``stored``."""
+    if name != AD_HOC:
+        try:
+            return load_label_set(folder, name)
+        except PhotoseekError as exc:
+            log.info("label set %r: %s; its stored labels are kept", name, exc)
+    return LabelSet(name, tuple(Label(label) for label in stored))
 
 
 def load_label_set(folder: Path, name: str) -> LabelSet:
