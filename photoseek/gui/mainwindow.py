@@ -270,8 +270,8 @@ class MainWindow(QMainWindow):
         self.panel.folder_selected.connect(pane.show_folder)
         self.panel.tag_selected.connect(pane.show_tag)
         self.panel.album_selected.connect(pane.show_album)
-        self.panel.tags_loaded.connect(pane.filter_bar.set_tags)
-        self.panel.hidden_counted.connect(pane.filter_bar.set_hidden_count)
+        self.panel.tags_loaded.connect(pane.set_tags)
+        self.panel.hidden_counted.connect(pane.set_hidden_count)
         self.panel.folders_loaded.connect(self._folders_loaded)
         self.panel.folder_unavailable.connect(self._folder_unavailable)
         self.panel.folder_available.connect(lambda path: self.notices.dismiss(_missing_key(path)))
@@ -461,6 +461,8 @@ class MainWindow(QMainWindow):
             self._show_tray_if_wanted()
         elif name == "pause_on_battery" and self.workers is not None:
             self.workers.background.set_pause_on_battery(self.settings.pause_on_battery)
+        elif name == "short_query_prompts":
+            self.pane.refresh_request()
 
     def about(self) -> None:
         """A short about box (asked for)."""

@@ -126,6 +126,16 @@ class AppSettings:
     def pause_on_battery(self, value: bool) -> None:
         self._store.setValue("behaviour/pause_on_battery", bool(value))
 
+    @property
+    def short_query_prompts(self) -> bool:
+        """A one- or two-word search goes through the prompt templates, as a label (off:
+        README, "Prompts for searches")."""
+        return self._bool("search/short_query_prompts", False)
+
+    @short_query_prompts.setter
+    def short_query_prompts(self, value: bool) -> None:
+        self._store.setValue("search/short_query_prompts", bool(value))
+
     # -- model --------------------------------------------------------------------------
 
     def model(

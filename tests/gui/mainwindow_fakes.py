@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QWidget
 
 from photoseek.core.records import ChangeSet
 from photoseek.gui.context import AppContext
+from photoseek.gui.workers.sources import SearchRequest
 
 
 class StubActions(QObject):
@@ -43,10 +44,33 @@ class StubPane(QWidget):
         self.thumbnail_sizes: list[int] = []
         self.previews: list[bool] = []
         self.shut_down = False
+        self.tags_shown: list[str | None] = []
+        self.albums_shown: list[object] = []
+        self.tag_counts: list[tuple[str, int]] = []
+        self.hidden = 0
+        self.refreshed = 0
         self._actions = StubActions(self)
 
     def show_folder(self, folder: Path | None) -> None:
         self.folders.append(folder)
+
+    def show_tag(self, tag: str | None) -> None:
+        self.tags_shown.append(tag)
+
+    def show_album(self, album: object) -> None:
+        self.albums_shown.append(album)
+
+    def set_tags(self, counts: list[tuple[str, int]]) -> None:
+        self.tag_counts = counts
+
+    def set_hidden_count(self, count: int) -> None:
+        self.hidden = count
+
+    def request(self) -> SearchRequest:
+        return SearchRequest()
+
+    def refresh_request(self) -> None:
+        self.refreshed += 1
 
     def focus_search(self) -> None:
         self.focused += 1

@@ -135,3 +135,15 @@ def test_hidden_photos_leave_the_grid_and_the_toggle_brings_them_back(
     qtbot.waitUntil(lambda: results.rowCount() == 0 and not window.pane.session.busy, timeout=WAIT)
     bar.hidden_check.setChecked(True)
     qtbot.waitUntil(lambda: results.rowCount() == PHOTOS, timeout=WAIT)
+
+
+def test_the_short_search_setting_reaches_the_search(qtbot, window: MainWindow) -> None:
+    pane = window.pane
+    assert pane.request().short_query_templates == ()
+    window.context.settings.short_query_prompts = True
+    window._setting_changed("short_query_prompts")
+    assert pane.request().short_query_templates == template_set("simple").templates
+    pane.search_bar.set_text("dog")
+    qtbot.waitUntil(lambda: pane.session.request.text == "dog", timeout=WAIT)
+    assert pane.session.request.short_query_templates == template_set("simple").templates
+    qtbot.waitUntil(lambda: not pane.session.busy and pane.results.rowCount() > 0, timeout=WAIT)

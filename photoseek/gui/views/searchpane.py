@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
 
 from photoseek.core.library import Album
 from photoseek.core.records import ChangeSet, Folder, PhotoRecord
+from photoseek.core.zeroshot.templates import DEFAULT_TEMPLATES, template_set
 from photoseek.gui.actions import ChooseFolder, Confirm, PhotoActions, ask_confirmation, ask_folder
 from photoseek.gui.context import AppContext
 from photoseek.gui.desktop import Desktop, query_media
@@ -231,6 +232,14 @@ class SearchPane(QWidget):
         self._close_viewer()
         self.filter_bar.set_tag(tag)
 
+    def set_tags(self, counts: list[tuple[str, int]]) -> None:
+        """The library's tags with counts (the filter bar's tag menu)."""
+        self.filter_bar.set_tags(counts)
+
+    def set_hidden_count(self, count: int) -> None:
+        """How many photos the content filter hides (the "Show hidden" toggle)."""
+        self.filter_bar.set_hidden_count(count)
+
     def show_album(self, album: Album) -> None:
         """Run an album's saved search: its query, filters and cut-off in the pane's controls."""
         self._close_viewer()
@@ -291,7 +300,18 @@ class SearchPane(QWidget):
             min_score=self.filter_bar.min_score(),
             sort=self.filter_bar.sort(),
             show_hidden=self.filter_bar.show_hidden(),
+            short_query_templates=self._short_query_templates(),
         )
+
+    def _short_query_templates(self) -> tuple[str, ...]:
+        """The templates a one- or two-word search goes through (the setting; none: off)."""
+        if not self._context.settings.short_query_prompts:
+            return ()
+        return template_set(DEFAULT_TEMPLATES).templates
+
+    def refresh_request(self) -> None:
+        """Search again if a setting changed what the controls ask for."""
+        self._run()
 
     def _run(self, *, force: bool = False) -> None:
         if self._closed:

@@ -212,6 +212,20 @@ class SettingsDialog(QDialog):
         self.battery_box.setChecked(self.settings.pause_on_battery)
         self.battery_box.toggled.connect(self._battery_chosen)
         form.addRow("", self.battery_box)
+        self.prompts_box = QCheckBox("Search one or two words as a label (prompt templates)", self)
+        self.prompts_box.setAccessibleName("Short searches through prompt templates")
+        self.prompts_box.setToolTip(
+            "“dog” is searched as “itap of a dog.”, “a bad photo of the dog.” … averaged: "
+            "7 text encodes per new search. Off by default; measure with photoseek eval."
+        )
+        self.prompts_box.setChecked(self.settings.short_query_prompts)
+        self.prompts_box.toggled.connect(self._prompts_chosen)
+        form.addRow("", self.prompts_box)
+
+    def _prompts_chosen(self, checked: bool) -> None:
+        self.settings.short_query_prompts = checked
+        self.settings.sync()
+        self.changed.emit("short_query_prompts")
 
     def _thumbnail_chosen(self) -> None:
         self.settings.thumbnail_size = int(self.thumbnail_box.currentData())

@@ -50,6 +50,7 @@ class SearchRequest:
     min_score: float | None = None
     sort: str = "relevance"
     show_hidden: bool = False  # the content filter hides nothing
+    short_query_templates: tuple[str, ...] = ()  # a one- or two-word search as a label
 
     @property
     def is_browse(self) -> bool:
@@ -82,6 +83,7 @@ class SearchRequest:
             min_score=self.min_score,
             sort=self.sort,
             show_hidden=self.show_hidden,
+            short_query_templates=self.short_query_templates,
         )
 
 
