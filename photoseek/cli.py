@@ -174,17 +174,7 @@ def _add_search_commands(commands: _Commands) -> None:
 def _add_zeroshot_commands(commands: _Commands) -> None:
     classify = _command(commands, "classify", "zero-shot: which labels fit each image")
     classify.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
-    chosen = classify.add_mutually_exclusive_group()
-    chosen.add_argument("--labels", help='labels separated by commas: "cat, dog, a birthday party"')
-    chosen.add_argument(
-        "--label-set", default=BUILTIN_SET, help=f"a label set (default {BUILTIN_SET})"
-    )
-    classify.add_argument(
-        "--templates",
-        choices=tuple(TEMPLATE_SETS),
-        default=DEFAULT_TEMPLATES,
-        help=f"prompt templates (default {DEFAULT_TEMPLATES}: OpenAI's 7; openai: the 80)",
-    )
+    _add_label_choice(classify)
     classify.add_argument("--top", type=_positive_int, default=5, help="labels shown (default 5)")
     classify.add_argument("--json", action="store_true", help="print JSON")
     labels = _command(commands, "labels", "list label sets, add or remove a label of your own")
@@ -209,19 +199,24 @@ def _add_zeroshot_commands(commands: _Commands) -> None:
 _SHOW_HIDDEN = "also photos the content filter hides"
 
 
-def _add_tag_commands(commands: _Commands) -> None:
-    tag = _command(commands, "tag", "tag every indexed photo with a label set (zero-shot)")
-    chosen = tag.add_mutually_exclusive_group()
+def _add_label_choice(sub: argparse.ArgumentParser) -> None:
+    """``--labels`` or ``--label-set``, and ``--templates``."""
+    chosen = sub.add_mutually_exclusive_group()
     chosen.add_argument("--labels", help='labels separated by commas: "cat, dog, a birthday party"')
     chosen.add_argument(
         "--label-set", default=BUILTIN_SET, help=f"a label set (default {BUILTIN_SET})"
     )
-    tag.add_argument(
+    sub.add_argument(
         "--templates",
         choices=tuple(TEMPLATE_SETS),
         default=DEFAULT_TEMPLATES,
-        help=f"prompt templates (default {DEFAULT_TEMPLATES})",
+        help=f"prompt templates (default {DEFAULT_TEMPLATES}: OpenAI's 7; openai: the 80)",
     )
+
+
+def _add_tag_commands(commands: _Commands) -> None:
+    tag = _command(commands, "tag", "tag every indexed photo with a label set (zero-shot)")
+    _add_label_choice(tag)
     tags = _command(commands, "tags", "the library's tags with counts, or one tag's photos")
     tags.add_argument("name", nargs="?", metavar="TAG", help="list this tag's photos, newest first")
     threshold = tags.add_mutually_exclusive_group()

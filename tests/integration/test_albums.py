@@ -11,15 +11,7 @@ import pytest
 from photoseek.cli import main
 from photoseek.core.errors import QueryError
 from photoseek.core.library import Library
-from tests.conftest import make_photos, tiny_env
-
-
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> Path:
-    for key, value in tiny_env(data_dir).items():
-        if key.startswith("PHOTOSEEK_"):
-            monkeypatch.setenv(key, value)
-    return data_dir
+from tests.conftest import make_photos
 
 
 def _show(name: str, capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:

@@ -13,14 +13,6 @@ from photoseek.cli import main
 from tests.conftest import TINY_MODEL, make_photos, tiny_env
 
 
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> Path:
-    for key, value in tiny_env(data_dir).items():
-        if key.startswith("PHOTOSEEK_"):
-            monkeypatch.setenv(key, value)
-    return data_dir
-
-
 def test_full_command_cycle(
     cli_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

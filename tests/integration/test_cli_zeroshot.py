@@ -8,15 +8,7 @@ from pathlib import Path
 import pytest
 
 from photoseek.cli import main
-from tests.conftest import make_photos, tiny_env
-
-
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> Path:
-    for key, value in tiny_env(data_dir).items():
-        if key.startswith("PHOTOSEEK_"):
-            monkeypatch.setenv(key, value)
-    return data_dir
+from tests.conftest import make_photos
 
 
 def test_classify_prints_each_label_probability_and_the_templates(

@@ -8,10 +8,10 @@ the GUI thread; this list only paints them.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from photoseek.core.library import Album
+from photoseek.gui.views.sectiontitle import section_title
 
 __all__ = ["AlbumsPanel"]
 
@@ -25,11 +25,7 @@ class AlbumsPanel(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 0)
-        title = QLabel("Albums", self)
-        font = QFont(title.font())
-        font.setBold(True)
-        title.setFont(font)
-        layout.addWidget(title)
+        layout.addWidget(section_title("Albums", self))
         self.list = QListWidget(self)
         self.list.setAccessibleName("Albums")
         self.list.itemClicked.connect(self._clicked)

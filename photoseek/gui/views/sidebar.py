@@ -27,7 +27,6 @@ from PySide6.QtGui import QAction, QFont, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
-    QLabel,
     QListView,
     QMenu,
     QStyle,
@@ -55,6 +54,7 @@ from photoseek.gui.models.folders import (
 from photoseek.gui.views.albumspanel import AlbumsPanel
 from photoseek.gui.views.folderdialogs import DialogPrompts, FolderPrompts
 from photoseek.gui.views.problemslist import ProblemsPanel
+from photoseek.gui.views.sectiontitle import section_title
 from photoseek.gui.views.tagspanel import TagsPanel
 from photoseek.gui.workers.offthread import OffThread
 from photoseek.pathtext import display_path
@@ -159,11 +159,7 @@ class LibraryPanel(QWidget):
     def _build(self) -> None:
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        title = QLabel("Library", self)
-        font = QFont(title.font())
-        font.setBold(True)
-        title.setFont(font)
-        layout.addWidget(title)
+        layout.addWidget(section_title("Library", self))
         self.view = QListView(self)
         self.view.setAccessibleName("Folders")
         self.view.setModel(self.model)

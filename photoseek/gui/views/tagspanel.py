@@ -8,8 +8,9 @@ the GUI thread by the library panel.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+
+from photoseek.gui.views.sectiontitle import section_title
 
 __all__ = ["TagsPanel"]
 
@@ -25,11 +26,7 @@ class TagsPanel(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 0)
-        title = QLabel("Tags", self)
-        font = QFont(title.font())
-        font.setBold(True)
-        title.setFont(font)
-        layout.addWidget(title)
+        layout.addWidget(section_title("Tags", self))
         self.list = QListWidget(self)
         self.list.setAccessibleName("Tags")
         self.list.itemClicked.connect(self._clicked)
