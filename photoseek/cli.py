@@ -158,7 +158,7 @@ def _add_search_commands(commands: _Commands) -> None:
         sub.add_argument("--show-hidden", action="store_true", help=_SHOW_HIDDEN)
         sub.add_argument(
             "--prompts",
-            choices=tuple(TEMPLATE_SETS),
+            metavar="SET",
             help="embed a one- or two-word query through these templates, as a label "
             "(off by default: README, Tags)",
         )
@@ -208,9 +208,10 @@ def _add_label_choice(sub: argparse.ArgumentParser) -> None:
     )
     sub.add_argument(
         "--templates",
-        choices=tuple(TEMPLATE_SETS),
         default=DEFAULT_TEMPLATES,
-        help=f"prompt templates (default {DEFAULT_TEMPLATES}: OpenAI's 7; openai: the 80)",
+        metavar="SET",
+        help=f"prompt templates: {', '.join(TEMPLATE_SETS)} or a file of yours (default "
+        f"{DEFAULT_TEMPLATES}: OpenAI's 7; openai: the 80)",
     )
 
 

@@ -230,7 +230,8 @@ def _search_options(args: argparse.Namespace) -> SearchOptions:
     types = frozenset(args.types) if args.types else None
     tags = frozenset(args.tags) if args.tags else None
     filters = SearchFilters(folder, args.after, args.before, types, tags)
-    templates = template_set(args.prompts).templates if args.prompts else ()
+    folder = resolve_paths(args.data_dir).label_sets_dir
+    templates = template_set(args.prompts, folder).templates if args.prompts else ()
     return SearchOptions(
         args.limit,
         filters,

@@ -19,7 +19,7 @@ from photoseek.core.zeroshot.evalrun import EvalReport, evaluate_retrieval, eval
 from photoseek.core.zeroshot.evaluation import read_pairs
 from photoseek.core.zeroshot.labels import Label, LabelSet
 from photoseek.core.zeroshot.service import Classification, open_zeroshot
-from photoseek.core.zeroshot.templates import template_set
+from photoseek.core.zeroshot.templates import template_set, template_set_names
 from photoseek.paths import resolve_paths
 from photoseek.pathtext import display_path
 
@@ -35,7 +35,7 @@ def _chosen_labels(args: argparse.Namespace) -> LabelSet:
 def cmd_classify(args: argparse.Namespace) -> int:
     """``classify IMAGE... --labels "cat, dog"`` (or ``--label-set NAME``)."""
     labels = _chosen_labels(args)  # checked before the model loads
-    templates = template_set(args.templates)
+    templates = template_set(args.templates, resolve_paths(args.data_dir).label_sets_dir)
     zeroshot = open_zeroshot(
         resolve_paths(args.data_dir), ModelSettings(args.model, args.pretrained, args.device)
     )
@@ -82,6 +82,8 @@ def cmd_labels(args: argparse.Namespace) -> int:
             for name in labelfile.label_set_names(folder):
                 count = len(labelfile.load_label_set(folder, name).labels)
                 print(f"{name}  ({plural(count, 'label')})")
+            sets = [template_set(name, folder) for name in template_set_names(folder)]
+            print("templates: " + ", ".join(f"{t.name} ({len(t.templates)})" for t in sets))
         else:
             _print_label_set(labelfile.load_label_set(folder, args.set))
         return EXIT_OK
@@ -165,7 +167,7 @@ def cmd_tag(args: argparse.Namespace) -> int:
     from photoseek.cli_commands import open_writer
 
     labels = _chosen_labels(args)
-    templates = template_set(args.templates)
+    templates = template_set(args.templates, resolve_paths(args.data_dir).label_sets_dir)
     with open_writer(args) as library:
         summary = library.tag(labels, templates)
     print(

@@ -52,6 +52,8 @@ def test_the_filter_hides_everywhere_and_reveals_on_request(
     assert _visible(indexed) == nothing
     assert _visible(indexed, show_hidden=True) == everything
     assert indexed.status().hidden == 10
+    (stats,) = indexed.folder_stats()
+    assert (stats.indexed, stats.hidden) == (0, 10)  # hidden, not counted as shown
     assert indexed.export_album("all", tmp_path / "out").made == 0
     assert indexed.export_album("all", tmp_path / "out2", show_hidden=True).made == 10
     assert indexed.set_content_filter_threshold(NOTHING) == 0

@@ -20,7 +20,7 @@ from photoseek.core.model.embedder import ModelSettings
 from photoseek.core.search.searcher import SearchFilters, SearchOptions
 from photoseek.core.vectors.codec import normalize
 from photoseek.core.zeroshot.labels import Label, LabelSet
-from photoseek.core.zeroshot.tagging import best_f1_threshold, margins
+from photoseek.core.zeroshot.tagging import best_f1_threshold, margins, templates_of
 from photoseek.core.zeroshot.templates import template_set
 from photoseek.paths import resolve_paths
 from tests.conftest import TINY_MODEL, make_photos, run_index
@@ -260,7 +260,7 @@ def test_the_watcher_tags_a_new_model_like_the_last_one(indexed: Library, tmp_pa
         _watch_once(second)  # embeds everything with the new model, then tags it
         space = second.catalog.tag_space(second.model_id)
         assert space is not None and space.labels == ("dog", "beach", "a birthday party")
-        assert space.space.endswith("-photo")
+        assert templates_of(space.space) == "photo"
         assert second.content_filter() == ["x-rays"]
     finally:
         second.close()

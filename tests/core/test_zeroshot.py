@@ -21,7 +21,7 @@ from photoseek.core.zeroshot.evalrun import evaluate_retrieval, evaluate_zerosho
 from photoseek.core.zeroshot.evaluation import Pair, read_pairs, retrieval_recall
 from photoseek.core.zeroshot.labels import Label, LabelSet, builtin_label_set
 from photoseek.core.zeroshot.service import ZeroShot
-from photoseek.core.zeroshot.templates import TemplateSet, template_set
+from photoseek.core.zeroshot.templates import TemplateSet, template_set, template_set_names
 from tests.conftest import tiny_settings
 
 DIM = 8
@@ -297,3 +297,24 @@ def test_the_harness_on_files_with_a_constructed_embedder(tmp_path: Path) -> Non
     with pytest.raises(PhotoseekError, match="line 1"):
         (tmp_path / "bad.tsv").write_text("no tab here\n")
         read_pairs(tmp_path / "bad.tsv")
+
+
+def test_a_users_template_file(tmp_path: Path) -> None:
+    folder = tmp_path / "labels"
+    folder.mkdir()
+    (folder / "holidays.templates").write_text("# mine\n\na photo of {} on holiday.\n{}, blurry.\n")
+    templates = template_set("holidays", folder)
+    assert templates.templates == ("a photo of {} on holiday.", "{}, blurry.")
+    assert templates.fill("a kite") == ["a photo of a kite on holiday.", "a kite, blurry."]
+    before = templates.key
+    (folder / "holidays.templates").write_text("a photo of {} on holiday.\n")
+    assert template_set("holidays", folder).key != before  # an edit: new vectors, new tags
+    (folder / "bad.templates").write_text("no slot here\n")
+    with pytest.raises(PhotoseekError, match="line 1: a template has exactly one"):
+        template_set("bad", folder)
+    with pytest.raises(PhotoseekError, match="no template set called 'gone'"):
+        template_set("gone", folder)
+    assert template_set_names(folder)[-2:] == ["bad", "holidays"]
+    labels = LabelSet("c", tuple(Label(c) for c in COLOURS))
+    zeroshot = ZeroShot(ColourEmbedder(), tmp_path / "cache")
+    assert zeroshot.label_vectors(labels, templates).shape == (3, DIM)

@@ -50,10 +50,9 @@ def test_labels_add_list_remove_and_use(
     )
     assert main(["labels", "add", "sandcastle"]) == 0
     assert main(["labels", "list"]) == 0
-    assert capsys.readouterr().out.splitlines()[-2:] == [
-        "personal  (62 labels)",
-        "mine  (2 labels)",
-    ]
+    listing = capsys.readouterr().out.splitlines()
+    assert listing[-3:-1] == ["personal  (62 labels)", "mine  (2 labels)"]
+    assert listing[-1].startswith("templates: openai (80), simple (7), personal (8)")
     assert (cli_env / "labels" / "mine.txt").read_text().splitlines()[1:] == [
         "kite = kites | a kite in the sky.",
         "sandcastle",

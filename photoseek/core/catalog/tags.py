@@ -274,6 +274,15 @@ class TagTable(CatalogBase):
         )
         return int(rows[0][0])
 
+    def hidden_by_folder(self, space: StoredSpace) -> dict[int, int]:
+        """How many indexed photos the content filter ``space`` hides, per top folder id."""
+        rows = self._query(
+            "SELECT p.folder_id, COUNT(*) FROM photos p WHERE p.status = 'indexed' "
+            f"AND NOT ({VISIBLE_SQL}) GROUP BY p.folder_id",
+            (space.model_id, space.space),
+        )
+        return {int(r[0]): int(r[1]) for r in rows}
+
     def stored_vectors(self, model_id: int, dim: int) -> tuple[list[int], np.ndarray]:
         """Every stored vector of the model as stored (float16), with its ``embeddings.id``.
 

@@ -24,8 +24,14 @@ from photoseek.core.errors import LibraryError, PhotoseekError
 from photoseek.core.library.tags import TagOps
 from photoseek.core.zeroshot.labelfile import current_label_set
 from photoseek.core.zeroshot.labels import Label, LabelSet
-from photoseek.core.zeroshot.tagging import build_space, default_threshold, margins
-from photoseek.core.zeroshot.templates import TEMPLATE_SETS, template_set
+from photoseek.core.zeroshot.tagging import (
+    build_space,
+    default_threshold,
+    margins,
+    space_key,
+    templates_of,
+)
+from photoseek.core.zeroshot.templates import TemplateSet, template_set
 
 log = logging.getLogger("photoseek.core.library")
 
@@ -107,7 +113,7 @@ class FilterOps(TagOps):
         plan = self._stale_tags()
         if plan is not None:
             labels, templates = plan
-            summary = self.tag(labels, template_set(templates))
+            summary = self.tag(labels, templates)
             done.append(f"tagged {summary.photos} photos with {summary.label_set}")
         model_id = self.known_model_id()
         if model_id is not None and self.catalog.tag_space(model_id, HIDE) is None:
@@ -117,7 +123,7 @@ class FilterOps(TagOps):
                 done.append(f"content filter applied to this model: {hidden} photos hidden")
         return done
 
-    def _stale_tags(self) -> tuple[LabelSet, str] | None:
+    def _stale_tags(self) -> tuple[LabelSet, TemplateSet] | None:
         model_id = self.known_model_id()
         if model_id is None:
             return None
@@ -125,11 +131,14 @@ class FilterOps(TagOps):
         source = space if space is not None else self.catalog.latest_space()
         if source is None:
             return None
-        templates = source.space.rsplit("-", 1)[-1]
-        if templates not in TEMPLATE_SETS:
+        folder = self.paths.label_sets_dir
+        try:
+            templates = template_set(templates_of(source.space), folder)
+        except PhotoseekError as exc:  # the user's template file is gone: keep the tags
+            log.info("tags not refreshed: %s", exc)
             return None
-        labels = current_label_set(self.paths.label_sets_dir, source.label_set, source.labels)
-        if space is not None and space.space == f"{labels.digest}-{templates}":
+        labels = current_label_set(folder, source.label_set, source.labels)
+        if space is not None and space.space == space_key(labels, templates):
             return None
         return labels, templates
 

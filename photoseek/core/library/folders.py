@@ -16,12 +16,14 @@ from photoseek.core.watch.scanner import device_of
 
 @dataclass(frozen=True)
 class FolderStats:
-    """A top folder and how many of its photos are indexed, pending, or problems."""
+    """A top folder and how many of its photos are indexed (and shown), pending, problems,
+    and hidden by the content filter (indexed, not counted in ``indexed``)."""
 
     folder: Folder
     indexed: int
     pending: int
     problems: int
+    hidden: int = 0
 
 
 class FolderOps(LibraryBase):
@@ -53,14 +55,19 @@ class FolderOps(LibraryBase):
         return self.catalog.folders()
 
     def folder_stats(self) -> list[FolderStats]:
-        """Each top folder with its indexed, pending and problem counts (for a library panel)."""
+        """Each top folder with its indexed, pending, problem and hidden counts (for a library
+        panel): the photos the content filter hides are counted as hidden, not indexed."""
         counts = self.catalog.folder_counts()
+        model_id = self.known_model_id()
+        space = None if model_id is None else self.catalog.tag_space(model_id, "hide")
+        hidden = {} if space is None else self.catalog.hidden_by_folder(space)
         return [
             FolderStats(
                 folder,
-                indexed=counts.get(folder.id, {}).get("indexed", 0),
+                indexed=counts.get(folder.id, {}).get("indexed", 0) - hidden.get(folder.id, 0),
                 pending=counts.get(folder.id, {}).get("pending", 0),
                 problems=counts.get(folder.id, {}).get("error", 0),
+                hidden=hidden.get(folder.id, 0),
             )
             for folder in self.catalog.folders()
         ]

@@ -72,7 +72,7 @@ class ZeroShot:
 
     def label_vectors(self, labels: LabelSet, templates: TemplateSet) -> FloatArray:
         """(labels, dim) unit vectors; from the cache when this model built them before."""
-        key = (labels.digest, templates.name)
+        key = (labels.digest, templates.key)
         with self._lock:
             cached = self._memory.get(key)
             if cached is None:

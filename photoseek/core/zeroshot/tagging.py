@@ -47,6 +47,8 @@ __all__ = [
     "build_space",
     "default_threshold",
     "margins",
+    "space_key",
+    "templates_of",
 ]
 
 NEUTRAL_PROMPTS = (
@@ -74,8 +76,18 @@ def build_space(
     vectors = zeroshot.label_vectors(labels, templates)
     neutral = normalize(zeroshot.text_vectors(list(NEUTRAL_PROMPTS)).mean(axis=0))
     stacked = np.concatenate([vectors, neutral]).astype(np.float32)
-    space = f"{labels.digest}-{templates.name}"
+    space = space_key(labels, templates)
     return StoredSpace(model_id, space, labels.name, tuple(labels.names), stacked, None)
+
+
+def space_key(labels: LabelSet, templates: TemplateSet) -> str:
+    """What a label space is stored under: the set's digest and the templates' key."""
+    return f"{labels.digest}:{templates.key}"
+
+
+def templates_of(space: str) -> str:
+    """The template set's name in a stored space key."""
+    return space.split(":", 1)[-1].rsplit(".", 1)[0]
 
 
 def margins(space_vectors: FloatArray, image_vectors: np.ndarray) -> FloatArray:

@@ -42,6 +42,7 @@ class FolderRow:
     problems: int = 0
     reason: str | None = None
     excludes: tuple[str, ...] = ()
+    hidden: int = 0  # indexed, but hidden by the content filter (not in ``indexed``)
 
     @property
     def name(self) -> str:
@@ -58,6 +59,8 @@ class FolderRow:
             parts.append(f"{self.pending:,} to index")
         if self.problems:
             parts.append(count_text(self.problems, "problem"))
+        if self.hidden:
+            parts.append(f"{self.hidden:,} hidden")
         return " · ".join(parts)
 
     @property
@@ -88,6 +91,7 @@ def rows_from_stats(stats: list[FolderStats]) -> list[FolderRow]:
             problems=s.problems,
             reason=s.folder.status_reason,
             excludes=tuple(s.folder.excludes),
+            hidden=s.hidden,
         )
         for s in stats
     ]
@@ -97,6 +101,7 @@ def rows_from_stats(stats: list[FolderStats]) -> list[FolderRow]:
         indexed=sum(r.indexed for r in folders),
         pending=sum(r.pending for r in folders),
         problems=sum(r.problems for r in folders),
+        hidden=sum(r.hidden for r in folders),
     )
     return [total, *folders]
 

@@ -369,7 +369,9 @@ class LibraryPanel(QWidget):
         row = self.selected_row()
         if row is None or row.path is None:
             return
-        if self.prompts.confirm_remove(self, row.path, row.indexed + row.pending + row.problems):
+        if self.prompts.confirm_remove(
+            self, row.path, row.indexed + row.hidden + row.pending + row.problems
+        ):
             self.remove_folder(row.path)
 
     def remove_folder(self, folder: Path) -> None:

@@ -364,25 +364,18 @@ class SearchSession(QObject):
             return  # a tag's total is not in the folder statistics
         folder, show_hidden = filters.folder, request.show_hidden
 
-        def counts() -> tuple[list[FolderStats], int]:
-            hidden = 0 if show_hidden else self._library.hidden_count()
-            return self._library.folder_stats(), hidden
-
-        def total(result: tuple[list[FolderStats], int]) -> None:
-            stats, hidden = result
+        def total(stats: list[FolderStats]) -> None:
             if generation != self._generation:
                 return
+            shown = {s.folder.path: s.indexed + (s.hidden if show_hidden else 0) for s in stats}
             if folder is None:
-                self._total = sum(s.indexed for s in stats) - hidden
-            elif hidden:
-                self._total = None  # which folders the hidden photos are in: unknown
-            else:
-                tops = [s.indexed for s in stats if s.folder.path == folder]
-                self._total = tops[0] if tops else None  # a folder inside a top folder: unknown
+                self._total = sum(shown.values())
+            else:  # a folder inside a top folder: unknown
+                self._total = shown.get(folder)
             if not self._awaiting_first:
                 self._emit_count()
 
-        self._reads.submit(counts, total)
+        self._reads.submit(self._library.folder_stats, total)
 
     def _emit_count(self) -> None:
         total = self._total
