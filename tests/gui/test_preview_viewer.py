@@ -37,11 +37,21 @@ def current_row(pane: SearchPane) -> int:
 
 
 def show_row(qtbot, pane: SearchPane, row: int) -> None:  # type: ignore[no-untyped-def]
-    """Make ``row`` current and wait until the preview has decoded it."""
-    with qtbot.waitSignal(pane.preview._loader.loaded, timeout=60000) as decoded:
-        pane.grid.setCurrentIndex(pane.results.index(row))
-    _key, image, error = decoded.args
-    assert image is not None and error == ""
+    """Make ``row`` current and wait until the preview has decoded it.
+
+    Waits on the preview's state, not with ``waitSignal`` on the loader's
+    signal: that signal comes from a pool thread, and a second emission
+    queued before the first was handled reached pytest-qt's blocker after
+    it had been cleaned up, which crashed the test process (once in CI).
+    """
+    photo_id = pane.results.row_at(row).record.id
+    pane.grid.setCurrentIndex(pane.results.index(row))
+    qtbot.waitUntil(
+        lambda: pane.preview.decoded is not None and pane.preview.decoded[0] == photo_id,
+        timeout=60000,
+    )
+    _photo, size, error = pane.preview.decoded
+    assert size is not None and error == ""
 
 
 def odd_row(pane: SearchPane) -> int:
@@ -167,7 +177,11 @@ def test_a_double_click_or_enter_on_the_preview_opens_the_viewer(qtbot, pane: Se
 def test_the_viewer_shows_the_undecodable_name_too(qtbot, pane: SearchPane) -> None:
     row = odd_row(pane)
     pane.grid.setCurrentIndex(pane.results.index(row))
-    with qtbot.waitSignal(pane.viewer._loader.loaded, timeout=60000) as decoded:
-        pane.photo_actions().view.trigger()
-    assert decoded.args[1] is not None  # the full photo, decoded through core
+    photo_id = pane.results.row_at(row).record.id
+    pane.photo_actions().view.trigger()  # waited for on the viewer's state (see show_row)
+    qtbot.waitUntil(
+        lambda: pane.viewer.decoded is not None and pane.viewer.decoded[0] == photo_id,
+        timeout=60000,
+    )
+    assert pane.viewer.decoded[1] is not None  # the full photo, decoded through core
     assert pane.viewer.title.text().startswith("$'caf\\xe9.jpg'")

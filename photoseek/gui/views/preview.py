@@ -102,6 +102,8 @@ class PreviewPane(QWidget):
         self.setAccessibleName("Preview")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._row: ResultRow | None = None
+        # (photo id, decoded size or None, error) of the photo shown, once decoded
+        self.decoded: tuple[int, QSize | None, str] | None = None
         self._ticket = 0
         self._loaded_side = 0
         self._loader = ImageLoader(self)
@@ -159,6 +161,7 @@ class PreviewPane(QWidget):
         self.fields["Tags"].setText("")  # read for the new photo (set_tags)
         self._ticket += 1
         self._loaded_side = 0
+        self.decoded = None
         self._loader.clear()
         if row is None:
             self.image.set_source(None, "No photo selected")
@@ -221,6 +224,8 @@ class PreviewPane(QWidget):
         ticket, _side = key  # type: ignore[misc]
         if ticket != self._ticket:
             return  # a photo the user has moved past
+        if self._row is not None:
+            self.decoded = (self._row.record.id, None if image is None else image.size(), error)
         if image is None:
             self.image.set_source(None, error or "Cannot show this photo")
             return

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QColor,
@@ -170,6 +170,8 @@ class PhotoViewer(QWidget):
         self.setAccessibleName("Photo viewer")
         self._row: ResultRow | None = None
         self._ticket = 0
+        # (photo id, decoded size or None, error) of the photo shown, once decoded
+        self.decoded: tuple[int, QSize | None, str] | None = None
         self._loader = ImageLoader(self)
         self._loader.loaded.connect(self._image_loaded)
         self.canvas = PhotoCanvas(self)
@@ -271,6 +273,7 @@ class PhotoViewer(QWidget):
         """Show ``row`` (fit), with ``placeholder`` until the full photo is decoded."""
         self._row = row
         self._ticket += 1
+        self.decoded = None
         self._loader.clear()
         self.title.setText(
             display_path(row.record.path.name) + (f"  ({position})" if position else "")
@@ -288,6 +291,8 @@ class PhotoViewer(QWidget):
     def _image_loaded(self, key: object, image: QImage | None, error: str) -> None:
         if key != self._ticket:
             return
+        if self._row is not None:
+            self.decoded = (self._row.record.id, None if image is None else image.size(), error)
         if image is None:
             self.message.setText(error or "Cannot show this photo")
             self.message.setVisible(True)
