@@ -15,6 +15,8 @@ from photoseek.gui.views.sectiontitle import section_title
 
 __all__ = ["AlbumsPanel"]
 
+_LIST_HEIGHT = 140
+
 
 class AlbumsPanel(QWidget):
     """Albums by name; choosing one runs its saved search in the grid."""
@@ -28,6 +30,7 @@ class AlbumsPanel(QWidget):
         layout.addWidget(section_title("Albums", self))
         self.list = QListWidget(self)
         self.list.setAccessibleName("Albums")
+        self.list.setMaximumHeight(_LIST_HEIGHT)  # the folders keep the sidebar's spare room
         self.list.itemClicked.connect(self._clicked)
         self.list.itemActivated.connect(self._clicked)
         layout.addWidget(self.list)

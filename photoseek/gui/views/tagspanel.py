@@ -15,6 +15,7 @@ from photoseek.gui.views.sectiontitle import section_title
 __all__ = ["TagsPanel"]
 
 _ANY = "All tags"
+_LIST_HEIGHT = 220
 
 
 class TagsPanel(QWidget):
@@ -29,6 +30,7 @@ class TagsPanel(QWidget):
         layout.addWidget(section_title("Tags", self))
         self.list = QListWidget(self)
         self.list.setAccessibleName("Tags")
+        self.list.setMaximumHeight(_LIST_HEIGHT)  # the folders keep the sidebar's spare room
         self.list.itemClicked.connect(self._clicked)
         self.list.itemActivated.connect(self._clicked)
         layout.addWidget(self.list)
