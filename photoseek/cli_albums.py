@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
-from photoseek.cli_output import hits_as_json, plural, print_hits
+from photoseek.cli_output import plural
 from photoseek.core.search.searcher import SearchFilters
 from photoseek.pathtext import display_path
 
@@ -15,7 +14,7 @@ EXIT_OK = 0
 
 def cmd_album(args: argparse.Namespace) -> int:
     """Smart albums: saved queries that stay up to date."""
-    from photoseek.cli_commands import open_reader, open_writer
+    from photoseek.cli_commands import open_reader, open_writer, show_results
 
     action = args.action
     if action in ("add", "cutoff", "remove"):
@@ -53,13 +52,7 @@ def cmd_album(args: argparse.Namespace) -> int:
             results = library.album_results(
                 args.name, limit=args.limit, show_hidden=args.show_hidden
             )
-            for warning in results.warnings:
-                print(f"photoseek: warning: {warning}", file=sys.stderr)
-            if args.json:
-                print(json.dumps(hits_as_json(results.hits), indent=2))
-            else:
-                print_hits(results.hits)
-            return EXIT_OK
+            return show_results(args, results)
         summary = library.export_album(
             args.name, args.folder_out, copy=args.copy, show_hidden=args.show_hidden
         )

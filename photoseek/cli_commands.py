@@ -242,7 +242,7 @@ def _search_options(args: argparse.Namespace) -> SearchOptions:
     )
 
 
-def _show_results(args: argparse.Namespace, results: SearchResults) -> int:
+def show_results(args: argparse.Namespace, results: SearchResults) -> int:
     for warning in results.warnings:
         print(f"photoseek: warning: {warning}", file=sys.stderr)
     if args.json:
@@ -256,14 +256,14 @@ def cmd_search(args: argparse.Namespace) -> int:
     """``search QUERY``."""
     options = _search_options(args)
     with open_reader(args) as library:
-        return _show_results(args, library.search(args.query, options))
+        return show_results(args, library.search(args.query, options))
 
 
 def cmd_similar(args: argparse.Namespace) -> int:
     """``similar IMAGE``."""
     options = _search_options(args)
     with open_reader(args) as library:
-        return _show_results(args, library.similar(args.image, options))
+        return show_results(args, library.similar(args.image, options))
 
 
 # -- reports ----------------------------------------------------------------------------

@@ -19,7 +19,6 @@ from typing import Any
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import (
     QAction,
-    QActionGroup,
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
@@ -28,7 +27,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QFileDialog,
     QMainWindow,
-    QMenu,
     QMessageBox,
     QSplitter,
     QStackedWidget,
@@ -41,7 +39,7 @@ from photoseek import __version__
 from photoseek.core.library import ServiceStatus
 from photoseek.gui.albumsave import AlbumSaver
 from photoseek.gui.context import AppContext
-from photoseek.gui.menus import add_shortcuts, split_photo_actions
+from photoseek.gui.menus import add_shortcuts, build_menus, split_photo_actions
 from photoseek.gui.models.folders import folder_label
 from photoseek.gui.settings import THUMBNAIL_SIZES
 from photoseek.gui.theme import app_icon
@@ -214,48 +212,7 @@ class MainWindow(QMainWindow):
         self._set_writer_actions(self.workers is not None)
 
     def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addAction(self.add_folder_action)
-        file_menu.addAction(self.save_album_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.settings_action)
-        file_menu.addSeparator()
-        file_menu.addActions([self.close_action, self.quit_action])
-        edit_actions, photo_actions = split_photo_actions(self._pane_actions())
-        edit_menu = bar.addMenu("&Edit")
-        edit_menu.addActions(edit_actions)
-        if edit_actions:
-            edit_menu.addSeparator()
-        edit_menu.addAction(self.find_action)
-        photo_menu = bar.addMenu("&Photo")
-        photo_menu.addActions(photo_actions)
-        photo_menu.setEnabled(bool(photo_actions))
-        self._build_view_menu(bar.addMenu("&View"))
-        library_menu = bar.addMenu("&Library")
-        library_menu.addActions([self.pause_action, self.rescan_action, self.retry_action])
-        library_menu.addSeparator()
-        library_menu.addAction(self.folders_action)
-        library_menu.addActions(self.panel.actions_for_menu()[1:])
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self.about_action)
-
-    def _build_view_menu(self, menu: QMenu) -> None:
-        menu.addAction(self.preview_action)
-        sizes = menu.addMenu("Thumbnail Size")
-        self.size_group = QActionGroup(self)
-        self.size_actions: dict[int, QAction] = {}
-        for size in THUMBNAIL_SIZES:
-            action = sizes.addAction(f"{size} px")
-            action.setCheckable(True)
-            action.setChecked(size == self.settings.thumbnail_size)
-            action.triggered.connect(lambda _checked=False, s=size: self.set_thumbnail_size(s))
-            self.size_group.addAction(action)
-            self.size_actions[size] = action
-        menu.addActions([self.larger_action, self.smaller_action])
-        menu.addSeparator()
-        menu.addAction(self.full_screen_action)
-        self.addActions([self.find_action, self.folders_action, self.full_screen_action])
+        self.size_actions = build_menus(self, split_photo_actions(self._pane_actions()))
 
     def _pane_actions(self) -> list[QAction]:
         actions = getattr(self.pane, "photo_actions", None)

@@ -30,6 +30,7 @@ from photoseek.core.records import ModelIdentity
 from photoseek.core.search.nameindex import NameIndex
 from photoseek.core.vectors.index import VectorIndex
 from photoseek.core.writerlock import LibraryLockedError, WriterLock
+from photoseek.core.zeroshot.service import ZeroShot
 from photoseek.paths import AppPaths
 
 log = logging.getLogger("photoseek.core.library")
@@ -69,6 +70,7 @@ class LibraryBase:
         self._model_recorded = False
         self._searches = 0
         self._searches_lock = threading.Lock()  # not _lock: held while the index opens
+        self._zeroshot: ZeroShot | None = None  # label vectors with the model (TagOps)
 
     def __enter__(self) -> Self:
         return self

@@ -43,13 +43,11 @@ class TagOps(LibraryBase):
 
     def zeroshot(self) -> ZeroShot:
         """Zero-shot with the library's model (loaded now if it is not)."""
+        embedder = self.embedder
         with self._lock:
-            cached = getattr(self, "_zeroshot", None)
-        if cached is None or cached.identity != self.embedder.identity:
-            cached = ZeroShot(self.embedder, self.paths.cache_dir)
-            with self._lock:
-                self._zeroshot = cached
-        return cached
+            if self._zeroshot is None or self._zeroshot.identity != embedder.identity:
+                self._zeroshot = ZeroShot(embedder, self.paths.cache_dir)
+            return self._zeroshot
 
     def tag(self, labels: LabelSet, templates: TemplateSet) -> TagSummary:
         """Tag every photo of the model with ``labels`` (the model's tag space from now on)."""

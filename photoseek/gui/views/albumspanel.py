@@ -8,34 +8,24 @@ the GUI thread; this list only paints them.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QListWidgetItem, QWidget
 
 from photoseek.core.library import Album
-from photoseek.gui.views.sectiontitle import section_title
+from photoseek.gui.views.sectiontitle import ListSection
 
 __all__ = ["AlbumsPanel"]
 
 _LIST_HEIGHT = 140
 
 
-class AlbumsPanel(QWidget):
+class AlbumsPanel(ListSection):
     """Albums by name; choosing one runs its saved search in the grid."""
 
     album_selected = Signal(object)  # Album
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 6, 0, 0)
-        layout.addWidget(section_title("Albums", self))
-        self.list = QListWidget(self)
-        self.list.setAccessibleName("Albums")
-        self.list.setMaximumHeight(_LIST_HEIGHT)  # the folders keep the sidebar's spare room
-        self.list.itemClicked.connect(self._clicked)
-        self.list.itemActivated.connect(self._clicked)
-        layout.addWidget(self.list)
+        super().__init__("Albums", _LIST_HEIGHT, parent)
         self._albums: list[Album] = []
-        self.setVisible(False)
 
     def set_albums(self, albums: list[Album]) -> None:
         """Show these albums."""
@@ -55,5 +45,5 @@ class AlbumsPanel(QWidget):
         """The albums shown."""
         return list(self._albums)
 
-    def _clicked(self, item: QListWidgetItem) -> None:
+    def item_chosen(self, item: QListWidgetItem) -> None:
         self.album_selected.emit(self._albums[int(item.data(Qt.ItemDataRole.UserRole))])

@@ -256,6 +256,14 @@ class FilterBar(QWidget):
             tags=frozenset([tag]) if tag else None,
         )
 
+    def apply(self, filters: SearchFilters, min_score: float | None) -> None:
+        """Show ``filters`` and the cut-off (a saved search being run again)."""
+        self.set_folder(filters.folder, notify=False)
+        self.set_date_range(filters.date_from, filters.date_to)
+        self.set_format(next(iter(filters.formats)) if filters.formats else None)
+        self.set_tag(next(iter(sorted(filters.tags))) if filters.tags else None)
+        self.set_min_score(min_score)
+
     def set_tags(self, counts: list[tuple[str, int]]) -> None:
         """Offer the library's tags with their counts (the choice is kept while it exists)."""
         chosen = self.tag()

@@ -29,11 +29,9 @@ What the user sees:
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -50,27 +48,26 @@ from photoseek.core.records import ChangeSet, Folder, PhotoRecord
 from photoseek.core.zeroshot.templates import DEFAULT_TEMPLATES, template_set
 from photoseek.gui.actions import ChooseFolder, Confirm, PhotoActions, ask_confirmation, ask_folder
 from photoseek.gui.context import AppContext
-from photoseek.gui.desktop import Desktop, query_media
-from photoseek.gui.imageio import save_query_image
+from photoseek.gui.desktop import Desktop
 from photoseek.gui.models.results import ResultRow, ResultsModel
 from photoseek.gui.settings import THUMBNAIL_SIZES
 from photoseek.gui.views.filterbar import FilterBar
 from photoseek.gui.views.grid import ThumbnailGrid
+from photoseek.gui.views.imagequeries import ImageQueryInput
 from photoseek.gui.views.preview import PreviewPane
 from photoseek.gui.views.searchbar import SearchBar
 from photoseek.gui.views.viewer import PhotoViewer
 from photoseek.gui.workers.search import SearchRequest, SearchSession
-from photoseek.gui.workers.thumbnails import ThumbnailLoader
+from photoseek.gui.workers.thumbnails import ThumbnailLoader, grid_thumbnail_threads
 
 log = logging.getLogger(__name__)
 
 __all__ = ["SearchPane"]
 
 NAMES_THUMBNAIL = 96
-QUERIES_FOLDER = "queries"
 
 
-class SearchPane(QWidget):
+class SearchPane(ImageQueryInput, QWidget):
     """Everything about finding and looking at photos, in one widget."""
 
     status_message = Signal(str)  # one sentence for the status bar
@@ -93,7 +90,7 @@ class SearchPane(QWidget):
         self.setAcceptDrops(True)
         self._context = context
         self._closed = False
-        self._thumbnails = ThumbnailLoader(context.library, self, threads=_thumbnail_threads())
+        self._thumbnails = ThumbnailLoader(context.library, self, threads=grid_thumbnail_threads())
         self._name_thumbnails = ThumbnailLoader(context.library, self, threads=1)
         self.results = ResultsModel(self._thumbnails, self)
         self.names = ResultsModel(self._name_thumbnails, self)
@@ -244,13 +241,7 @@ class SearchPane(QWidget):
         """Run an album's saved search: its query, filters and cut-off in the pane's controls."""
         self._close_viewer()
         self.search_bar.chips.clear()
-        bar = self.filter_bar
-        filters = album.filters
-        bar.set_folder(filters.folder, notify=False)
-        bar.set_date_range(filters.date_from, filters.date_to)
-        bar.set_format(next(iter(filters.formats)) if filters.formats else None)
-        bar.set_tag(next(iter(sorted(filters.tags))) if filters.tags else None)
-        bar.set_min_score(album.min_score)
+        self.filter_bar.apply(album.filters, album.min_score)
         self.search_bar.set_text(album.query)
         self._run(force=True)
 
@@ -339,54 +330,6 @@ class SearchPane(QWidget):
     def _names_found(self, count: int) -> None:
         self.names_label.setText(f"Names ({count:,})" if count else "Names")
         self._names_box.setVisible(count > 0)
-
-    # -- image queries ------------------------------------------------------------------
-
-    def _search_files(self, paths: list[Path]) -> None:
-        for path in paths:
-            self.search_image(path)
-
-    def _paste_from_clipboard(self) -> None:
-        files, image = query_media(QGuiApplication.clipboard().mimeData())
-        if files:
-            self._search_files(files)
-        elif image is not None:
-            self._paste_image(image)
-        else:
-            self.status_message.emit("The clipboard holds no image to search by.")
-
-    def _paste_image(self, image: QImage) -> None:
-        folder = self._context.library.paths.cache_dir / QUERIES_FOLDER
-        copy = image.copy()
-        self.session.read(
-            lambda: save_query_image(copy, folder),
-            self.search_image,
-            lambda exc: self.status_message.emit(f"Cannot keep the pasted image: {exc}"),
-        )
-
-    def _find_similar(self, records: list[PhotoRecord]) -> None:
-        for record in records:
-            self.search_image(record.path)
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        files, image = query_media(event.mimeData())
-        if files or image is not None:
-            event.setDropAction(Qt.DropAction.CopyAction)
-            event.accept()
-        else:
-            event.ignore()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        files, image = query_media(event.mimeData())
-        if files:
-            self._search_files(files)
-        elif image is not None:
-            self._paste_image(image)
-        else:
-            event.ignore()
-            return
-        event.setDropAction(Qt.DropAction.CopyAction)
-        event.accept()
 
     # -- selection, preview, viewer -----------------------------------------------------
 
@@ -581,14 +524,3 @@ def _row(parent: QWidget, *widgets: QWidget) -> QWidget:
         layout.addWidget(widget)
     layout.addStretch(1)
     return box
-
-
-def _thumbnail_threads() -> int:
-    """Threads for the grid's thumbnails: one core stays the painting thread's.
-
-    A second thread on a 2-core machine made scrolling stall more (p99 19-25 ms
-    against 12-17 ms at 100,000 photos, tests/benchmarks/test_bench_app.py):
-    both compete with the GUI thread for Python's lock, and a thumbnail from the
-    cache takes milliseconds anyway.
-    """
-    return max(1, min(2, (os.cpu_count() or 2) - 1))

@@ -8,9 +8,9 @@ the GUI thread by the library panel.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QListWidgetItem, QWidget
 
-from photoseek.gui.views.sectiontitle import section_title
+from photoseek.gui.views.sectiontitle import ListSection
 
 __all__ = ["TagsPanel"]
 
@@ -18,24 +18,14 @@ _ANY = "All tags"
 _LIST_HEIGHT = 220
 
 
-class TagsPanel(QWidget):
+class TagsPanel(ListSection):
     """Tags with counts; choosing one shows only its photos (``All tags``: every photo)."""
 
     tag_selected = Signal(object)  # str, or None for every photo
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 6, 0, 0)
-        layout.addWidget(section_title("Tags", self))
-        self.list = QListWidget(self)
-        self.list.setAccessibleName("Tags")
-        self.list.setMaximumHeight(_LIST_HEIGHT)  # the folders keep the sidebar's spare room
-        self.list.itemClicked.connect(self._clicked)
-        self.list.itemActivated.connect(self._clicked)
-        layout.addWidget(self.list)
+        super().__init__("Tags", _LIST_HEIGHT, parent)
         self._counts: list[tuple[str, int]] = []
-        self.setVisible(False)
 
     def set_tags(self, counts: list[tuple[str, int]]) -> None:
         """Show these tags (most photos first); the current one stays chosen."""
@@ -70,6 +60,6 @@ class TagsPanel(QWidget):
                 self.list.blockSignals(blocked)
                 return
 
-    def _clicked(self, item: QListWidgetItem) -> None:
+    def item_chosen(self, item: QListWidgetItem) -> None:
         data = item.data(Qt.ItemDataRole.UserRole)
         self.tag_selected.emit(str(data) if data else None)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -38,7 +39,7 @@ from photoseek.gui.workers.calls import FunctionTask
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ImageLoader", "LoadedThumbnail", "ThumbnailLoader"]
+__all__ = ["ImageLoader", "LoadedThumbnail", "ThumbnailLoader", "grid_thumbnail_threads"]
 
 _SHUTDOWN_WAIT_MS = 5000
 DEFAULT_BACKLOG = 160  # requests kept: about four screens of a 1280 x 860 window
@@ -192,6 +193,17 @@ class ThumbnailLoader(QObject):
         if first:
             with contextlib.suppress(RuntimeError):  # the receiver was deleted while the app quit
                 self.ready.emit()
+
+
+def grid_thumbnail_threads() -> int:
+    """Threads for the grid's thumbnails: one core stays the painting thread's.
+
+    A second thread on a 2-core machine made scrolling stall more (p99 19-25 ms
+    against 12-17 ms at 100,000 photos, tests/benchmarks/test_bench_app.py):
+    both compete with the GUI thread for Python's lock, and a thumbnail from the
+    cache takes milliseconds anyway.
+    """
+    return max(1, min(2, (os.cpu_count() or 2) - 1))
 
 
 class ImageLoader(QObject):
