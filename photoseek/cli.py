@@ -23,7 +23,7 @@ from typing import TypeAlias
 from photoseek import __version__
 from photoseek.cli_commands import COMMANDS
 from photoseek.core.errors import PhotoseekError
-from photoseek.core.indexing.pipeline import DEFAULT_BATCH_SIZE
+from photoseek.core.indexing.options import DEFAULT_BATCH_SIZE
 from photoseek.core.model.embedder import DEFAULT_ARCH, DEFAULT_PRETRAINED, DEVICES
 from photoseek.core.search.formats import FORMATS, parse_format
 from photoseek.core.search.searcher import SORTS

@@ -32,7 +32,7 @@ from photoseek.cli_output import (
     status_as_json,
 )
 from photoseek.core.errors import LibraryError, SchemaTooOldError
-from photoseek.core.indexing.pipeline import IndexerOptions
+from photoseek.core.indexing.options import IndexerOptions
 from photoseek.core.library import Library
 from photoseek.core.model.embedder import DEFAULT_ARCH, DEFAULT_PRETRAINED, ModelSettings
 from photoseek.core.progress import Phase, Progress

@@ -15,9 +15,12 @@ and type checkers see the real module.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import sys
+from collections.abc import Callable
 from types import ModuleType
+from typing import Any
 
 
 def lazy_module(name: str) -> ModuleType:
@@ -39,3 +42,21 @@ def lazy_module(name: str) -> ModuleType:
     sys.modules[name] = module
     loader.exec_module(module)
     return module
+
+
+def lazy_attributes(sources: dict[str, str]) -> Callable[[str], Any]:
+    """A package's module ``__getattr__`` (PEP 562) that imports each name from its module.
+
+    ``sources`` maps a public name to the module that defines it. A package
+    that re-exports its submodules' names this way costs nothing to import
+    until one of them is used: ``photoseek.core.imaging.decoders`` is a few
+    constants, and importing it must not import Pillow.
+    """
+
+    def __getattr__(name: str) -> Any:
+        module = sources.get(name)
+        if module is None:
+            raise AttributeError(name)
+        return getattr(importlib.import_module(module), name)
+
+    return __getattr__

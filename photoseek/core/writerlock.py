@@ -18,12 +18,16 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any
-
-import filelock
+from typing import TYPE_CHECKING, Any
 
 from photoseek.core.atomicfile import write_json_atomically
 from photoseek.core.errors import Cancelled, LibraryError
+from photoseek.core.lazyimport import lazy_module
+
+if TYPE_CHECKING:
+    import filelock
+else:  # imported at the first lock taken or probed: it costs the app's start-up 30 ms
+    filelock = lazy_module("filelock")
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +46,19 @@ class WriterLock:
         self.path = path
         self.owner_file = path.with_name("writer.json")
         self.waiting_file = path.with_name("writer-waiting.json")
-        self._lock = filelock.FileLock(str(path), thread_local=False)
+        self._file_lock: filelock.FileLock | None = None
+
+    @property
+    def _lock(self) -> filelock.FileLock:
+        """The OS-level lock, made on first use."""
+        if self._file_lock is None:
+            self._file_lock = filelock.FileLock(str(self.path), thread_local=False)
+        return self._file_lock
 
     @property
     def held(self) -> bool:
         """Whether this object holds the lock."""
-        return bool(self._lock.is_locked)
+        return self._file_lock is not None and bool(self._file_lock.is_locked)
 
     def acquire(self, purpose: str, *, wait: threading.Event | None = None) -> None:
         """Take the lock, or raise :class:`LibraryLockedError` naming the holder.

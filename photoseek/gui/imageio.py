@@ -17,13 +17,15 @@ from __future__ import annotations
 import hashlib
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PIL import Image
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
 from PySide6.QtGui import QImage
 
 from photoseek.core.atomicfile import write_atomically
-from photoseek.core.imaging.decode import decode_image
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,10 @@ def decode_photo(path: Path, max_side: int | None = None) -> QImage:
     :class:`~photoseek.core.errors.ImageError` with a short reason when the
     file cannot be decoded.
     """
+    from PIL import Image  # with the decoders: in a worker, after the window shows
+
+    from photoseek.core.imaging.decode import decode_image
+
     decoded = decode_image(path, min_side=max_side)
     image = decoded.image
     if max_side is not None and max(image.size) > max_side:

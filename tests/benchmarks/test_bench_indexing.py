@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from photoseek.core.imaging.decode import decode_image
-from photoseek.core.indexing.pipeline import IndexerOptions
+from photoseek.core.indexing.options import IndexerOptions
 from photoseek.core.library import Library
 from photoseek.core.model.embedder import DEFAULT_ARCH, ModelSettings, load_embedder
 from photoseek.core.search.searcher import SearchOptions

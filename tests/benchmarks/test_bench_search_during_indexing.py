@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from photoseek.core.indexing.pipeline import IndexerOptions
+from photoseek.core.indexing.options import IndexerOptions
 from photoseek.core.library import Library
 from photoseek.core.model.embedder import DEFAULT_ARCH, ModelSettings
 from photoseek.core.search.searcher import SearchOptions

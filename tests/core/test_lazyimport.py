@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 SCRIPT = """
 import sys
@@ -30,3 +33,44 @@ def test_the_app_starts_without_numpy_and_loads_it_on_first_use() -> None:
     assert lazy == "lazy" and hnswlib == "False"
     assert vector == "[[0.6000000238418579, 0.800000011920929]]"
     assert kind == "module"  # the real numpy, loaded by the first use
+
+
+HEAVY_SCRIPT = """
+import sys
+import photoseek.gui.launch  # everything the app imports before its window shows
+
+def real(name):
+    module = sys.modules.get(name)
+    return module is not None and type(module).__name__ != "_LazyModule"
+
+HEAVY = ("PIL", "watchdog", "filelock", "photoseek.core.indexing.pipeline")
+print(" ".join(name for name in HEAVY if real(name)) or "none")
+from photoseek.core.imaging import decode_image, ThumbnailCache
+from photoseek.core.imaging.decode import decode_image as direct
+from photoseek.core.watch import FolderWatcher
+from photoseek.core.indexing import IndexJob
+from photoseek.core.writerlock import WriterLock
+WriterLock(__import__("pathlib").Path(sys.argv[1])).holder()
+print(decode_image is direct, " ".join(name for name in HEAVY if real(name)))
+"""
+
+
+def test_the_app_starts_without_pillow_watchdog_filelock_or_the_pipeline(tmp_path: Path) -> None:
+    """Together about 150 ms of the window's 1 s budget; each loads where it is first used."""
+    out = subprocess.run(
+        [sys.executable, "-c", HEAVY_SCRIPT, str(tmp_path / "writer.lock")],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"QT_QPA_PLATFORM": "offscreen", **os.environ},
+    )
+    before, after = out.stdout.splitlines()[:2]
+    assert before == "none"
+    assert after == "True PIL watchdog filelock photoseek.core.indexing.pipeline"
+
+
+def test_a_lazy_package_name_that_does_not_exist_is_an_attribute_error() -> None:
+    import photoseek.core.imaging as imaging
+
+    with pytest.raises(AttributeError):
+        _ = imaging.no_such_name  # type: ignore[attr-defined]

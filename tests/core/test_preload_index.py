@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from photoseek.core.indexing.pipeline import IndexerOptions
+from photoseek.core.indexing.options import IndexerOptions
 from photoseek.core.library import Library
 from photoseek.core.model.embedder import load_embedder
 from photoseek.paths import resolve_paths

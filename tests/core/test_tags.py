@@ -14,7 +14,7 @@ import pytest
 from photoseek.core.catalog import tags as catalog_tags
 from photoseek.core.catalog.store import Catalog
 from photoseek.core.errors import PhotoseekError, QueryError
-from photoseek.core.indexing.pipeline import IndexerOptions
+from photoseek.core.indexing.options import IndexerOptions
 from photoseek.core.library import Library
 from photoseek.core.model.embedder import ModelSettings
 from photoseek.core.search.searcher import SearchFilters, SearchOptions

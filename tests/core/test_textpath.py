@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from photoseek.core.indexing.pipeline import IndexerOptions
+from photoseek.core.indexing.options import IndexerOptions
 from photoseek.core.library import Library
 from photoseek.core.model import textpath
 from photoseek.core.model.embedder import DEFAULT_ARCH, ModelSettings, load_embedder

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageOps
 
 from photoseek.core.errors import ImageError
-from photoseek.core.imaging import thumbnails
+from photoseek.core.imaging import decode, pixels, thumbnails
 from photoseek.core.imaging.thumbnails import (
     DEFAULT_SIZE,
     LEGACY_SIZE,
@@ -95,13 +95,13 @@ def test_save_makes_each_size_from_the_previous_larger_one(
     cache: ThumbnailCache, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[tuple[tuple[int, int], int]] = []
-    real = thumbnails.make_thumbnail
+    real = pixels.make_thumbnail
 
     def recording(image: Image.Image, max_side: int) -> Image.Image:
         calls.append((image.size, max_side))
         return real(image, max_side)
 
-    monkeypatch.setattr(thumbnails, "make_thumbnail", recording)
+    monkeypatch.setattr(pixels, "make_thumbnail", recording)  # imported at the call
     paths = cache.save(FP, _gradient((2000, 1000)), sizes=(256, 128, 1024, 512, 256))
     assert calls == [((2000, 1000), 1024), ((1024, 512), 512), ((512, 256), 256), ((256, 128), 128)]
     assert sorted(paths) == [128, 256, 512, 1024]
@@ -181,13 +181,13 @@ def test_get_or_make_decodes_in_draft_mode_and_keeps_orientation(
     exif[0x0112] = 6
     source = _jpeg_file(tmp_path / "rotated.jpg", original, exif=exif.tobytes())
     requested: list[object] = []
-    real = thumbnails.decode_image
+    real = decode.decode_image
 
     def recording(path: Path, **kwargs: Any) -> Any:
         requested.append(kwargs.get("min_side"))
         return real(path, **kwargs)
 
-    monkeypatch.setattr(thumbnails, "decode_image", recording)
+    monkeypatch.setattr(decode, "decode_image", recording)
     path = cache.get_or_make(FP, source, 256)
     assert requested == [256]
     with Image.open(path) as thumb:
@@ -208,7 +208,7 @@ def test_get_or_make_uses_the_cache_without_decoding(
     def no_decoding(*args: object, **kwargs: object) -> None:
         raise AssertionError("decoded although cached")
 
-    monkeypatch.setattr(thumbnails, "decode_image", no_decoding)
+    monkeypatch.setattr(decode, "decode_image", no_decoding)
     assert cache.get_or_make(FP, tmp_path / "whatever.jpg") == cached
 
 

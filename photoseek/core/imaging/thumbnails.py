@@ -38,14 +38,16 @@ import re
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Final
-
-from PIL import Image
+from typing import IO, TYPE_CHECKING, Final
 
 from photoseek.core.atomicfile import write_atomically
 from photoseek.core.errors import ImageError
-from photoseek.core.imaging.decode import decode_image
-from photoseek.core.imaging.pixels import make_thumbnail
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+# The decoders (and Pillow) are imported by the first thumbnail made, not with the cache:
+# the app's window reads cached thumbnails' paths before it shows.
 
 __all__ = ["DEFAULT_SIZE", "LEGACY_SIZE", "QUALITY", "SIZES", "ThumbnailCache"]
 
@@ -114,6 +116,8 @@ class ThumbnailCache:
         cache cannot be written and :class:`ImageError` when the pixels cannot
         be processed.
         """
+        from photoseek.core.imaging.pixels import make_thumbnail  # Pillow: with the first one
+
         wanted = sorted({_check_size(size) for size in sizes}, reverse=True)
         paths: dict[int, Path] = {}
         current = image
@@ -135,7 +139,7 @@ class ThumbnailCache:
             return target
         image = self._legacy_image(fingerprint, size)
         if image is None:
-            image = decode_image(source, min_side=size).image
+            image = _decode(source, min_side=size)
         return self.save(fingerprint, image, (size,))[size]
 
     def remove(self, fingerprint: str) -> None:
@@ -246,8 +250,15 @@ def _subfolders(base: Path) -> list[Path]:
 def _decode_legacy(path: Path, size: int) -> Image.Image | None:
     """An old thumbnail, decoded, if its long side reaches ``size``; else ``None``."""
     try:
-        image = decode_image(path).image
+        image = _decode(path)
     except ImageError as exc:
         log.debug("old thumbnail %s unusable: %s", path, exc.reason)
         return None
     return image if max(image.size) >= size else None
+
+
+def _decode(path: Path, min_side: int | None = None) -> Image.Image:
+    """``path`` decoded through the core's safe decoder (imported here: Pillow is slow to load)."""
+    from photoseek.core.imaging.decode import decode_image
+
+    return decode_image(path, min_side=min_side).image

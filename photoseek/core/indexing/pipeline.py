@@ -23,14 +23,12 @@ so deletions and moves never wait behind a long burst of new photos.
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 
 from PIL import Image
 
@@ -41,6 +39,7 @@ from photoseek.core.imaging.decode import DecodedImage, decode_image, decode_ima
 from photoseek.core.imaging.decoders import decoder_tag, is_current
 from photoseek.core.imaging.pixels import fit_for_model
 from photoseek.core.imaging.thumbnails import DEFAULT_SIZE, ThumbnailCache
+from photoseek.core.indexing.options import DEFAULT_BATCH_SIZE, IndexerOptions
 from photoseek.core.indexing.outcomes import Changed, Decoded, Failed, Outcome, Reused, Vanished
 from photoseek.core.indexing.reading import FileChanged, FileRead, read_photo, unchanged_since
 from photoseek.core.indexing.tracker import Tracker
@@ -56,18 +55,8 @@ __all__ = ["DEFAULT_BATCH_SIZE", "IndexJob", "IndexerOptions"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BATCH_SIZE = 32
 UNIDENTIFIED = decoder_tag("sniff")
 """The tag of a failure before any format was recognised (bump "sniff" to re-examine them)."""
-
-
-@dataclass
-class IndexerOptions:
-    """Tuning knobs; the defaults suit a desktop."""
-
-    batch_size: int = DEFAULT_BATCH_SIZE
-    workers: int = field(default_factory=lambda: min(4, max(2, (os.cpu_count() or 2) // 2)))
-    draft: bool = True  # JPEG draft decoding to just above the model's input size
 
 
 class IndexJob:

@@ -19,7 +19,7 @@ from typing import Self
 from photoseek.core.catalog.store import Catalog
 from photoseek.core.errors import Cancelled, LibraryError
 from photoseek.core.imaging.thumbnails import ThumbnailCache
-from photoseek.core.indexing.pipeline import IndexerOptions
+from photoseek.core.indexing.options import IndexerOptions
 from photoseek.core.indexkeeper import IndexKeeper
 from photoseek.core.model import textpath
 from photoseek.core.model.embedder import Embedder, ModelSettings, load_embedder

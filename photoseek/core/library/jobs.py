@@ -8,9 +8,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Generator, Iterator
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from photoseek.core.errors import Cancelled
-from photoseek.core.indexing.pipeline import IndexJob
 from photoseek.core.indexing.thumbnailing import rebuild_missing_thumbnails
 from photoseek.core.indexkeeper import IndexKeeper
 from photoseek.core.library.base import LAST_MODEL_KEY, LibraryBase
@@ -23,6 +23,9 @@ from photoseek.core.watch.reconcile import (
     reconcile_changes,
 )
 from photoseek.core.watch.scanner import exclusion_keys
+
+if TYPE_CHECKING:
+    from photoseek.core.indexing.pipeline import IndexJob
 
 
 class Jobs(LibraryBase):
@@ -110,6 +113,8 @@ class Jobs(LibraryBase):
         Loads the model and the index. The caller holds the writer lock while
         it runs the job, and closes the job when done.
         """
+        from photoseek.core.indexing.pipeline import IndexJob  # Pillow and the decoders: now
+
         keeper = self._index_keeper()
         if not self._model_recorded:
             self.catalog.set_meta(LAST_MODEL_KEY, str(self.model_id))

@@ -24,8 +24,7 @@ from photoseek.core.catalog.reads import PHOTO_DATE_SQL
 from photoseek.core.catalog.store import Catalog
 from photoseek.core.catalog.tags import TAGGED_SQL, VISIBLE_SQL
 from photoseek.core.errors import ImageError, QueryError
-from photoseek.core.imaging.decode import decode_image
-from photoseek.core.imaging.pixels import fit_for_model
+from photoseek.core.imaging.modelinput import model_input
 from photoseek.core.lazyimport import lazy_module
 from photoseek.core.model.textpath import QueryEncoder
 from photoseek.core.records import PhotoRecord
@@ -272,10 +271,10 @@ class Searcher:
         if not resolved.exists():
             raise QueryError(f"image not found: {path}")
         try:
-            decoded = decode_image(resolved, min_side=self.embedder.image_size)
+            image = model_input(resolved, self.embedder.image_size)
         except ImageError as exc:
             raise QueryError(f"cannot use {path} as a query: {exc.reason}") from exc
-        vector = self.embedder.encode_image(fit_for_model(decoded.image))
+        vector = self.embedder.encode_image(image)
         return vectorcodec.first_row(vectorcodec.quantize(vector[None, :]))
 
     def _rank(

@@ -34,16 +34,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from photoseek.core.atomicfile import write_json_atomically
 from photoseek.core.errors import Cancelled, PhotoseekError
-from photoseek.core.indexing.pipeline import IndexJob
 from photoseek.core.library import Library
 from photoseek.core.progress import Phase, Progress
 from photoseek.core.records import Changes
 from photoseek.core.reports import SERVICE_PURPOSE, state_path
 from photoseek.core.watch.priority import lower_thread_priority, on_battery
-from photoseek.core.watch.watcher import POLL_INTERVAL_S, STABLE_S, FolderWatcher
+from photoseek.core.watch.timing import POLL_INTERVAL_S, STABLE_S
+
+if TYPE_CHECKING:
+    from photoseek.core.indexing.pipeline import IndexJob
 
 __all__ = ["ServiceOptions", "ServiceState", "WatchService"]
 
@@ -100,6 +103,8 @@ class WatchService:
         self.options = options or ServiceOptions()
         self.on_progress = on_progress
         self.state = ServiceState(pid=os.getpid())
+        from photoseek.core.watch.watcher import FolderWatcher  # watchdog: when watching
+
         self.watcher = FolderWatcher(
             stable_s=self.options.stable_s, poll_interval_s=self.options.poll_interval_s
         )

@@ -33,12 +33,11 @@ from watchdog.observers.api import BaseObserver, ObservedWatch
 from watchdog.observers.polling import PollingObserver
 
 from photoseek.core.records import Changes
+from photoseek.core.watch.timing import POLL_INTERVAL_S, STABLE_S
 from photoseek.core.watch.volumes import polling_reason
 
 log = logging.getLogger(__name__)
 
-STABLE_S = 2.0
-POLL_INTERVAL_S = 30.0
 MAX_ATTEMPTS = 8  # 2 + 4 + ... + 60 s: about four minutes of retries
 MAX_BACKOFF_S = 60.0
 INOTIFY_SYSCTL = "fs.inotify.max_user_watches"

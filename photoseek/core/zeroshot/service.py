@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING
 
 from photoseek.core.atomicfile import write_atomically
 from photoseek.core.errors import ImageError, PhotoseekError
-from photoseek.core.imaging.decode import decode_image
-from photoseek.core.imaging.pixels import fit_for_model
+from photoseek.core.imaging.modelinput import model_input
 from photoseek.core.lazyimport import lazy_module
 from photoseek.core.records import ModelIdentity
 from photoseek.core.vectors.codec import FloatArray
@@ -110,10 +109,10 @@ class ZeroShot:
         if not path.is_file():
             raise PhotoseekError(f"image not found: {path}")
         try:
-            decoded = decode_image(path, min_side=self._embedder.image_size)
+            image = model_input(path, self._embedder.image_size)
         except ImageError as exc:
             raise PhotoseekError(f"cannot read {path}: {exc.reason}") from exc
-        return self._embedder.encode_image(fit_for_model(decoded.image))
+        return self._embedder.encode_image(image)
 
     def image_vectors(
         self, paths: Sequence[Path], batch_size: int = 32
@@ -126,8 +125,8 @@ class ZeroShot:
         batch: list[object] = []
         for number, path in enumerate(paths):
             try:
-                decoded = decode_image(path, min_side=self._embedder.image_size)
-                batch.append(self._embedder.preprocess(fit_for_model(decoded.image)))
+                image = model_input(path, self._embedder.image_size)
+                batch.append(self._embedder.preprocess(image))
                 kept.append(number)
             except ImageError as exc:
                 skipped.append((path, exc.reason))
