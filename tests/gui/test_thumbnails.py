@@ -11,6 +11,7 @@ from PySide6.QtGui import QPixmap
 
 from photoseek.core.library import Library
 from photoseek.gui.context import AppContext
+from photoseek.gui.imageio import load_thumbnail_file
 from photoseek.gui.models.results import ResultRow, ResultsModel
 from photoseek.gui.views.grid import ThumbnailGrid
 from photoseek.gui.workers.thumbnails import ThumbnailLoader
@@ -180,14 +181,36 @@ def test_finished_thumbnails_reach_the_gui_thread_in_one_batch(qtbot, context, c
     model.reset_rows(rows, more=False)
     signals: list[int] = []
     loader.ready.connect(lambda: signals.append(1))
-    changed: list[int] = []
-    model.dataChanged.connect(lambda top, _bottom, _roles: changed.append(top.row()))
-    for row in range(6):
+    changed: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda top, bottom, _roles: changed.append((top.row(), bottom.row())))
+    for row in (0, 1, 2, 4, 5):  # row 3 is not on screen
         assert model.index(row).data(ResultsModel.ThumbnailRole) is None
     counting.release.set()
-    assert loader.wait_idle(60)  # all six finished while the GUI thread was busy
+    assert loader.wait_idle(60)  # all five finished while the GUI thread was busy
     QCoreApplication.processEvents()
     assert signals == [1]  # one delivery
-    assert sorted(changed) == list(range(6))  # every row repainted
+    assert changed == [(0, 2), (4, 5)]  # one repaint per run of adjacent rows
+    assert model.cached_pixmap(rows[3].record) is None
+    rows = rows[:3] + rows[4:]
     assert all(model.cached_pixmap(r.record) is not None for r in rows)
     loader.shutdown()
+
+
+def test_a_cached_thumbnail_file_is_read_to_fit_its_box(tmp_path: Path) -> None:
+    from PIL import Image
+
+    path = tmp_path / "thumb.jpg"
+    Image.new("RGB", (512, 256), (200, 30, 40)).save(path, "JPEG", quality=90)
+    image = load_thumbnail_file(path, 160)
+    assert image is not None and (image.width(), image.height()) == (160, 80)
+    red = image.pixelColor(80, 40)
+    assert red.red() > 180 and red.green() < 60 and red.blue() < 70
+    small = load_thumbnail_file(path, 1024)  # never scaled up
+    assert small is not None and (small.width(), small.height()) == (512, 256)
+    grey = tmp_path / "grey.jpg"
+    Image.new("L", (64, 64), 90).save(grey, "JPEG")
+    assert load_thumbnail_file(grey, 160) is not None  # any mode becomes RGB
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(path.read_bytes()[:40])
+    assert load_thumbnail_file(broken, 160) is None
+    assert load_thumbnail_file(tmp_path / "gone.jpg", 160) is None

@@ -34,7 +34,7 @@ from PySide6.QtGui import QImage
 from photoseek.core.errors import PhotoseekError
 from photoseek.core.library import Library
 from photoseek.core.watch.priority import lower_thread_priority
-from photoseek.gui.imageio import decode_photo, fit_image, load_thumbnail_file
+from photoseek.gui.imageio import decode_photo, load_thumbnail_file
 from photoseek.gui.workers.calls import FunctionTask
 
 log = logging.getLogger(__name__)
@@ -178,8 +178,7 @@ class ThumbnailLoader(QObject):
         if generation != self._generation or self._closed:
             return None
         path = self._library.thumbnail(photo_id, pixels)
-        image = load_thumbnail_file(path) if path is not None else None
-        return fit_image(image, pixels) if image is not None else None
+        return load_thumbnail_file(path, pixels) if path is not None else None
 
     def _finish(self, key: tuple[int, int], result: LoadedThumbnail) -> None:
         """Hand ``result`` to the GUI thread (one ``ready`` per batch), unless it is stale."""
