@@ -14,7 +14,7 @@ import torch
 
 from photoseek.core.indexing.options import IndexerOptions
 from photoseek.core.library import Library
-from photoseek.core.model import textpath
+from photoseek.core.model import onnxtext, textpath
 from photoseek.core.model.embedder import DEFAULT_ARCH, ModelSettings, load_embedder
 from photoseek.core.model.textpath import TextFirst, load_text_encoder, remember
 from photoseek.core.model.texttower import plain_text_spec
@@ -110,8 +110,33 @@ def test_a_broken_record_falls_back_to_the_full_model(weights: Path, tmp_path: P
     records = json.loads(record_file.read_text())
     for record in records.values():
         record["spec"]["width"] = 7  # no longer fits the file's tensors
+        record.pop("onnx")
     record_file.write_text(json.dumps(records))
     assert load_text_encoder(tiny_settings(str(weights)), models) is None
+
+
+@pytest.mark.parametrize("damage", ["truncated weights", "garbage graph", "a path as name"])
+def test_a_broken_export_falls_back_to_the_torch_tower(
+    weights: Path, tmp_path: Path, damage: str
+) -> None:
+    models = tmp_path / "models"
+    full = load_embedder(tiny_settings(str(weights)), models)
+    assert remember(full, models)
+    record_file = models / textpath.RECORD_FILE
+    [record] = json.loads(record_file.read_text()).values()
+    graph = models / onnxtext.FOLDER / record["onnx"]["graph"]
+    if damage == "truncated weights":
+        data = graph.with_name(graph.name + ".data")
+        data.write_bytes(data.read_bytes()[:100])
+    elif damage == "garbage graph":
+        graph.write_bytes(b"not a model")
+    else:
+        records = json.loads(record_file.read_text())
+        next(iter(records.values()))["onnx"]["graph"] = "../../" + graph.name
+        record_file.write_text(json.dumps(records))
+    light = load_text_encoder(tiny_settings(str(weights)), models)
+    assert isinstance(light, textpath.TextEncoder)  # the torch tower, still exact
+    assert min(_cosines(light, full)) >= 0.99999
 
 
 @pytest.mark.parametrize(

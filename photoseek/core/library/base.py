@@ -24,7 +24,7 @@ from photoseek.core.indexkeeper import IndexKeeper
 from photoseek.core.model import textpath
 from photoseek.core.model.embedder import Embedder, ModelSettings, load_embedder
 from photoseek.core.model.naming import expected_model
-from photoseek.core.model.textpath import QueryEncoder, TextEncoder, TextFirst
+from photoseek.core.model.textpath import LightText, QueryEncoder, TextFirst
 from photoseek.core.progress import Phase, Progress, ProgressCallback
 from photoseek.core.records import ModelIdentity
 from photoseek.core.search.nameindex import NameIndex
@@ -63,7 +63,7 @@ class LibraryBase:
         self._names_lock = threading.Lock()  # not _lock: that one is held while the index loads
         self._lock = threading.RLock()
         self._model_lock = threading.Lock()  # held while the model loads (seconds)
-        self._text_encoder: TextEncoder | None = None
+        self._text_encoder: LightText | None = None
         self._text_lock = threading.Lock()
         self._text_tried = False
         self._seen_version = -1
@@ -191,7 +191,7 @@ class LibraryBase:
         """
         return self._light_text_encoder() is not None
 
-    def _light_text_encoder(self) -> TextEncoder | None:
+    def _light_text_encoder(self) -> LightText | None:
         with self._text_lock:
             if self._embedder is None and self._text_encoder is None and not self._text_tried:
                 self._text_tried = True

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     import torch
     from PIL import Image
 
-    from photoseek.core.model.texttower import TextTowerSpec
+    from photoseek.core.model.textspec import TextTowerSpec
 
 log = logging.getLogger(__name__)
 
@@ -429,7 +429,7 @@ def _text_spec(arch: str, pretrained: str) -> TextTowerSpec | None:
     """The model's text tower spec if it is a plain CLIP one (see :mod:`.textpath`)."""
     import open_clip
 
-    from photoseek.core.model.texttower import plain_text_spec
+    from photoseek.core.model.textspec import plain_text_spec
 
     config = open_clip.get_model_config(arch) or {}
     quick_gelu = bool((open_clip.get_pretrained_cfg(arch, pretrained) or {}).get("quick_gelu"))

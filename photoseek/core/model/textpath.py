@@ -10,7 +10,7 @@ the full model.
 
 It is used only where it has been shown to be exact. Each time the full
 model loads from a weights file whose text tower is a plain CLIP one
-(:func:`~.texttower.plain_text_spec`), :func:`remember` builds the light
+(:func:`~.textspec.plain_text_spec`), :func:`remember` builds the light
 tower from that file, tokenises and encodes probe texts with both, and
 records the tower's spec in ``text-towers.json`` in the models folder only
 if the tokens are equal and every vector has cosine >= :data:`MIN_COSINE`
@@ -50,7 +50,8 @@ if TYPE_CHECKING:
     from PIL import Image
 
     from photoseek.core.model.embedder import Embedder, ModelSettings
-    from photoseek.core.model.texttower import TextTower, TextTowerSpec
+    from photoseek.core.model.textspec import TextTowerSpec
+    from photoseek.core.model.texttower import TextTower
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +82,22 @@ class QueryEncoder(Protocol):
         """An image's unit vector."""
 
 
+class LightText(Protocol):
+    """A text tower without the rest of the model: :class:`TextEncoder` (torch) or
+    :class:`~.onnxtext.OnnxTextEncoder` (ONNX Runtime)."""
+
+    @property
+    def identity(self) -> ModelIdentity:
+        """Which weights the vectors come from."""
+
+    def encode_text(self, text: str) -> TextVector:
+        """A text's unit vector."""
+
+
 class TextFirst:
     """Texts through the light tower; images (rare in a first query) load the full model."""
 
-    def __init__(self, text: TextEncoder, full_model: Callable[[], Embedder]) -> None:
+    def __init__(self, text: LightText, full_model: Callable[[], Embedder]) -> None:
         self._text = text
         self._full_model = full_model
 
@@ -127,6 +140,11 @@ class TextEncoder:
         self._cache.put(text, result)
         return result
 
+    @property
+    def tower(self) -> TextTower:
+        """The torch text tower."""
+        return self._tower
+
     def tokens(self, text: str) -> torch.Tensor:
         """The token ids the tower reads for ``text``."""
         tokens: torch.Tensor = self._tokenizer([text])
@@ -141,16 +159,21 @@ class TextEncoder:
         return vectorcodec.first_row(vectorcodec.normalize(features.float().numpy()))
 
 
-def load_text_encoder(settings: ModelSettings, models_dir: Path) -> TextEncoder | None:
+def load_text_encoder(settings: ModelSettings, models_dir: Path) -> LightText | None:
     """The light text encoder of ``settings``' model, or None where there is no exact one.
 
-    Never downloads and never raises: None sends the caller to the full model.
+    The exported tower on ONNX Runtime where one was recorded and the runtime
+    is installed, else the torch tower. Never downloads and never raises:
+    None sends the caller to the full model.
     """
     try:
         found = _recorded(settings, models_dir)
         if found is None:
             return None
-        file, spec, identity = found
+        file, spec, identity, record = found
+        onnx = _onnx_encoder(record, spec, identity, models_dir)
+        if onnx is not None:
+            return onnx
         encoder = _build(file, spec, identity)
     except Exception:  # anything wrong here costs only the full model's load
         log.warning("the light text path failed; loading the full model", exc_info=True)
@@ -165,7 +188,9 @@ def remember(embedder: Embedder, models_dir: Path) -> bool:
     if file is None or spec is None:
         return False
     records = _read_records(models_dir)
-    if _usable(records.get(embedder.identity.key), file) is not None:
+    known = records.get(embedder.identity.key)
+    exported = isinstance(known, dict) and "onnx" in known
+    if _usable(known, file) is not None and (exported or not _can_export()):
         return True
     try:
         light = _build(file, spec, embedder.identity)
@@ -177,13 +202,17 @@ def remember(embedder: Embedder, models_dir: Path) -> bool:
         log.warning("the text tower of %s alone differs from the full model: not used", file.name)
         return False
     stat = file.stat()
-    records[embedder.identity.key] = {
+    record: dict[str, Any] = {
         "file": str(file),
         "size": stat.st_size,
         "mtime_ns": stat.st_mtime_ns,
         "dim": embedder.identity.dim,
         "spec": spec.to_json(),
     }
+    onnx = _export_onnx(light, embedder, models_dir)
+    if onnx is not None:
+        record["onnx"] = onnx
+    records[embedder.identity.key] = record
     try:
         write_json_atomically(models_dir / RECORD_FILE, records, durable=False)  # a cache
     except OSError as exc:
@@ -199,8 +228,8 @@ def clip_tokenizer(context_length: int) -> Any:
 
 def _recorded(
     settings: ModelSettings, models_dir: Path
-) -> tuple[Path, TextTowerSpec, ModelIdentity] | None:
-    from photoseek.core.model.texttower import TextTowerSpec
+) -> tuple[Path, TextTowerSpec, ModelIdentity, dict[str, Any]] | None:
+    from photoseek.core.model.textspec import TextTowerSpec
 
     expected = expected_model(settings.arch, settings.pretrained, models_dir)
     if expected.digest is None:
@@ -213,7 +242,7 @@ def _recorded(
     identity = ModelIdentity(
         expected.arch, expected.pretrained, expected.digest, int(record["dim"])
     )
-    return file, TextTowerSpec.from_json(record["spec"]), identity
+    return file, TextTowerSpec.from_json(record["spec"]), identity, record
 
 
 def _usable(record: object, file: Path | None) -> Path | None:
@@ -242,7 +271,7 @@ def _build(file: Path, spec: TextTowerSpec, identity: ModelIdentity) -> TextEnco
 
 
 def _text_tensors(file: Path) -> dict[str, torch.Tensor]:
-    from photoseek.core.model.texttower import is_text_key
+    from photoseek.core.model.textspec import is_text_key
 
     if file.suffix.lower() == SAFETENSORS_SUFFIX:  # read only the text tower's tensors
         from safetensors import safe_open
@@ -266,6 +295,46 @@ def _agrees(light: TextEncoder, embedder: Embedder) -> bool:
             log.info("light text tower cosine %.7f on %r", cosine, text[:30])
             return False
     return True
+
+
+def _can_export() -> bool:
+    from photoseek.core.model import onnxtext
+
+    return onnxtext.can_export()
+
+
+def _export_onnx(light: TextEncoder, embedder: Embedder, models_dir: Path) -> dict[str, Any] | None:
+    """The record entry of ``light``'s tower exported to ONNX and checked; None where not."""
+    from photoseek.core.model import onnxtext
+
+    if not onnxtext.can_export():
+        return None
+    try:
+        return onnxtext.export_checked(
+            light.tower,
+            models_dir,
+            embedder.identity,
+            PROBE_TEXTS,
+            lambda text: embedder.text_tokens(text)[0].tolist(),
+            embedder.reference_text_vector,
+        )
+    except Exception:  # an optimisation: the torch tower stays
+        log.warning("the text tower cannot be exported to ONNX", exc_info=True)
+        return None
+
+
+def _onnx_encoder(
+    record: dict[str, Any], spec: TextTowerSpec, identity: ModelIdentity, models_dir: Path
+) -> LightText | None:
+    from photoseek.core.model import onnxtext
+
+    try:
+        return onnxtext.recorded_encoder(
+            record.get("onnx"), spec.context_length, identity, models_dir
+        )
+    except Exception:  # a broken export costs only torch's import
+        log.warning("the exported text tower failed; using the torch one", exc_info=True)
+        return None
 
 
 def _read_records(models_dir: Path) -> dict[str, Any]:
