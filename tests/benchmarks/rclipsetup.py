@@ -19,6 +19,7 @@ virtual environment (it needs Python >= 3.12).
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -32,9 +33,17 @@ ROOT = Path(tempfile.gettempdir()) / "photoseek-bench" / "rclip"
 
 
 def python312() -> str | None:
-    """A Python 3.12 or newer interpreter, if this machine has one."""
-    for name in ("python3.13", "python3.12"):
-        found = shutil.which(name)
+    """A Python 3.12 or newer interpreter, if this machine has one.
+
+    ``PHOTOSEEK_BENCH_PYTHON`` names one; else ``python3.13``/``python3.12`` on
+    PATH, or one of pyenv's versions (its shims answer only when selected).
+    """
+    named = os.environ.get("PHOTOSEEK_BENCH_PYTHON")
+    pyenv = sorted(Path.home().glob(".pyenv/versions/3.1[2-9]*/bin/python"), reverse=True)
+    candidates = [named] if named else []
+    candidates += [shutil.which(name) for name in ("python3.13", "python3.12")]
+    candidates += [str(path) for path in pyenv]
+    for found in candidates:
         if found and subprocess.run([found, "-c", "pass"], capture_output=True).returncode == 0:
             return found
     return None
@@ -101,17 +110,28 @@ def _export_towers(weights: Path, arch: str, folder: Path) -> None:
         ("visual.onnx", model.visual, torch.zeros(1, 3, size, size)),
         ("textual.onnx", _Text(), torch.zeros(1, 77, dtype=torch.long)),
     )
-    for name, tower, example in towers:
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                tower,
-                (example,),
-                str(folder / name),
-                input_names=["input"],
-                output_names=["output"],
-                dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
-                opset_version=17,
-                dynamo=False,
-            )
+    fastpath = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)  # its fused kernel has no ONNX form
+    try:
+        for name, tower, example in towers:
+            _export(tower, example, folder / name)
+    finally:
+        torch.backends.mha.set_fastpath_enabled(fastpath)
     shutil.rmtree(folder / ".models", ignore_errors=True)
+
+
+def _export(tower: object, example: object, target: Path) -> None:
+    import torch
+
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            tower,
+            (example,),
+            str(target),
+            input_names=["input"],
+            output_names=["output"],
+            dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+            opset_version=17,
+            dynamo=False,
+        )

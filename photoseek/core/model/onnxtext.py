@@ -135,6 +135,11 @@ def _session(graph: Path) -> Any:
     options = onnxruntime.SessionOptions()
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3  # errors only: its notes are not the user's business
+    # No repacking of the weights for its matrix kernels: opening the tower then takes
+    # 0.10 s instead of 0.31 s, and a short query runs in 27 ms instead of 12 (measured,
+    # ViT-B-32-256): this tower answers the first queries of a process, the full model
+    # the rest, so the open is what a user waits for.
+    options.add_session_config_entry("session.disable_prepacking", "1")
     return onnxruntime.InferenceSession(
         str(graph), sess_options=options, providers=["CPUExecutionProvider"]
     )
