@@ -111,3 +111,17 @@ def test_a_cold_cli_search_imports_neither_torch_nor_open_clip(
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "HEAVY 0"
+
+
+def test_an_export_no_record_names_is_deleted(weights: Path, tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    full = load_embedder(tiny_settings(str(weights)), models)
+    folder = models / onnxtext.FOLDER
+    folder.mkdir(parents=True)
+    stale = folder / "old-weights.onnx"
+    stale.write_bytes(b"graph")
+    onnxtext.data_file(stale).write_bytes(b"weights")
+    assert remember(full, models)
+    assert len(list(folder.iterdir())) == 2  # this weights file's graph and its weights
+    assert not stale.exists() and not onnxtext.data_file(stale).exists()
+    assert isinstance(load_text_encoder(tiny_settings(str(weights)), models), OnnxTextEncoder)

@@ -204,3 +204,15 @@ def recorded_encoder(
     except OSError:
         return None
     return OnnxTextEncoder(graph, context_length, identity) if same else None
+
+
+def drop_exports_except(models_dir: Path, graphs: set[str]) -> None:
+    """Delete the exported graphs (and their weights) not named in ``graphs``."""
+    folder = models_dir / FOLDER
+    if not folder.is_dir():
+        return
+    for graph in folder.glob("*.onnx"):
+        if graph.name not in graphs:
+            for path in (graph, data_file(graph)):
+                path.unlink(missing_ok=True)
+            log.info("dropped the exported text tower %s: no weights file uses it", graph.name)

@@ -218,7 +218,20 @@ def remember(embedder: Embedder, models_dir: Path) -> bool:
     except OSError as exc:
         log.warning("the light text path is not recorded: %s", exc)
         return False
+    _drop_unrecorded_exports(records, models_dir)
     return True
+
+
+def _drop_unrecorded_exports(records: dict[str, Any], models_dir: Path) -> None:
+    """Delete exported towers no record names (weights replaced: 250 MB each for the default)."""
+    from photoseek.core.model import onnxtext
+
+    named = {
+        str(record["onnx"].get("graph"))
+        for record in records.values()
+        if isinstance(record, dict) and isinstance(record.get("onnx"), dict)
+    }
+    onnxtext.drop_exports_except(models_dir, named)
 
 
 def clip_tokenizer(context_length: int) -> Any:
