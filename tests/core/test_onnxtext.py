@@ -48,10 +48,15 @@ def test_an_export_that_differs_is_not_recorded_and_leaves_no_file(
         onnxexport._DynamicLengthTower, "forward", lambda self, t: forward(self, t).flip(-1)
     )
     models = tmp_path / "models"
-    assert remember(load_embedder(tiny_settings(str(weights)), models), models)  # torch tower
+    full = load_embedder(tiny_settings(str(weights)), models)
+    assert remember(full, models)  # the torch tower
     assert list((models / onnxtext.FOLDER).iterdir()) == []
     light = load_text_encoder(tiny_settings(str(weights)), models)
     assert isinstance(light, textpath.TextEncoder)
+    exports: list[object] = []
+    monkeypatch.setattr(onnxtext, "export_checked", lambda *a: exports.append(a))
+    assert remember(full, models)
+    assert exports == []  # the failure is remembered: no second export of the same file
 
 
 def test_without_onnx_runtime_the_torch_tower_answers(

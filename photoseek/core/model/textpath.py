@@ -209,9 +209,11 @@ def remember(embedder: Embedder, models_dir: Path) -> bool:
         "dim": embedder.identity.dim,
         "spec": spec.to_json(),
     }
-    onnx = _export_onnx(light, embedder, models_dir)
-    if onnx is not None:
-        record["onnx"] = onnx
+    if _can_export():
+        # a failed export is recorded too, so that it is not tried again (5-10 s) at every
+        # load of the same file; another weights file, or a later install of the runtime
+        # (no entry yet), tries again
+        record["onnx"] = _export_onnx(light, embedder, models_dir) or {"unusable": True}
     records[embedder.identity.key] = record
     try:
         write_json_atomically(models_dir / RECORD_FILE, records, durable=False)  # a cache
@@ -320,8 +322,6 @@ def _export_onnx(light: TextEncoder, embedder: Embedder, models_dir: Path) -> di
     """The record entry of ``light``'s tower exported to ONNX and checked; None where not."""
     from photoseek.core.model import onnxtext
 
-    if not onnxtext.can_export():
-        return None
     try:
         return onnxtext.export_checked(
             light.tower,
