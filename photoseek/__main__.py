@@ -1,5 +1,5 @@
 """Allow ``python -m photoseek``."""
 
-from photoseek.cli import main
+from photoseek.entry import main
 
 raise SystemExit(main())

@@ -15,7 +15,7 @@ import logging
 import math
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TypeAlias
@@ -40,8 +40,13 @@ EXIT_OK, EXIT_USER_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 _QUERY_COMMANDS = ("search", "similar")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser (also used to render the README's command list)."""
+def build_parser(environ: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
+    """The full argument parser (also used to render the README's command list).
+
+    The global options' defaults come from ``environ`` (the process's own
+    environment by default; a warm-search server passes its client's).
+    """
+    env = os.environ if environ is None else environ
     parser = argparse.ArgumentParser(
         prog="photoseek",
         description="Find photos on your own disk by what is in them.",
@@ -50,24 +55,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"photoseek {__version__}")
     parser.add_argument(
-        "--data-dir", default=os.environ.get(DATA_DIR_ENV), help=f"library folder (${DATA_DIR_ENV})"
+        "--data-dir", default=env.get(DATA_DIR_ENV), help=f"library folder (${DATA_DIR_ENV})"
     )
     parser.add_argument(
         "--model",
-        default=os.environ.get("PHOTOSEEK_MODEL", DEFAULT_ARCH),
+        default=env.get("PHOTOSEEK_MODEL", DEFAULT_ARCH),
         help="open_clip architecture, or a model config .json ($PHOTOSEEK_MODEL; "
         f"default {DEFAULT_ARCH})",
     )
     parser.add_argument(
         "--pretrained",
-        default=os.environ.get("PHOTOSEEK_PRETRAINED", DEFAULT_PRETRAINED),
+        default=env.get("PHOTOSEEK_PRETRAINED", DEFAULT_PRETRAINED),
         help="pretrained tag, a local checkpoint file or folder, or 'none' for random "
         f"weights ($PHOTOSEEK_PRETRAINED; default {DEFAULT_PRETRAINED})",
     )
     parser.add_argument(
         "--device",
         choices=DEVICES,
-        default=os.environ.get("PHOTOSEEK_DEVICE", "auto"),
+        default=env.get("PHOTOSEEK_DEVICE", "auto"),
         help="where the model runs ($PHOTOSEEK_DEVICE; default auto: CUDA, MPS, CPU)",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more output (-vv)")

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import TextIO
 
 from photoseek.cli_output import (
     folders_as_json,
@@ -209,8 +210,13 @@ def _print_index_summary(last: Progress, problems_in_library: int) -> None:
 def cmd_watch(args: argparse.Namespace) -> int:
     """``watch``: SIGTERM or Ctrl-C stops cleanly (batch committed, index saved)."""
     from photoseek.daemon import run_service
+    from photoseek.warm.server import serving_warm_searches
 
-    with open_writer(args) as library, progress_printer(sys.stderr) as show:
+    with (
+        open_writer(args) as library,
+        serving_warm_searches(library),  # `photoseek search` asks this process
+        progress_printer(sys.stderr) as show,
+    ):
         run_service(library, once=args.once, wait=not args.once, on_progress=show)
         if args.once:
             status = library.status()
@@ -223,6 +229,11 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 
 # -- search -----------------------------------------------------------------------------
+
+
+def search_options(args: argparse.Namespace) -> SearchOptions:
+    """The search options ``args`` ask for."""
+    return _search_options(args)
 
 
 def _search_options(args: argparse.Namespace) -> SearchOptions:
@@ -242,13 +253,19 @@ def _search_options(args: argparse.Namespace) -> SearchOptions:
     )
 
 
-def show_results(args: argparse.Namespace, results: SearchResults) -> int:
+def show_results(
+    args: argparse.Namespace,
+    results: SearchResults,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Print ``results`` (to stdout and stderr, or to ``out`` and ``err``); the exit code."""
     for warning in results.warnings:
-        print(f"photoseek: warning: {warning}", file=sys.stderr)
+        print(f"photoseek: warning: {warning}", file=err or sys.stderr)
     if args.json:
-        print(json.dumps(hits_as_json(results.hits), indent=2))
+        print(json.dumps(hits_as_json(results.hits), indent=2), file=out or sys.stdout)
     else:
-        print_hits(results.hits)
+        print_hits(results.hits, out or sys.stdout)
     return EXIT_OK
 
 

@@ -9,10 +9,11 @@ plus ``path_bytes`` in base64 when ``path`` cannot be exact).
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import IO, Any
+from typing import IO, Any, TextIO
 
 from photoseek.core.library import LibraryStatus, ServiceStatus
 from photoseek.core.progress import Phase, Progress
@@ -45,13 +46,14 @@ def hits_as_json(hits: list[SearchHit]) -> list[dict[str, Any]]:
     ]
 
 
-def print_hits(hits: list[SearchHit]) -> None:
-    """One line per hit: score and path."""
+def print_hits(hits: list[SearchHit], out: TextIO | None = None) -> None:
+    """One line per hit: score and path (to stdout, or to ``out``)."""
+    stream = out or sys.stdout
     if not hits:
-        print("no matching photos")
+        print("no matching photos", file=stream)
     for hit in hits:
         offline = "" if hit.photo.folder_available else "  (offline)"
-        print(f"{hit.score:6.3f}  {display_path(hit.photo.path)}{offline}")
+        print(f"{hit.score:6.3f}  {display_path(hit.photo.path)}{offline}", file=stream)
 
 
 def folders_as_json(folders: list[Folder]) -> list[dict[str, Any]]:

@@ -201,3 +201,44 @@ def test_a_cold_search_beside_rclip(
             _row("photoseek status", status, "whole process (target <= 0.5 s)"),
         ],
     )
+
+
+def test_a_warm_search_through_the_watch_service(photoseek_env: dict[str, str]) -> None:
+    """``photoseek search`` while ``photoseek watch`` runs: answered over the local socket."""
+    from photoseek.warm.address import socket_path
+
+    data = Path(photoseek_env["PHOTOSEEK_DATA_DIR"])
+    sock = socket_path(os.path.realpath(data))
+    if sock is None:
+        pytest.skip("no Unix sockets here")
+    service = subprocess.Popen(
+        [sys.executable, "-m", "photoseek", "watch"],
+        env=photoseek_env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not Path(sock).exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert Path(sock).exists(), "the service never listened"
+        search = [sys.executable, "-m", "photoseek", "search"]
+        run_measured([*search, "warm up", "--json"], photoseek_env, REPO)  # untimed
+        new = [
+            run_measured([*search, f"{QUERY} {n}", "--json"], photoseek_env, REPO)
+            for n in range(RUNS)
+        ]
+        again = [run_measured([*search, QUERY, "--json"], photoseek_env, REPO) for _ in range(RUNS)]
+    finally:
+        service.terminate()
+        service.wait(60)
+    includes = "whole process: start, ask the service over its socket, print"
+    print_table(
+        "warm text search: photoseek watch running, the same library",
+        ["process", "wall", "peak RSS", "includes"],
+        [
+            _row("photoseek search, a new text (target <= 0.15 s)", new, includes),
+            _row("photoseek search, a repeated text", again, includes),
+        ],
+    )

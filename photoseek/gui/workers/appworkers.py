@@ -24,6 +24,7 @@ from photoseek.gui.memory import freeze_long_lived_objects
 from photoseek.gui.workers.background import BackgroundWorker
 from photoseek.gui.workers.follower import FOLLOW_INTERVAL_S, Follower
 from photoseek.gui.workers.modelloader import ModelLoader
+from photoseek.warm.server import WarmSearchServer
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class AppWorkers(QObject):
             events=events,
         )
         self.follower = Follower(library, self, interval_s=follow_interval_s)
+        self.warm_search = WarmSearchServer(library)  # `photoseek search` asks the app
         self.background.role_changed.connect(self.follower.set_role)
         self.follower.changed.connect(events.changed)
         self.follower.error.connect(self.error)
@@ -75,6 +77,7 @@ class AppWorkers(QObject):
             self.follower.warm_names()
         self.background.start()
         self.follower.start()
+        self.warm_search.start()
 
     def use_checkpoint(self, checkpoint: Path) -> None:
         """Load the model from a local checkpoint file now (after a failed download)."""
@@ -92,6 +95,7 @@ class AppWorkers(QObject):
         """
         self.background.request_stop()
         self.follower.request_stop()
+        self.warm_search.stop()
         loaded = self.model_loader.cancel(timeout_s=1.0)
         stopped = self.background.stop(timeout_s)
         followed = self.follower.stop(timeout_s=3.0)
