@@ -22,7 +22,6 @@ from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
-    QKeySequence,
 )
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -37,9 +36,8 @@ from PySide6.QtWidgets import (
 
 from photoseek import __version__
 from photoseek.core.library import ServiceStatus
-from photoseek.gui.albumsave import AlbumSaver
 from photoseek.gui.context import AppContext
-from photoseek.gui.menus import add_shortcuts, build_menus, split_photo_actions
+from photoseek.gui.menus import build_menus, split_photo_actions
 from photoseek.gui.models.folders import folder_label
 from photoseek.gui.settings import THUMBNAIL_SIZES
 from photoseek.gui.theme import app_icon
@@ -51,6 +49,7 @@ from photoseek.gui.views.progresstext import state_text, writer_text
 from photoseek.gui.views.settingsdialog import SettingsDialog
 from photoseek.gui.views.sidebar import LibraryPanel
 from photoseek.gui.views.statusbar import StatusBar
+from photoseek.gui.windowactions import build_window_actions
 from photoseek.gui.workers.appworkers import AppWorkers
 from photoseek.gui.workers.background import READER, WRITER
 from photoseek.gui.workers.offthread import OffThread
@@ -117,7 +116,8 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.calls = OffThread(self)
         self._build_parts(pane_factory, prompts)
-        self._build_actions()
+        build_window_actions(self)
+        self._set_writer_actions(self.workers is not None)
         self._build_menus()
         self.status = StatusBar(self.pause_action, self)
         self.setStatusBar(self.status)
@@ -152,64 +152,6 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.notices)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
-
-    def _action(self, text: str, slot: Callable[[], object] | None = None) -> QAction:
-        action = QAction(text, self)
-        if slot is not None:
-            action.triggered.connect(lambda _checked=False: slot())
-        return action
-
-    def _build_actions(self) -> None:
-        self.add_folder_action = self.panel.add_action
-        self.add_folder_action.setShortcut(QKeySequence("Ctrl+Shift+O"))  # Open opens photos
-        self.albums = AlbumSaver(
-            self,
-            self.context.library,
-            self.calls,
-            lambda text: self.notices.show_notice(text, key="album"),
-            lambda _album: self.panel.refresh(),
-        )
-        self.save_album_action = self._action(
-            "Save Search as Album…", lambda: self.albums.save(self.pane.request())
-        )
-        self.settings_action = self._action("Settings…", self.open_settings)
-        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
-        add_shortcuts(self.settings_action, QKeySequence.StandardKey.Preferences, "Ctrl+,")
-        self.close_action = self._action("Close Window", self.close)
-        add_shortcuts(self.close_action, QKeySequence.StandardKey.Close, "Ctrl+W")
-        self.quit_action = self._action("Quit photoseek", self.request_quit)
-        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-        add_shortcuts(self.quit_action, QKeySequence.StandardKey.Quit, "Ctrl+Q")
-        self.find_action = self._action("Find…", self.pane.focus_search)
-        add_shortcuts(self.find_action, QKeySequence.StandardKey.Find, "Ctrl+F")
-        self.folders_action = self._action("Go to Folders", self.panel.focus_folders)
-        self.folders_action.setShortcut(QKeySequence("Ctrl+L"))
-        self.pause_action = self._action("Pause Indexing")
-        self.pause_action.setCheckable(True)
-        self.pause_action.setToolTip(
-            "Pause or resume indexing (changes on disk are still followed)"
-        )
-        self.pause_action.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPause))
-        self.pause_action.toggled.connect(self._pause_toggled)
-        self.rescan_action = self._action("Rescan Folders", self.rescan)
-        self.rescan_action.setToolTip("Compare every folder with the disk now")
-        self.retry_action = self._action("Try Problem Files Again", self.panel.retry_problems)
-        self.preview_action = self._action("Show Preview")
-        self.preview_action.setCheckable(True)
-        self.preview_action.setChecked(self.settings.preview_visible)
-        self.preview_action.toggled.connect(self._preview_toggled)
-        self.preview_action.setShortcut(QKeySequence("Ctrl+I"))
-        self.larger_action = self._action("Larger Thumbnails", lambda: self._step_thumbnails(1))
-        add_shortcuts(self.larger_action, QKeySequence.StandardKey.ZoomIn, "Ctrl++")
-        self.larger_action.setShortcuts([*self.larger_action.shortcuts(), QKeySequence("Ctrl+=")])
-        self.smaller_action = self._action("Smaller Thumbnails", lambda: self._step_thumbnails(-1))
-        add_shortcuts(self.smaller_action, QKeySequence.StandardKey.ZoomOut, "Ctrl+-")
-        self.full_screen_action = self._action("Full Screen", self.toggle_full_screen)
-        self.full_screen_action.setCheckable(True)
-        add_shortcuts(self.full_screen_action, QKeySequence.StandardKey.FullScreen, "F11")
-        self.about_action = self._action("About photoseek", self.about)
-        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
-        self._set_writer_actions(self.workers is not None)
 
     def _build_menus(self) -> None:
         self.size_actions = build_menus(self, split_photo_actions(self._pane_actions()))

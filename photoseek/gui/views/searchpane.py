@@ -49,7 +49,7 @@ from photoseek.core.zeroshot.templates import DEFAULT_TEMPLATES, template_set
 from photoseek.gui.actions import ChooseFolder, Confirm, PhotoActions, ask_confirmation, ask_folder
 from photoseek.gui.context import AppContext
 from photoseek.gui.desktop import Desktop
-from photoseek.gui.models.results import ResultRow, ResultsModel
+from photoseek.gui.models.results import ResultsModel
 from photoseek.gui.settings import THUMBNAIL_SIZES
 from photoseek.gui.views.filterbar import FilterBar
 from photoseek.gui.views.grid import ThumbnailGrid
@@ -57,6 +57,7 @@ from photoseek.gui.views.imagequeries import ImageQueryInput
 from photoseek.gui.views.preview import PreviewPane
 from photoseek.gui.views.searchbar import SearchBar
 from photoseek.gui.views.viewer import PhotoViewer
+from photoseek.gui.views.viewersteps import ViewerSteps
 from photoseek.gui.workers.search import SearchRequest, SearchSession
 from photoseek.gui.workers.thumbnails import ThumbnailLoader, grid_thumbnail_threads
 
@@ -67,7 +68,7 @@ __all__ = ["SearchPane"]
 NAMES_THUMBNAIL = 96
 
 
-class SearchPane(ImageQueryInput, QWidget):
+class SearchPane(ViewerSteps, ImageQueryInput, QWidget):
     """Everything about finding and looking at photos, in one widget."""
 
     status_message = Signal(str)  # one sentence for the status bar
@@ -379,56 +380,6 @@ class SearchPane(ImageQueryInput, QWidget):
         if row is not None and top.row() <= row <= bottom.row():
             self.preview.show_row(model.row_at(row), model.cached_pixmap(shown.record))
 
-    def _step(self, delta: int) -> None:
-        view, model = self._active, self._model_of(self._active)
-        current = view.currentIndex().row() if view.currentIndex().isValid() else -1
-        target = current + delta
-        if target >= model.rowCount() and model.canFetchMore(QModelIndex()):
-            model.fetchMore(QModelIndex())
-        if not 0 <= target < model.rowCount():
-            return
-        index = model.index(target)
-        view.setCurrentIndex(index)
-        view.scrollTo(index)
-        if self.stack.currentWidget() is self.viewer:
-            self._show_in_viewer(view, index)
-
-    def _open_viewer(self, view: ThumbnailGrid, index: QModelIndex) -> None:
-        if not index.isValid():
-            return
-        self._activate(view)
-        if view.currentIndex() != index:
-            view.setCurrentIndex(index)
-        self._show_in_viewer(view, index)
-        self.stack.setCurrentWidget(self.viewer)
-        self.viewer.canvas.setFocus(Qt.FocusReason.OtherFocusReason)
-        for action in (self._photo_actions.zoom_in, self._photo_actions.zoom_out):
-            action.setEnabled(False)  # Ctrl +/- zoom the photo now
-        self._photo_actions.update_enabled()
-
-    def _show_in_viewer(self, view: ThumbnailGrid, index: QModelIndex) -> None:
-        model = self._model_of(view)
-        row = model.row_at(index.row())
-        placeholder = None
-        shown = self.preview.row()
-        if shown is not None and shown.record.id == row.record.id:
-            placeholder = self.preview.image.source()
-        placeholder = placeholder or model.cached_pixmap(row.record)
-        position = f"{index.row() + 1:,} of {model.rowCount():,}"
-        self.viewer.show_row(row, placeholder, position)
-
-    def _open_preview_photo(self) -> None:
-        index = self._active.currentIndex()
-        self._open_viewer(self._active, index)
-
-    def _view_record(self, record: PhotoRecord) -> None:
-        model = self._model_of(self._active)
-        row = model.row_of(record.id)
-        if row is not None:
-            self._open_viewer(self._active, model.index(row))
-        else:  # the viewer's own photo (already open)
-            self.viewer.show_row(ResultRow(record))
-
     def event(self, event: QEvent) -> bool:
         if event.type() in (QEvent.Type.Show, QEvent.Type.DevicePixelRatioChange):
             self._sharpen_thumbnails()  # on the screen now (or another one): its pixel ratio
@@ -438,19 +389,6 @@ class SearchPane(ImageQueryInput, QWidget):
         ratio = self.grid.devicePixelRatioF()
         self.results.set_thumbnail_size(self.grid.thumbnail_size, ratio)
         self.names.set_thumbnail_size(NAMES_THUMBNAIL, ratio)
-
-    def _close_viewer(self) -> None:
-        if self.stack.currentWidget() is not self.viewer:
-            return
-        self.stack.setCurrentWidget(self._browse_page)
-        for action in (self._photo_actions.zoom_in, self._photo_actions.zoom_out):
-            action.setEnabled(True)
-        self._active.setFocus(Qt.FocusReason.OtherFocusReason)
-        self._photo_actions.update_enabled()
-
-    def is_viewing(self) -> bool:
-        """Whether the viewer is shown instead of the grid."""
-        return self.stack.currentWidget() is self.viewer
 
     def _trashed(self, ids: list[int]) -> None:
         self.results.remove_ids(ids)
