@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
     from photoseek.core.model.textspec import TextTowerSpec
+    from photoseek.core.model.visionspec import VisionTowerSpec
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +49,17 @@ _RANDOM_SEED = 0
 
 @dataclass(frozen=True)
 class ModelSettings:
-    """Which model to run, and where."""
+    """Which model to run, and where; ``precision`` is the image tower's (see :mod:`.imagepath`).
+
+    ``int8`` (the fast mode) embeds photos with the int8 image tower on ONNX
+    Runtime: its vectors are another model identity, never mixed with
+    ``fp32`` ones, so switching re-embeds the library.
+    """
 
     arch: str = DEFAULT_ARCH
     pretrained: str = DEFAULT_PRETRAINED
     device: str = "auto"
+    precision: str = "fp32"
 
 
 def available_devices() -> list[str]:
@@ -172,10 +179,12 @@ class Embedder:
         *,
         weights_file: Path | None = None,
         text_spec: TextTowerSpec | None = None,
+        vision_spec: VisionTowerSpec | None = None,
     ) -> None:
         self._model = model
         self.weights_file = weights_file  # None: random weights
         self.text_spec = text_spec  # a plain CLIP text tower's spec (the light text path)
+        self.vision_spec = vision_spec  # a plain ViT image tower's spec (the light image path)
         self._preprocess = preprocess
         self._tokenizer = tokenizer
         self.identity = identity
@@ -191,6 +200,11 @@ class Embedder:
     def preprocess(self, image: Image.Image) -> torch.Tensor:
         """open_clip's evaluation transform for these weights (safe in worker threads)."""
         return self._preprocess(image)
+
+    @property
+    def transform(self) -> Callable[[Image.Image], torch.Tensor]:
+        """The evaluation transform itself (its steps are read by the light image path)."""
+        return self._preprocess
 
     def encode_images(self, tensors: Sequence[torch.Tensor]) -> vectorcodec.FloatArray:
         """Embed preprocessed images; returns (n, dim) unit vectors."""
@@ -351,6 +365,7 @@ def load_embedder(
         _check_cancel(cancel)
     model = model.to(device).eval()
     image_size = _image_size(model)
+    text_spec, vision_spec = _tower_specs(arch, settings.pretrained)
     identity = ModelIdentity(
         arch=arch_name,
         pretrained=source.label,
@@ -365,7 +380,8 @@ def load_embedder(
         device,
         image_size,
         weights_file=source.file,
-        text_spec=_text_spec(arch, settings.pretrained),
+        text_spec=text_spec,
+        vision_spec=vision_spec,
     )
     if embedder.text_spec is not None:
         _use_shared_text_tower(embedder, model, embedder.text_spec)
@@ -425,15 +441,19 @@ def _use_shared_text_tower(embedder: Embedder, model: Any, spec: TextTowerSpec) 
         embedder.use_text_tower(None)
 
 
-def _text_spec(arch: str, pretrained: str) -> TextTowerSpec | None:
-    """The model's text tower spec if it is a plain CLIP one (see :mod:`.textpath`)."""
+def _tower_specs(arch: str, pretrained: str) -> tuple[TextTowerSpec | None, VisionTowerSpec | None]:
+    """The model's text and image tower specs where each is a plain CLIP one (else None)."""
     import open_clip
 
     from photoseek.core.model.textspec import plain_text_spec
+    from photoseek.core.model.visionspec import plain_vision_spec
 
     config = open_clip.get_model_config(arch) or {}
     quick_gelu = bool((open_clip.get_pretrained_cfg(arch, pretrained) or {}).get("quick_gelu"))
-    return plain_text_spec(config, quick_gelu=quick_gelu)
+    return (
+        plain_text_spec(config, quick_gelu=quick_gelu),
+        plain_vision_spec(config, quick_gelu=quick_gelu),
+    )
 
 
 def _report_loading(on_progress: ProgressCallback | None, done: int) -> None:

@@ -1,0 +1,346 @@
+"""A plain CLIP image tower as an ONNX graph, built from the checkpoint's tensors, on ONNX Runtime.
+
+No torch and no export: the graph (about 400 nodes) is described here from a
+:class:`~.visionspec.VisionTowerSpec`, and the weights are handed to ONNX
+Runtime as initializers straight from the checkpoint's arrays (a
+safetensors file read as data; nothing of them is written to disk). The
+description needs only numpy; turning it into ONNX bytes needs the ``onnx``
+package, whose import costs 1.1 s here (``ml_dtypes``), so the bytes (100 KB,
+no weights) are cached by the description's digest in the models folder and
+a later start reads them. A start then costs reading 350 MB of weights and
+planning the session, about a second for ``ViT-B-32``, where torch and
+open_clip cost 6-8 s to import and build on a 2-core CPU.
+
+The graph computes what open_clip's ``VisionTransformer.forward`` computes
+in evaluation: patch convolution, class token, positions, ``ln_pre``,
+pre-norm blocks (attention with the scale on the queries, then an exact-erf
+or quick GELU MLP), ``ln_post`` on the class token, the projection. Linear
+layers multiply by the checkpoint's (out, in) matrices as they are
+(``FusedMatMul`` with ``transB``), so no transposed copy is made. Its vectors
+are checked against the full model's before the path is recorded
+(:mod:`.imagepath`); the fidelity test holds them to cosine >= 0.9999.
+
+**Precisions.** ``fp32`` is the reference. ``int8`` is the opt-in fast mode:
+the attention's input projection and both MLP matrices of every block are
+quantised here per output column to symmetric int8, and ONNX Runtime
+multiplies them with activations it quantises per batch
+(``DynamicQuantizeMatMul``; VNNI instructions where the CPU has them). The
+patch convolution, the attention scores, the attention's output projection
+(its input quantises worst), the norms and the final projection stay float32.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from photoseek.core.errors import ModelUnavailableError
+from photoseek.core.lazyimport import lazy_module
+from photoseek.core.model.visionspec import VisionTowerSpec
+from photoseek.core.vectors import codec as vectorcodec
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    Array = npt.NDArray[Any]
+else:
+    np = lazy_module("numpy")
+
+log = logging.getLogger(__name__)
+
+PRECISIONS = ("fp32", "int8")
+GRAPH_VERSION = 1  # bump when the description changes: cached graphs are then rebuilt
+OPSET = 17
+_MS = "com.microsoft"
+_LN_EPS = 1e-5
+
+
+def can_run() -> bool:
+    """Whether ONNX Runtime is installed (``onnx`` is needed only to build a graph once)."""
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
+@dataclass
+class Description:
+    """The tower as plain data: nodes, small constants, and initializers (the weights)."""
+
+    nodes: list[tuple[str, list[str], str, dict[str, Any], str]] = field(default_factory=list)
+    constants: dict[str, Array] = field(default_factory=dict)
+    initializers: dict[str, Array] = field(default_factory=dict)
+    inputs: dict[str, list[Any]] = field(default_factory=dict)
+    outputs: dict[str, list[Any]] = field(default_factory=dict)
+
+    def digest(self) -> str:
+        """Names everything in the graph but the weights' values."""
+        shapes = {name: [str(a.dtype), list(a.shape)] for name, a in self.initializers.items()}
+        consts = {name: a.tolist() for name, a in self.constants.items()}
+        text = json.dumps([GRAPH_VERSION, self.nodes, consts, shapes, self.inputs, self.outputs])
+        return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+class _Builder:
+    """Appends nodes to a :class:`Description`; names are made unique by a counter."""
+
+    def __init__(self, weights: Mapping[str, Any], precision: str) -> None:
+        self.weights = weights
+        self.precision = precision
+        self.out = Description()
+        self._count = 0
+
+    def node(self, op: str, inputs: list[str], hint: str, domain: str = "", **attrs: Any) -> str:
+        self._count += 1
+        name = f"{hint}_{self._count}"
+        self.out.nodes.append((op, inputs, name, attrs, domain))
+        return name
+
+    def weight(self, name: str, array: Any) -> str:
+        self.out.initializers[name] = np.ascontiguousarray(array)
+        return name
+
+    def tensor(self, name: str) -> str:
+        """A checkpoint tensor, as it is, as an initializer."""
+        return self.weight(name, np.asarray(self.weights[name], dtype=np.float32))
+
+    def constant(self, values: Any, dtype: str) -> str:
+        self._count += 1
+        name = f"const_{self._count}"
+        self.out.constants[name] = np.asarray(values, dtype=dtype)
+        return name
+
+    # -- layers ------------------------------------------------------------------------
+
+    def layer_norm(self, x: str, prefix: str) -> str:
+        scale, bias = self.tensor(f"{prefix}.weight"), self.tensor(f"{prefix}.bias")
+        return self.node("LayerNormalization", [x, scale, bias], "ln", axis=-1, epsilon=_LN_EPS)
+
+    def linear(self, x: str, prefix: str, *, quantizable: bool = True) -> str:
+        """A torch ``Linear`` named ``prefix``: ``x @ weight.T + bias``."""
+        return self.matmul(x, f"{prefix}.weight", f"{prefix}.bias", quantizable=quantizable)
+
+    def matmul(self, x: str, weight: str, bias: str, *, quantizable: bool = True) -> str:
+        """``x @ W.T + b`` for checkpoint tensors ``weight`` (out, in) and ``bias``."""
+        added = self.tensor(bias)
+        if self.precision == "int8" and quantizable:
+            q, scale = quantize_rows(np.asarray(self.weights[weight], np.float32))
+            inputs = [
+                x,
+                self.weight(f"{weight}.q", q.T),
+                self.weight(f"{weight}.scale", scale),
+                self.weight(f"{weight}.zero", np.zeros(scale.shape, np.int8)),
+                added,
+            ]
+            return self.node("DynamicQuantizeMatMul", inputs, "qmm", domain=_MS)
+        matrix = self.tensor(weight)
+        product = self.node("FusedMatMul", [x, matrix], "mm", domain=_MS, transB=1, alpha=1.0)
+        return self.node("Add", [product, added], "bias")
+
+    def gelu(self, x: str, *, quick: bool) -> str:
+        if quick:  # x * sigmoid(1.702 x)
+            scaled = self.node("Mul", [x, self.constant([1.702], "float32")], "qg")
+            return self.node("Mul", [x, self.node("Sigmoid", [scaled], "sig")], "gelu")
+        inner = self.node("Mul", [x, self.constant([2**-0.5], "float32")], "div")
+        one_plus = self.node(
+            "Add", [self.node("Erf", [inner], "erf"), self.constant([1.0], "float32")], "add"
+        )
+        half_x = self.node("Mul", [x, self.constant([0.5], "float32")], "half")
+        return self.node("Mul", [half_x, one_plus], "gelu")
+
+    def attention(self, x: str, prefix: str, spec: VisionTowerSpec) -> str:
+        """Multi-head self-attention as ``nn.MultiheadAttention`` computes it (no mask)."""
+        head = spec.width // spec.heads
+        qkv = self.matmul(x, f"{prefix}.in_proj_weight", f"{prefix}.in_proj_bias")
+        split = self.node(
+            "Reshape", [qkv, self.constant([0, 0, 3, spec.heads, head], "int64")], "r"
+        )
+        heads = self.node("Transpose", [split], "t", perm=[2, 0, 3, 1, 4])  # 3, N, H, L, d
+        q, k, v = (
+            self.node("Gather", [heads, self.constant(i, "int64")], "g", axis=0) for i in range(3)
+        )
+        q = self.node("Mul", [q, self.constant([head**-0.5], "float32")], "scale")
+        k_t = self.node("Transpose", [k], "kt", perm=[0, 1, 3, 2])
+        scores = self.node("Softmax", [self.node("MatMul", [q, k_t], "qk")], "sm", axis=-1)
+        context = self.node("MatMul", [scores, v], "av")
+        by_token = self.node("Transpose", [context], "ct", perm=[0, 2, 1, 3])
+        merged = self.node("Reshape", [by_token, self.constant([0, 0, spec.width], "int64")], "m")
+        # float32 in every precision: its input quantises worst (0.989 to float32 int8, 0.994 not)
+        return self.linear(merged, f"{prefix}.out_proj", quantizable=False)
+
+    def block(self, x: str, prefix: str, spec: VisionTowerSpec) -> str:
+        attended = self.attention(self.layer_norm(x, f"{prefix}.ln_1"), f"{prefix}.attn", spec)
+        x = self.node("Add", [x, attended], "res")
+        hidden = self.linear(self.layer_norm(x, f"{prefix}.ln_2"), f"{prefix}.mlp.c_fc")
+        mlp = self.linear(self.gelu(hidden, quick=spec.quick_gelu), f"{prefix}.mlp.c_proj")
+        return self.node("Add", [x, mlp], "res")
+
+    def patches(self, spec: VisionTowerSpec) -> str:
+        """Patch convolution, class token and positions: (N, 1 + grid², width)."""
+        kernel = [spec.patch_size] * 2
+        conv = self.node(
+            "Conv",
+            ["pixels", self.tensor("visual.conv1.weight")],
+            "conv",
+            kernel_shape=kernel,
+            strides=kernel,
+        )
+        flat = self.node("Reshape", [conv, self.constant([0, spec.width, -1], "int64")], "flat")
+        tokens = self.node("Transpose", [flat], "patches", perm=[0, 2, 1])
+        shape = self.node("Shape", [tokens], "shape")
+        begin, end = self.constant([0], "int64"), self.constant([1], "int64")
+        batch = self.node("Slice", [shape, begin, end], "batch")
+        cls_shape = self.node(
+            "Concat", [batch, self.constant([1, spec.width], "int64")], "cs", axis=0
+        )
+        cls = np.asarray(self.weights["visual.class_embedding"], np.float32).reshape(1, 1, -1)
+        cls_tokens = self.node("Expand", [self.weight("visual.cls", cls), cls_shape], "cls")
+        joined = self.node("Concat", [cls_tokens, tokens], "tokens", axis=1)
+        positions = np.asarray(self.weights["visual.positional_embedding"], np.float32)[None]
+        return self.node("Add", [joined, self.weight("visual.pos", positions)], "pos")
+
+
+def quantize_rows(matrix: Array) -> tuple[Array, Array]:
+    """Symmetric int8 per row of an (out, in) matrix: (int8 matrix, float32 scale per row)."""
+    peak = np.abs(matrix).max(axis=1)
+    scale = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
+    q = np.clip(np.rint(matrix / scale[:, None]), -127, 127).astype(np.int8)
+    return q, scale
+
+
+def describe(
+    spec: VisionTowerSpec, weights: Mapping[str, Any], precision: str = "fp32"
+) -> Description:
+    """The tower's graph: input ``pixels`` (N, 3, S, S), output ``features`` (N, embed_dim),
+    not normalised. ``weights`` maps open_clip's ``visual.*`` names to arrays."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r} (use {', '.join(PRECISIONS)})")
+    b = _Builder(weights, precision)
+    x = b.layer_norm(b.patches(spec), "visual.ln_pre")
+    for i in range(spec.layers):
+        x = b.block(x, f"visual.transformer.resblocks.{i}", spec)
+    first = b.node("Gather", [x, b.constant(0, "int64")], "cls", axis=1)
+    pooled = b.layer_norm(first, "visual.ln_post")
+    b.out.nodes.append(("MatMul", [pooled, b.tensor("visual.proj")], "features", {}, ""))
+    b.out.inputs["pixels"] = ["batch", 3, spec.image_size, spec.image_size]
+    b.out.outputs["features"] = ["batch", spec.embed_dim]
+    return b.out
+
+
+def model_bytes(description: Description) -> bytes:
+    """The ONNX model of ``description``, its initializers named as external data
+    (the session gets them from memory). Needs the ``onnx`` package."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes = [
+        helper.make_node(op, inputs, [output], domain=domain, **attrs)
+        for op, inputs, output, attrs, domain in description.nodes
+    ]
+    constants = [numpy_helper.from_array(a, name) for name, a in description.constants.items()]
+    external = [_external(name, a) for name, a in description.initializers.items()]
+    floats = TensorProto.FLOAT
+    graph = helper.make_graph(
+        nodes,
+        "clip_visual",
+        [helper.make_tensor_value_info(n, floats, s) for n, s in description.inputs.items()],
+        [helper.make_tensor_value_info(n, floats, s) for n, s in description.outputs.items()],
+        initializer=[*constants, *external],
+    )
+    opsets = [helper.make_opsetid("", OPSET), helper.make_opsetid(_MS, 1)]
+    model = helper.make_model(graph, opset_imports=opsets, producer_name="photoseek")
+    model.ir_version = 8
+    data: bytes = model.SerializeToString()
+    return data
+
+
+def _external(name: str, array: Array) -> Any:
+    """A tensor that names external data, which the session gets from memory instead."""
+    from onnx import TensorProto, helper
+
+    proto = TensorProto()
+    proto.name = name
+    proto.data_type = helper.np_dtype_to_tensor_dtype(array.dtype)
+    proto.dims.extend(array.shape)
+    proto.data_location = TensorProto.EXTERNAL
+    for key, value in (("location", "in-memory"), ("offset", "0"), ("length", "0")):
+        entry = proto.external_data.add()
+        entry.key, entry.value = key, value
+    return proto
+
+
+def cached_model_bytes(description: Description, cache_dir: Path | None) -> bytes:
+    """:func:`model_bytes`, read from ``cache_dir`` when built before (written when not)."""
+    if cache_dir is None:
+        return model_bytes(description)
+    path = cache_dir / f"visual-{description.digest()}.onnx"
+    try:
+        return path.read_bytes()
+    except OSError:
+        pass
+    data = model_bytes(description)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        part = path.with_suffix(f".{os.getpid()}.part")
+        part.write_bytes(data)
+        part.replace(path)
+    except OSError as exc:  # a cache: the next start builds it again
+        log.warning("image tower graph not cached: %s", exc)
+    return data
+
+
+class OnnxImageTower:
+    """A tower in an ONNX Runtime session: ``(N, 3, S, S)`` pixels to unit vectors.
+
+    Thread-safe: one batch runs at a time (the session's threads use the
+    cores); a text query on another session does not wait for it.
+    """
+
+    def __init__(
+        self,
+        spec: VisionTowerSpec,
+        weights: Mapping[str, Any],
+        precision: str = "fp32",
+        *,
+        graph_cache: Path | None = None,
+        threads: int | None = None,
+    ) -> None:
+        import onnxruntime as ort
+
+        self.spec = spec
+        self.precision = precision
+        description = describe(spec, weights, precision)
+        data = cached_model_bytes(description, graph_cache)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or _default_threads()
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        names = list(description.initializers)
+        self._arrays = description.initializers  # the session reads these buffers: keep them
+        self._values = [ort.OrtValue.ortvalue_from_numpy(self._arrays[n]) for n in names]
+        options.add_external_initializers(names, self._values)
+        try:
+            self._session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ModelUnavailableError(
+                f"the image tower cannot run on ONNX Runtime: {exc}"
+            ) from exc
+        self._lock = threading.Lock()
+
+    def encode(self, pixels: Array) -> vectorcodec.FloatArray:
+        """Unit vectors (N, embed_dim) of a float32 batch (N, 3, S, S)."""
+        with self._lock:
+            (features,) = self._session.run(["features"], {"pixels": pixels})
+        return vectorcodec.normalize(features)
+
+
+def _default_threads() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1

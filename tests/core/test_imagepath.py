@@ -1,0 +1,206 @@
+"""The light image path: the image tower on ONNX Runtime, exact before it is used, torch-free."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from photoseek.core.model import imagepath, onnxvision
+from photoseek.core.model.embedder import Embedder, ModelSettings, load_embedder
+from photoseek.core.model.imagepath import LightImageEncoder, load_image_encoder, remember
+from photoseek.core.model.visionspec import ImagePrep, plain_vision_spec, prep_of_transform
+from tests.conftest import REPO, TINY_MODEL, make_photo, tiny_settings
+from tests.core.test_textpath import _weights_file
+
+pytestmark = pytest.mark.skipif(not onnxvision.can_run(), reason="onnxruntime needed")
+
+
+@pytest.fixture
+def weights(tmp_path: Path) -> Path:
+    return _weights_file(tmp_path)
+
+
+def _photos(folder: Path) -> list[Image.Image]:
+    sizes = [(160, 120), (90, 200), (64, 64), (33, 17), (640, 480)]
+    paths = [make_photo(folder / f"p{i}.jpg", i, size) for i, size in enumerate(sizes)]
+    return [Image.open(path).convert("RGB") for path in paths]
+
+
+def _cosines(light: LightImageEncoder, full: Embedder, images: list[Image.Image]) -> np.ndarray:
+    mine = light.encode_images([light.preprocess(image) for image in images])
+    theirs = full.encode_images([full.preprocess(image) for image in images])
+    return (mine * theirs).sum(axis=1)
+
+
+def test_the_light_tower_gives_the_full_models_vectors(weights: Path, tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    full = load_embedder(tiny_settings(str(weights)), models)
+    assert remember(full, models)
+    light = load_image_encoder(tiny_settings(str(weights)), models)
+    assert isinstance(light, LightImageEncoder)
+    assert light.identity == full.identity and light.image_size == full.image_size
+    images = _photos(tmp_path)
+    for image in images:
+        assert np.abs(light.preprocess(image) - full.preprocess(image).numpy()).max() < 1e-5
+    assert _cosines(light, full, images).min() >= imagepath.MIN_COSINE
+    record = json.loads((models / imagepath.RECORD_FILE).read_text())[full.identity.key]
+    assert record["cosine"] >= imagepath.MIN_COSINE and 0 < record["int8_cosine"] <= 1
+
+
+def test_quick_gelu_towers_are_exact_too(tmp_path: Path) -> None:
+    config = json.loads(TINY_MODEL.read_text())
+    arch = tmp_path / "tiny-quick.json"
+    arch.write_text(json.dumps({**config, "quick_gelu": True}))
+    weights = _weights_file(tmp_path, str(arch))
+    models = tmp_path / "models"
+    full = load_embedder(ModelSettings(str(arch), str(weights), "cpu"), models)
+    assert full.vision_spec is not None and full.vision_spec.quick_gelu
+    assert remember(full, models)
+    light = load_image_encoder(ModelSettings(str(arch), str(weights), "cpu"), models)
+    assert light is not None
+    assert _cosines(light, full, _photos(tmp_path)).min() >= imagepath.MIN_COSINE
+
+
+def test_a_tower_that_differs_is_not_recorded(
+    weights: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(onnxvision._Builder, "gelu", lambda self, x, quick: x)  # no activation
+    models = tmp_path / "models"
+    full = load_embedder(tiny_settings(str(weights)), models)
+    assert not remember(full, models)
+    assert load_image_encoder(tiny_settings(str(weights)), models) is None
+
+
+def test_a_replaced_weights_file_is_not_used(weights: Path, tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    assert remember(load_embedder(tiny_settings(str(weights)), models), models)
+    stat = weights.stat()
+    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert load_image_encoder(tiny_settings(str(weights)), models) is None
+
+
+def test_random_weights_and_other_towers_have_no_light_path(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    assert not remember(load_embedder(tiny_settings(), models), models)  # no file
+    config = json.loads(TINY_MODEL.read_text())
+    layer_scale = {**config, "vision_cfg": {**config["vision_cfg"], "ls_init_value": 0.1}}
+    assert plain_vision_spec(layer_scale, quick_gelu=False) is None
+    resnet = {**config, "vision_cfg": {"layers": [1, 1, 1, 1], "width": 64, "image_size": 64}}
+    assert plain_vision_spec(resnet, quick_gelu=False) is None
+    assert plain_vision_spec(config, quick_gelu=False) is not None
+
+
+@pytest.mark.parametrize(
+    ("mode", "interpolation"), [("shortest", "bilinear"), ("squash", "bicubic")]
+)
+def test_the_transform_equals_open_clips(mode: str, interpolation: str, tmp_path: Path) -> None:
+    import open_clip
+
+    transform = open_clip.image_transform(
+        64, is_train=False, resize_mode=mode, interpolation=interpolation
+    )
+    spec = plain_vision_spec(json.loads(TINY_MODEL.read_text()), quick_gelu=False)
+    assert spec is not None
+    prep = prep_of_transform(transform, spec)
+    assert isinstance(prep, ImagePrep) and (prep.resize, prep.interpolation) == (
+        mode,
+        interpolation,
+    )
+    for image in _photos(tmp_path):
+        assert np.abs(prep(image) - transform(image).numpy()).max() < 1e-5
+
+
+def test_int8_weights_round_trip_within_half_a_step() -> None:
+    matrix = np.random.default_rng(3).normal(size=(48, 80)).astype(np.float32)
+    matrix[5] = 0.0  # a zero row must not divide by zero
+    q, scale = onnxvision.quantize_rows(matrix)
+    assert q.dtype == np.int8 and scale.shape == (48,)
+    error = np.abs(q.astype(np.float32) * scale[:, None] - matrix)
+    assert (error <= scale[:, None] / 2 + 1e-7).all()
+
+
+def test_the_fast_mode_is_another_identity_close_to_float32(weights: Path, tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    full = load_embedder(tiny_settings(str(weights)), models)
+    assert remember(full, models)
+    fp32 = load_image_encoder(tiny_settings(str(weights)), models)
+    int8 = load_image_encoder(tiny_settings(str(weights)), models, "int8")
+    assert fp32 is not None and int8 is not None and int8.precision == "int8"
+    assert int8.identity != fp32.identity and int8.identity.key.startswith(fp32.identity.arch)
+    assert imagepath.base_arch(int8.identity.arch) == fp32.identity.arch
+    images = _photos(tmp_path)
+    a = fp32.encode_images([fp32.preprocess(i) for i in images])
+    b = int8.encode_images([int8.preprocess(i) for i in images])
+    assert (a * b).sum(axis=1).min() >= imagepath.MIN_INT8_COSINE
+
+
+def test_the_graph_is_cached_without_weights(weights: Path, tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    assert remember(load_embedder(tiny_settings(str(weights)), models), models)
+    graphs = sorted((models / imagepath.GRAPH_FOLDER).glob("visual-*.onnx"))
+    assert len(graphs) == 2  # fp32 and int8
+    assert max(g.stat().st_size for g in graphs) < weights.stat().st_size / 4
+
+
+def test_indexing_on_the_light_path_imports_no_torch(weights: Path, tmp_path: Path) -> None:
+    models = tmp_path / "data" / "cache" / "models"
+    assert remember(load_embedder(tiny_settings(str(weights)), models), models)
+    for i in range(3):
+        make_photo(tmp_path / "photos" / f"{i}.jpg", i)
+    script = f"""
+import sys
+from pathlib import Path
+from photoseek.core.library import Library
+from photoseek.core.model.embedder import ModelSettings
+from photoseek.paths import resolve_paths
+with Library(resolve_paths({str(tmp_path / "data")!r}),
+             ModelSettings({str(TINY_MODEL)!r}, {str(weights)!r}, "cpu")) as library:
+    library.add_folder(Path({str(tmp_path / "photos")!r}))
+    for _ in library.index():
+        pass
+    status = library.status()
+    assert status.counts.get("indexed") == 3 and status.pending == 0, status
+print(sorted(m for m in ("torch", "open_clip", "onnx") if m in sys.modules))
+"""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HNSWLIB_NO_NATIVE": "1"}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_tower_that_fails_to_load_stops_the_run_and_is_forgotten(
+    weights: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from photoseek.core.errors import ModelUnavailableError
+    from photoseek.core.library import Library
+    from photoseek.paths import resolve_paths
+    from tests.conftest import make_photos
+
+    paths = resolve_paths(tmp_path / "data")
+    settings = tiny_settings(str(weights))
+    assert remember(load_embedder(settings, paths.ensure().models_dir), paths.models_dir)
+    make_photos(tmp_path / "photos", 3)
+
+    def broken(*_args: object) -> None:
+        raise MemoryError("no room for the weights")
+
+    monkeypatch.setattr(imagepath, "_build_tower", broken)
+    with Library(paths, settings) as library:
+        library.add_folder(tmp_path / "photos")
+        with pytest.raises(ModelUnavailableError, match="next start loads the full model"):
+            for _ in library.index():
+                pass
+        assert library.status().counts.get("error", 0) == 0  # no photo blamed
+    monkeypatch.undo()
+    assert not imagepath.has_light_path(settings, paths.models_dir)
+    with Library(paths, settings) as library:
+        for _ in library.index():
+            pass
+        assert library.status().counts.get("indexed") == 3
