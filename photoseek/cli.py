@@ -75,6 +75,13 @@ def build_parser(environ: Mapping[str, str] | None = None) -> argparse.ArgumentP
         default=env.get("PHOTOSEEK_DEVICE", "auto"),
         help="where the model runs ($PHOTOSEEK_DEVICE; default auto: CUDA, MPS, CPU)",
     )
+    parser.add_argument(
+        "--precision",
+        choices=("fp32", "int8"),
+        default=env.get("PHOTOSEEK_PRECISION", "fp32"),
+        help="the image tower's precision ($PHOTOSEEK_PRECISION; default fp32). int8 is the "
+        "fast mode on CPUs: its vectors are kept apart from fp32 ones",
+    )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more output (-vv)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_folder_commands(commands)
@@ -115,6 +122,11 @@ def _add_index_commands(commands: _Commands) -> None:
     )
     index.add_argument("--workers", type=_positive_int, help="decoding threads")
     index.add_argument("--no-draft", action="store_true", help="decode JPEGs at full size")
+    index.add_argument(
+        "--timings",
+        action="store_true",
+        help="print where the time went: each phase, and each stage of the photos' pipeline",
+    )
     for name, help_text in (
         ("status", "folders, counts, pending work and the watch service"),
         ("problems", "files that were skipped, and why"),

@@ -32,6 +32,7 @@ from photoseek.cli_output import (
     service_as_json,
     status_as_json,
 )
+from photoseek.cli_timings import PhaseClock, print_timings
 from photoseek.core.errors import LibraryError, SchemaTooOldError
 from photoseek.core.indexing.options import IndexerOptions
 from photoseek.core.library import Library
@@ -48,7 +49,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _settings(args: argparse.Namespace) -> ModelSettings:
-    return ModelSettings(args.model, args.pretrained, args.device)
+    return ModelSettings(args.model, args.pretrained, args.device, args.precision)
 
 
 def open_writer(args: argparse.Namespace) -> Library:
@@ -174,15 +175,19 @@ def cmd_index(args: argparse.Namespace) -> int:
         if not library.folders():
             print("the library has no folders yet: add one with `photoseek add PATH`")
             return EXIT_OK
+        clock = PhaseClock()
         with (
             _Interrupt("stopping after the current batch") as cancel,
             progress_printer(sys.stderr) as show,
         ):
             last = Progress(Phase.DONE)
             for last in library.index(cancel):
+                clock.see(last)
                 show(last)
         status = library.status()
     _print_index_summary(last, status.counts.get("error", 0))
+    if args.timings:
+        print_timings(clock, last, sys.stderr)
     return EXIT_INTERRUPTED if last.phase == Phase.CANCELLED else EXIT_OK
 
 

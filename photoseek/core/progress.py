@@ -14,7 +14,10 @@ import queue
 import threading
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from photoseek.core.indexing.stages import StageTime
 
 __all__ = ["Phase", "Progress", "ProgressCallback", "run_reporting"]
 
@@ -48,7 +51,8 @@ class Progress:
     ``bytes``, ``vectors``). ``rate`` is units per second since the work
     itself began (a model load is not part of an indexing rate), ``eta_s``
     the seconds left at that rate. ``problems``, ``embedded`` and ``reused``
-    count photos of this run.
+    count photos of this run. ``stages``, on an indexing run's last
+    snapshot, says where its time went (:mod:`photoseek.core.indexing.stages`).
     """
 
     phase: Phase
@@ -61,6 +65,7 @@ class Progress:
     problems: int = 0
     embedded: int = 0
     reused: int = 0
+    stages: tuple[StageTime, ...] = ()
 
 
 ProgressCallback = Callable[[Progress], None]

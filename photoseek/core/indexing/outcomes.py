@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 from photoseek.core.records import PhotoMeta, WorkItem
-
-if TYPE_CHECKING:
-    import torch
 
 
 @dataclass(frozen=True)
 class Decoded:
-    """Decoded and preprocessed: the model embeds ``tensor``."""
+    """Decoded and preprocessed: the model embeds ``tensor`` (a torch tensor or a numpy array)."""
 
     item: WorkItem
     fingerprint: str
     meta: PhotoMeta
-    tensor: torch.Tensor
+    tensor: Any
     decoder: str
 
 

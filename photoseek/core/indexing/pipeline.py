@@ -23,18 +23,20 @@ so deletions and moves never wait behind a long burst of new photos.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 
 from PIL import Image
 
 from photoseek.core.catalog import batchwrites
 from photoseek.core.catalog.store import Catalog
-from photoseek.core.errors import ImageError, LibraryError
+from photoseek.core.errors import ImageError, LibraryError, ModelUnavailableError
 from photoseek.core.imaging.decode import DecodedImage, decode_image, decode_image_data
 from photoseek.core.imaging.decoders import decoder_tag, is_current
 from photoseek.core.imaging.pixels import fit_for_model
@@ -42,9 +44,10 @@ from photoseek.core.imaging.thumbnails import DEFAULT_SIZE, ThumbnailCache
 from photoseek.core.indexing.options import DEFAULT_BATCH_SIZE, IndexerOptions
 from photoseek.core.indexing.outcomes import Changed, Decoded, Failed, Outcome, Reused, Vanished
 from photoseek.core.indexing.reading import FileChanged, FileRead, read_photo, unchanged_since
+from photoseek.core.indexing.stages import StageClock
 from photoseek.core.indexing.tracker import Tracker
 from photoseek.core.indexing.worksource import WorkSource
-from photoseek.core.model.embedder import Embedder
+from photoseek.core.model.imagepath import ImageEncoder, base_arch
 from photoseek.core.progress import Phase, Progress
 from photoseek.core.records import PhotoMeta, WorkItem
 from photoseek.core.vectors import codec as vectorcodec
@@ -65,7 +68,7 @@ class IndexJob:
     def __init__(
         self,
         catalog: Catalog,
-        embedder: Embedder,
+        embedder: ImageEncoder,
         model_id: int,
         thumbnails: ThumbnailCache,
         after_commit: Callable[[], None],
@@ -79,7 +82,8 @@ class IndexJob:
         self.options = options or IndexerOptions()
         self.source = WorkSource(catalog, model_id)
         self.tracker = Tracker(total=self.source.count())
-        self._pool = ThreadPoolExecutor(self.options.workers, thread_name_prefix="decode")
+        self.stages = StageClock()  # where the time goes (the CLI's ``index --timings``)
+        self._pool = ThreadPoolExecutor(_decode_workers(embedder, self.options), "decode")
         self._queue: deque[tuple[WorkItem, Future[Outcome]]] = deque()
 
     # -- running ----------------------------------------------------------------
@@ -121,7 +125,7 @@ class IndexJob:
                 break
             if hold is not None and hold():
                 break
-        yield self.tracker.snapshot(Phase.INDEXING)
+        yield replace(self.tracker.snapshot(Phase.INDEXING), stages=self.stages.totals())
 
     def close(self) -> None:
         """Drop work not yet committed and stop the decode workers."""
@@ -147,7 +151,8 @@ class IndexJob:
         self._fill()
         while self._queue and not cancel.is_set():
             _item, future = self._queue.popleft()
-            outcome = future.result()
+            with self.stages.stage("wait"):
+                outcome = future.result()
             self._fill()
             batch.append(outcome)
             decoded += isinstance(outcome, Decoded)
@@ -169,7 +174,7 @@ class IndexJob:
 
     def _prepare_file(self, item: WorkItem) -> Outcome:
         try:
-            read = read_photo(item)
+            read = read_photo(item, self.stages)
         except FileNotFoundError:
             return Vanished(item)
         except ImageError as exc:
@@ -189,13 +194,15 @@ class IndexJob:
         fp = read.fingerprint
         min_side = self.embedder.image_size if self.options.draft else None
         try:
-            image = _decode_read(item, read, min_side)
+            with self.stages.stage("decode"):
+                image = _decode_read(item, read, min_side)
         except ImageError as exc:
             return Failed(item, fp, exc.reason, exc.decoder or UNIDENTIFIED)
         if read.data is None and not unchanged_since(item):
             return Changed(item, item.size, item.mtime_ns)
         try:
-            tensor = self.embedder.preprocess(fit_for_model(image.image))
+            with self.stages.stage("preprocess"):
+                tensor = self.embedder.preprocess(fit_for_model(image.image))
         except Exception as exc:
             log.warning("cannot prepare %s for the model", item.path, exc_info=True)
             reason = _short(f"cannot prepare it for the model: {type(exc).__name__}: {exc}")
@@ -207,7 +214,8 @@ class IndexJob:
 
     def _save_thumbnail(self, item: WorkItem, fp: str, image: Image.Image) -> None:
         try:
-            self.thumbnails.save(fp, image)
+            with self.stages.stage("thumbnail"):
+                self.thumbnails.save(fp, image)
         except Exception as exc:  # a missing thumbnail is made again later; not a photo problem
             log.warning("thumbnail of %s not saved: %s", item.path, exc)
 
@@ -226,14 +234,10 @@ class IndexJob:
 
     def _commit(self, batch: list[Outcome]) -> None:
         decoded = [o for o in batch if isinstance(o, Decoded)]
-        vectors, model_failures = self._embed(decoded)
-        scoring = self._tagging(vectors)
-        with self.catalog.transaction() as tx:
-            for outcome in batch:
-                self._write(tx, outcome, vectors, model_failures)
-                if isinstance(outcome, Decoded):
-                    for tags in scoring:
-                        tags.store(tx, outcome.fingerprint)
+        with self.stages.stage("model"):
+            vectors, model_failures = self._embed(decoded)
+        with self.stages.stage("database"):
+            self._store(batch, vectors, model_failures)
         failed = sum(isinstance(o, Failed) for o in batch) + len(model_failures)
         self.tracker.record(
             len(batch),
@@ -243,7 +247,23 @@ class IndexJob:
             current=str(batch[-1].item.path),
         )
         self.source.release(o.item.id for o in batch)
-        self.after_commit()
+        with self.stages.stage("index"):
+            self.after_commit()
+
+    def _store(
+        self,
+        batch: list[Outcome],
+        vectors: dict[str, vectorcodec.FloatArray],
+        model_failures: dict[str, str],
+    ) -> None:
+        """The batch's one transaction: its photos, vectors, tags and problems."""
+        scoring = self._tagging(vectors)
+        with self.catalog.transaction() as tx:
+            for outcome in batch:
+                self._write(tx, outcome, vectors, model_failures)
+                if isinstance(outcome, Decoded):
+                    for tags in scoring:
+                        tags.store(tx, outcome.fingerprint)
 
     def _write(
         self,
@@ -277,7 +297,7 @@ class IndexJob:
         stored with its vectors, so no photo is ever searchable untagged or unfiltered."""
         if not vectors:
             return []
-        default = default_threshold(self.embedder.identity.arch)
+        default = default_threshold(base_arch(self.embedder.identity.arch))
         spaces = (self.catalog.tag_space(self.model_id, kind) for kind in ("tags", "hide"))
         return [BatchTags.of(space, vectors, default) for space in spaces if space is not None]
 
@@ -290,6 +310,8 @@ class IndexJob:
         try:
             matrix = vectorcodec.quantize(self.embedder.encode_images([d.tensor for d in decoded]))
             return {d.fingerprint: matrix[i] for i, d in enumerate(decoded)}, {}
+        except ModelUnavailableError:
+            raise  # the model itself cannot run: not these photos' problem
         except Exception as exc:
             log.warning("the model failed on a batch (%s); embedding its photos one by one", exc)
         vectors: dict[str, vectorcodec.FloatArray] = {}
@@ -308,6 +330,14 @@ class IndexJob:
                 "indexing stopped"
             )
         return vectors, failures
+
+
+def _decode_workers(embedder: ImageEncoder, options: IndexerOptions) -> int:
+    """The decode threads: the options' on a CPU, where decoding shares the cores with the
+    model; every core where the model runs on a GPU, so that decoding keeps it fed."""
+    if getattr(embedder, "device", "cpu") in ("cuda", "mps"):
+        return max(options.workers, os.cpu_count() or 1)
+    return options.workers
 
 
 def _decode_read(item: WorkItem, read: FileRead, min_side: int | None) -> DecodedImage:

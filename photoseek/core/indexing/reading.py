@@ -21,7 +21,10 @@ from photoseek.core.indexing.fingerprint import (
     fingerprint_bytes,
     fingerprint_handle,
 )
+from photoseek.core.indexing.stages import NoClock, StageClock
 from photoseek.core.records import WorkItem
+
+_UNTIMED = NoClock()
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ class FileChanged:
     mtime_ns: int
 
 
-def read_photo(item: WorkItem) -> FileRead | FileChanged:
+def read_photo(item: WorkItem, clock: StageClock = _UNTIMED) -> FileRead | FileChanged:
     """Read and fingerprint ``item``'s file if it is unchanged since the scan.
 
     Raises ``OSError`` (``FileNotFoundError`` when it vanished) and
@@ -51,10 +54,13 @@ def read_photo(item: WorkItem) -> FileRead | FileChanged:
         if before != (item.size, item.mtime_ns):
             return FileChanged(*before)
         if before[0] <= FULL_HASH_LIMIT:
-            data = handle.read()
-            read = FileRead(fingerprint_bytes(data), data)
+            with clock.stage("read"):
+                data = handle.read()
+            with clock.stage("fingerprint"):
+                read = FileRead(fingerprint_bytes(data), data)
         else:
-            read = FileRead(fingerprint_handle(handle), None)
+            with clock.stage("fingerprint"):  # read while hashed, and decoded from the file
+                read = FileRead(fingerprint_handle(handle), None)
         after = _signature(handle)
     if after != before or (read.data is not None and len(read.data) != before[0]):
         return FileChanged(*after)

@@ -1,0 +1,83 @@
+"""Where an indexing run's time goes, stage by stage, so the next bottleneck is visible.
+
+Every stage a photo passes through is timed where it runs: reading and
+fingerprinting the file, decoding it, preparing the model's input and
+making its thumbnail in the decode workers; the model, the catalog's
+transaction and the vector index's update in the committing thread. Each
+stage sums two figures over all its threads: *busy* seconds (wall time
+inside the stage) and *CPU* seconds (the thread's own CPU time inside it;
+for the model, whose runtime computes in threads of its own, only the
+calling thread's share, so its busy time is the figure to read). ``wait``
+is the committing thread's time blocked on decoding: when it is large,
+decoding is the bottleneck; when it is near zero, the model is.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+STAGES = (
+    "read",
+    "fingerprint",
+    "decode",
+    "preprocess",
+    "thumbnail",
+    "wait",
+    "model",
+    "database",
+    "index",
+)
+
+
+@dataclass(frozen=True)
+class StageTime:
+    """One stage's totals over a run."""
+
+    name: str
+    busy_s: float
+    cpu_s: float
+    count: int
+
+
+class StageClock:
+    """Thread-safe totals of busy and CPU seconds per stage."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._busy = dict.fromkeys(STAGES, 0.0)
+        self._cpu = dict.fromkeys(STAGES, 0.0)
+        self._count = dict.fromkeys(STAGES, 0)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Time the block as stage ``name`` (one of :data:`STAGES`)."""
+        wall, cpu = time.perf_counter(), time.thread_time()
+        try:
+            yield
+        finally:
+            busy, used = time.perf_counter() - wall, time.thread_time() - cpu
+            with self._lock:
+                self._busy[name] += busy
+                self._cpu[name] += used
+                self._count[name] += 1
+
+    def totals(self) -> tuple[StageTime, ...]:
+        """Each stage's totals so far, in pipeline order."""
+        with self._lock:
+            return tuple(
+                StageTime(name, self._busy[name], self._cpu[name], self._count[name])
+                for name in STAGES
+            )
+
+
+class NoClock(StageClock):
+    """A clock that times nothing (the default where nobody asked)."""
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Run the block untimed."""
+        yield
