@@ -22,11 +22,12 @@ FORWARDED_VARIABLES = (
     "PHOTOSEEK_MODEL",
     "PHOTOSEEK_PRETRAINED",
     "PHOTOSEEK_DEVICE",
+    "PHOTOSEEK_PRECISION",
 )
 CONNECT_TIMEOUT_S = 0.5
 ANSWER_TIMEOUT_S = 60.0  # a search on a busy service; the cold path would be no faster
 PROTOCOL = 1
-_VALUED_GLOBALS = frozenset({"--data-dir", "--model", "--pretrained", "--device"})
+_VALUED_GLOBALS = frozenset({"--data-dir", "--model", "--pretrained", "--device", "--precision"})
 
 
 @dataclass(frozen=True)

@@ -145,9 +145,9 @@ class WarmSearchServer:
         if (cwd / Path(pretrained).expanduser()).exists():
             pretrained = str((cwd / Path(pretrained).expanduser()).resolve())
         own = self.library.settings  # now, not at start: the app may switch weights
-        if _model_key(args.model, pretrained, self.library) != _model_key(
-            own.arch, own.pretrained, self.library
-        ):
+        if args.precision != own.precision or _model_key(
+            args.model, pretrained, self.library
+        ) != _model_key(own.arch, own.pretrained, self.library):
             raise _Declined("model")
         if args.folder is not None and not args.folder.expanduser().is_absolute():
             args.folder = cwd / args.folder.expanduser()

@@ -17,13 +17,20 @@ from types import TracebackType
 from typing import Self
 
 from photoseek.core.catalog.store import Catalog
-from photoseek.core.errors import Cancelled, LibraryError
+from photoseek.core.errors import Cancelled, LibraryError, ModelUnavailableError
 from photoseek.core.imaging.thumbnails import ThumbnailCache
 from photoseek.core.indexing.options import IndexerOptions
 from photoseek.core.indexkeeper import IndexKeeper
-from photoseek.core.model import textpath
+from photoseek.core.model import imagepath, textpath
 from photoseek.core.model.embedder import Embedder, ModelSettings, load_embedder
-from photoseek.core.model.naming import expected_model
+from photoseek.core.model.imagepath import (
+    FP32,
+    ImageEncoder,
+    LightImageEncoder,
+    MixedQueries,
+    precision_identity,
+)
+from photoseek.core.model.naming import ExpectedModel, expected_model
 from photoseek.core.model.textpath import LightText, QueryEncoder, TextFirst
 from photoseek.core.progress import Phase, Progress, ProgressCallback
 from photoseek.core.records import ModelIdentity
@@ -66,6 +73,7 @@ class LibraryBase:
         self._text_encoder: LightText | None = None
         self._text_lock = threading.Lock()
         self._text_tried = False
+        self._image_encoder: LightImageEncoder | None = None  # the light image path
         self._seen_version = -1
         self._model_recorded = False
         self._searches = 0
@@ -147,8 +155,9 @@ class LibraryBase:
                     self.settings, self.paths.models_dir, on_progress=on_progress, cancel=cancel
                 )
                 self._adopt(embedder)
-                if not self.read_only:
-                    textpath.remember(embedder, self.paths.models_dir)  # once per weights file
+                if not self.read_only:  # once per weights file
+                    textpath.remember(embedder, self.paths.models_dir)
+                    imagepath.remember(embedder, self.paths.models_dir)
             assert self._embedder is not None
             return self._embedder
 
@@ -156,11 +165,11 @@ class LibraryBase:
         """Make ``embedder`` the model; drop an index preloaded for another identity."""
         with self._lock:
             keeper = self._keeper
-            if keeper is not None and keeper.identity != embedder.identity:
+            if keeper is not None and keeper.identity != self._own(embedder.identity):
                 log.warning(
                     "the model loaded as %s, not %s as the catalog expected: "
                     "its vector index is opened again",
-                    embedder.identity.key,
+                    self._own(embedder.identity).key,
                     keeper.identity.key,
                 )
                 self._keeper, self._model_id = None, None
@@ -176,6 +185,12 @@ class LibraryBase:
         search then costs torch's import and the text tower, not open_clip's
         import and the whole model. Image queries load the full model.
         """
+        if self.settings.precision != FP32:
+            return MixedQueries(self._text_queries(), self.image_encoder, self.settings.precision)
+        return self._text_queries()
+
+    def _text_queries(self) -> QueryEncoder:
+        """The model, or the light text tower (images then load the model)."""
         if self._embedder is not None:
             return self._embedder
         text = self._light_text_encoder()
@@ -200,6 +215,83 @@ class LibraryBase:
                 )
             return self._text_encoder
 
+    def image_encoder(
+        self, on_progress: ProgressCallback | None = None, cancel: threading.Event | None = None
+    ) -> ImageEncoder:
+        """What embeds photos: the image tower alone where it is exact, else the full model.
+
+        The light image path (:mod:`~photoseek.core.model.imagepath`) indexes
+        without torch or open_clip; it is used unless the full model is
+        loaded already (the app, after an image query), which then embeds.
+        """
+        fp32 = self.settings.precision == FP32
+        if self._embedder is not None and fp32:
+            return self._embedder
+        light = self._light_image_encoder()
+        if light is not None:
+            if on_progress is not None:  # the tower loads beside the first decodes
+                on_progress(Progress(Phase.LOADING_MODEL, done=1, total=1, unit="steps"))
+            return light
+        embedder = self.load_model(on_progress, cancel)  # records the light path, if exact
+        if fp32:
+            return embedder
+        light = self._light_image_encoder()
+        if light is None:
+            raise ModelUnavailableError(
+                f"the {self.settings.precision} mode needs a plain ViT model from a safetensors "
+                "weights file, and onnxruntime; index at fp32 instead"
+            )
+        return light
+
+    def _light_image_encoder(self) -> LightImageEncoder | None:
+        with self._model_lock:
+            if self._image_encoder is None:
+                self._image_encoder = imagepath.load_image_encoder(
+                    self.settings, self.paths.models_dir, self.settings.precision
+                )
+            return self._image_encoder
+
+    def release_image_model(self) -> bool:
+        """Drop the light image tower, and the full model where the light paths stand in
+        for it (an idle service gives back their memory).
+
+        Text queries then go to the light text path; the next embedding or
+        image query loads what it needs again (a second on the light path).
+        Without a light path (random weights, other towers) the full model
+        stays. True if anything was dropped.
+        """
+        light = imagepath.has_light_path(self.settings, self.paths.models_dir)
+        with self._model_lock:
+            dropped = self._image_encoder is not None or (light and self._embedder is not None)
+            self._image_encoder = None
+            if light:
+                self._embedder = None
+        if light:
+            with self._text_lock:
+                self._text_tried = False
+        return dropped
+
+    def _loaded_identity(self) -> ModelIdentity | None:
+        """The library's identity, from whatever model part is loaded (None: none yet)."""
+        light = self._image_encoder
+        if light is not None:
+            return light.identity
+        return self._own(self._embedder.identity) if self._embedder is not None else None
+
+    def _own(self, identity: ModelIdentity) -> ModelIdentity:
+        """The identity of this library's vectors for the model's ``identity`` (its precision)."""
+        return precision_identity(identity, self.settings.precision)
+
+    def _expected(self) -> ExpectedModel:
+        """The catalog name of the chosen model at the chosen precision, as far as known."""
+        settings = self.settings
+        expected = expected_model(settings.arch, settings.pretrained, self.paths.models_dir)
+        if settings.precision == FP32:
+            return expected
+        return ExpectedModel(
+            f"{expected.arch}+{settings.precision}", expected.pretrained, expected.digest
+        )
+
     @property
     def embedder(self) -> Embedder:
         """The CLIP model, loaded on first use."""
@@ -208,7 +300,7 @@ class LibraryBase:
     @property
     def model_id(self) -> int:
         """The catalog id of the chosen model's identity (known without loading it, or loaded)."""
-        if self._model_id is None and self._embedder is None:
+        if self._model_id is None and self._loaded_identity() is None:
             known = self._known_identity()
             if known is not None:
                 with self._lock:
@@ -216,7 +308,8 @@ class LibraryBase:
                         self._model_id = known[0]
                 return self._model_id
         if self._model_id is None:
-            identity = self.embedder.identity  # loaded outside _lock: it takes seconds
+            # loaded outside _lock: it takes seconds
+            identity = self._loaded_identity() or self._own(self.embedder.identity)
             with self._lock:
                 if self._model_id is None:
                     model_id = self.catalog.model_id(identity, create=not self.read_only)
@@ -228,7 +321,7 @@ class LibraryBase:
     @property
     def index_path(self) -> Path:
         """The vector index file of the loaded model."""
-        return self._index_file(self.embedder.identity)
+        return self._index_file(self._loaded_identity() or self._own(self.embedder.identity))
 
     def _index_file(self, identity: ModelIdentity) -> Path:
         return self.paths.index_dir / f"{identity.slug}.hnsw"
@@ -256,10 +349,10 @@ class LibraryBase:
 
     def _known_identity(self) -> tuple[int, ModelIdentity] | None:
         """The catalog id and identity of the chosen model, when known without loading it."""
-        if self._embedder is not None:
-            return self.model_id, self._embedder.identity
-        settings = self.settings
-        expected = expected_model(settings.arch, settings.pretrained, self.paths.models_dir)
+        loaded = self._loaded_identity()
+        if loaded is not None:
+            return self.model_id, loaded
+        expected = self._expected()
         if expected.digest is None:  # random weights, or a download not made yet
             return None
         model_id = self.catalog.find_model(expected.arch, expected.pretrained, expected.digest)
@@ -276,7 +369,8 @@ class LibraryBase:
         if self._keeper is None and known is None:
             known = self._known_identity()
         if self._keeper is None and known is None:
-            known = (self.model_id, self.embedder.identity)  # loads the model: not under _lock
+            identity = self._loaded_identity() or self._own(self.embedder.identity)  # not _lock
+            known = (self.model_id, identity)
         with self._lock:
             if self._keeper is None:
                 assert known is not None
@@ -365,8 +459,7 @@ class LibraryBase:
         """The catalog id of the chosen model, found without loading it (None: never used)."""
         if self._model_id is not None:
             return self._model_id
-        settings = self.settings
-        expected = expected_model(settings.arch, settings.pretrained, self.paths.models_dir)
+        expected = self._expected()
         return self.catalog.find_model(expected.arch, expected.pretrained, expected.digest)
 
     @contextmanager

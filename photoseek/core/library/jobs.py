@@ -104,7 +104,7 @@ class Jobs(LibraryBase):
         return replace(last, phase=Phase.DONE, problems=last.problems + scan_problems)
 
     def _prepare_model(self, report: ProgressCallback, cancel: threading.Event) -> None:
-        self.load_model(report, cancel)
+        self.image_encoder(report, cancel)
         self._index_keeper(report, cancel)
 
     def index_job(self) -> IndexJob:
@@ -121,7 +121,7 @@ class Jobs(LibraryBase):
             self._model_recorded = True
         return IndexJob(
             self.catalog,
-            self.embedder,
+            self.image_encoder(),
             self.model_id,
             self.thumbnails,
             lambda: self._after_batch(keeper),

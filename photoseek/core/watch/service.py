@@ -70,6 +70,7 @@ class ServiceOptions:
     pause_on_battery: bool = False  # the desktop app turns this on where the platform tells
     battery_check_s: float = 30.0
     hand_over: bool = False  # give the writer role up when another process waits for it
+    release_after_s: float = 120.0  # idle this long: the image tower's memory is given back
 
 
 @dataclass
@@ -116,6 +117,7 @@ class WatchService:
         self._battery_checked = 0.0
         self.handed_over = False
         self._zero_shot_due = True  # tags and the content filter checked once caught up
+        self._idle_since: float | None = None  # when the last embedding work finished
 
     # -- control (any thread) ---------------------------------------------------------
 
@@ -217,6 +219,7 @@ class WatchService:
                 continue  # straight back to the changes: removals never wait behind a burst
             if held is None and self._zero_shot_due:
                 self._guarded(self._zero_shot, stop)
+            self._release_when_idle(time.monotonic())
             if held is not None and self.state.state != held:
                 self._set_state(held, force=True)
             elif held is None and self.state.state not in ("watching", "error"):
@@ -274,12 +277,30 @@ class WatchService:
     def _embed_slice(self, stop: threading.Event, *, until: float | None) -> None:
         if self._job is None:
             self._set_state("loading model", force=True)
-            self.library.load_model(self._report, stop)
+            self.library.image_encoder(self._report, stop)  # the light image path where exact
             self._job = self.library.index_job()
+        self._idle_since = None
         self._set_state("indexing", force=True)
         self._follow(self._job.run(stop, until=until, hold=lambda: self._held() is not None))
         if self._job.finished:
+            self._idle_since = time.monotonic()
             self._set_state("watching", force=True)
+
+    def _release_when_idle(self, now: float) -> None:
+        """No photo to embed for ``release_after_s``: close the job, give the image tower back.
+
+        Warm text searches keep the light text tower; new photos load the
+        image tower again (about a second on the light path).
+        """
+        idle = self._idle_since
+        if idle is None or now - idle < self.options.release_after_s or self._has_work():
+            return
+        self._idle_since = None
+        if self._job is not None:
+            self._job.close()
+            self._job = None
+        if self.library.release_image_model():
+            log.info("idle for %.0f s: the image tower's memory is given back", now - idle)
 
     def _someone_waits(self) -> bool:
         """Whether another live process announced that it waits for the writer lock."""
