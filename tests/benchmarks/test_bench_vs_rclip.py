@@ -59,6 +59,7 @@ class Measured:
     seconds: float
     peak_mib: float
     stdout: str
+    stderr_tail: str = ""
 
 
 def run_measured(command: list[str], env: dict[str, str], cwd: Path) -> Measured:
@@ -83,7 +84,7 @@ def run_measured(command: list[str], env: dict[str, str], cwd: Path) -> Measured
         seconds = time.perf_counter() - started
         assert done.returncode == 0, f"{command} failed: {done.stderr[-2000:]}"
         kib = int(Path(peak.name).read_text().split()[-1])
-    return Measured(seconds, kib / 1024, done.stdout)
+    return Measured(seconds, kib / 1024, done.stdout, done.stderr[-4000:])
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,325 @@
+"""photoseek beside rclip 4.0.8: indexing, whole processes, on the same photos.
+
+    python -m pytest -m benchmark -s tests/benchmarks/test_bench_indexing_vs_rclip.py
+
+Two photo sets: the 363 COCO photos of ``../shared/photos`` (640 px), and 48
+camera-size JPEGs (2,000-6,000 px): the 8 of ``../shared/photos/large``, 6
+copies each made byte-distinct by a different trailing comment after the
+image's end (decoders ignore it; rclip skips duplicate content, so copies
+must differ). Both tools run the same random-weight ``ViT-B-32-256`` weights
+(random numbers cost what the real ones cost) on the CPU, in alternation,
+:data:`ROUNDS` rounds, each with a fresh library:
+
+* **photoseek** fp32 and int8 (the fast mode): ``photoseek add DIR``, then
+  ``photoseek index --timings``, then ``photoseek search QUERY``: the wall
+  times of the three processes summed, the model load included. Its models
+  folder is as after any earlier run (weights digest cached, the light
+  towers recorded), as rclip's data folder holds its exported towers.
+* **rclip**: ``rclip -f -t 1 QUERY`` in the photos' folder, its database
+  deleted first: one process that indexes, then answers.
+
+The ratio is the median of each round's rclip/photoseek time (above 1:
+photoseek is faster). The **work bound** is measured in this process on the
+same photos: the fp32 image tower's CPU-seconds for them in batches of 32,
+plus decoding and preparing each (single-threaded, draft-mode JPEG decode as
+both tools do), divided by the cores; photoseek's indexing phase is
+compared with it. The int8 tower's cosine to fp32 and its top-10
+neighbour agreement with fp32 (image to image, over the COCO photos) are
+printed as its quality note. The last round's stage table says where
+photoseek's time went.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import shutil
+import statistics
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from photoseek.core.model.embedder import DEFAULT_ARCH
+from tests.benchmarks.conftest import print_table
+from tests.benchmarks.rclipsetup import ROOT, rclip_datadir, rclip_executable
+from tests.benchmarks.test_bench_vs_rclip import Measured, run_measured
+from tests.benchmarks.weightsfile import random_weights_file
+from tests.conftest import REPO, SHARED_PHOTOS
+
+pytestmark = [pytest.mark.benchmark, pytest.mark.timeout(7200)]
+
+ROUNDS = int(os.environ.get("PHOTOSEEK_BENCH_ROUNDS", "3"))
+COPIES = 6
+QUERY = "a dog on a beach"
+
+
+def _python() -> str:
+    import sys
+
+    return sys.executable
+
+
+@pytest.fixture(scope="module")
+def weights() -> Path:
+    return random_weights_file(DEFAULT_ARCH)
+
+
+@pytest.fixture(scope="module")
+def coco() -> Path:
+    source = SHARED_PHOTOS / "coco" / "images"
+    if not source.is_dir():
+        pytest.skip("../shared/photos/coco is absent")
+    return _copied(sorted(source.glob("*.jpg")), ROOT / "index-coco", copies=1)
+
+
+@pytest.fixture(scope="module")
+def camera() -> Path:
+    source = SHARED_PHOTOS / "large"
+    if not source.is_dir():
+        pytest.skip("../shared/photos/large is absent")
+    return _copied(sorted(source.glob("*.jpg")), ROOT / "index-camera", copies=COPIES)
+
+
+def _copied(photos: list[Path], target: Path, copies: int) -> Path:
+    """``copies`` byte-distinct copies of each photo in ``target`` (made once)."""
+    if target.is_dir() and len(list(target.iterdir())) == len(photos) * copies:
+        return target
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for photo in photos:
+        data = photo.read_bytes()
+        for n in range(copies):
+            trailer = f"photoseek benchmark copy {n}".encode() if copies > 1 else b""
+            (target / f"{photo.stem}-{n}{photo.suffix}").write_bytes(data + trailer)
+    return target
+
+
+@pytest.fixture(scope="module")
+def warm_models(weights: Path, coco: Path) -> Iterator[Path]:
+    """A models folder as after an earlier run: one full-model load recorded the light paths."""
+    data = ROOT / "index-warm-models"
+    models = data / "cache" / "models"
+    if not (models / "image-towers.json").is_file():
+        shutil.rmtree(data, ignore_errors=True)
+        few = ROOT / "index-few"
+        _copied(sorted(coco.glob("*.jpg"))[:4], few, copies=1)
+        env = _photoseek_env(weights, data)
+        run_measured([_python(), "-m", "photoseek", "add", str(few)], env, REPO)
+        run_measured([_python(), "-m", "photoseek", "index"], env, REPO)
+    yield models
+
+
+def _photoseek_env(weights: Path, data: Path) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "HNSWLIB_NO_NATIVE": "1",
+        "PHOTOSEEK_DATA_DIR": str(data),
+        "PHOTOSEEK_MODEL": DEFAULT_ARCH,
+        "PHOTOSEEK_PRETRAINED": str(weights),
+        "PHOTOSEEK_DEVICE": "cpu",
+        "PHOTOSEEK_NO_WARM": "1",
+    }
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    for name in ("PHOTOSEEK_TEXT_RUNTIME", "PHOTOSEEK_IMAGE_RUNTIME", "PHOTOSEEK_PRECISION"):
+        env.pop(name, None)
+    return env
+
+
+def _fresh_library(weights: Path, warm_models: Path, name: str) -> dict[str, str]:
+    """A new library whose models folder is the warm one (hard links: no copying 250 MB)."""
+    data = ROOT / f"index-run-{name}"
+    shutil.rmtree(data, ignore_errors=True)
+    (data / "cache").mkdir(parents=True)
+    shutil.copytree(warm_models, data / "cache" / "models", copy_function=os.link)
+    return _photoseek_env(weights, data)
+
+
+def _photoseek_round(env: dict[str, str], photos: Path, precision: str) -> list[Measured]:
+    base = [_python(), "-m", "photoseek", "--precision", precision]
+    return [
+        run_measured([*base, "add", str(photos)], env, REPO),
+        run_measured([*base, "index", "--timings"], env, REPO),
+        run_measured([*base, "search", QUERY, "--json"], env, REPO),
+    ]
+
+
+def _rclip_round(executable: Path, env: dict[str, str], photos: Path) -> Measured:
+    (Path(env["RCLIP_DATADIR"]) / "db.sqlite3").unlink(missing_ok=True)
+    return run_measured([str(executable), "-f", "-t", "1", QUERY], env, photos)
+
+
+@pytest.fixture(scope="module")
+def rclip(weights: Path) -> tuple[Path, dict[str, str]]:
+    executable = rclip_executable()
+    if executable is None:
+        pytest.skip("rclip cannot be installed here (it needs Python >= 3.12)")
+    source = rclip_datadir(weights, DEFAULT_ARCH)
+    datadir = ROOT / "index-rclip-data"  # its own database, the same towers
+    shutil.rmtree(datadir, ignore_errors=True)
+    datadir.mkdir(parents=True)
+    for entry in source.iterdir():
+        if entry.name != "db.sqlite3" and not entry.name.startswith("indexed-"):
+            (datadir / entry.name).symlink_to(entry)
+    env = {**os.environ, "RCLIP_DATADIR": str(datadir)}
+    for name in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE", "VIRTUAL_ENV"):
+        env.pop(name, None)
+    return executable, env
+
+
+def _indexing_seconds(stderr_report: str) -> float | None:
+    match = re.search(r"^\s+indexing\s+([\d.]+) s", stderr_report, re.MULTILINE)
+    return float(match.group(1)) if match else None
+
+
+@pytest.mark.parametrize("photo_set", ["coco", "camera"])
+def test_indexing_beside_rclip(
+    photo_set: str,
+    request: pytest.FixtureRequest,
+    weights: Path,
+    warm_models: Path,
+    rclip: tuple[Path, dict[str, str]],
+) -> None:
+    photos: Path = request.getfixturevalue(photo_set)
+    count = len(list(photos.iterdir()))
+    executable, rclip_env = rclip
+    runs: dict[str, list[list[Measured]]] = {"fp32": [], "int8": []}
+    theirs: list[Measured] = []
+    for n in range(ROUNDS):
+        for precision in ("fp32", "int8"):
+            env = _fresh_library(weights, warm_models, f"{photo_set}-{precision}")
+            runs[precision].append(_photoseek_round(env, photos, precision))
+        theirs.append(_rclip_round(executable, rclip_env, photos))
+        print(
+            f"round {n + 1}: "
+            + ", ".join(f"{p} {sum(m.seconds for m in runs[p][-1]):.1f} s" for p in runs)
+            + f", rclip {theirs[-1].seconds:.1f} s"
+        )
+    bound = work_bound(photos, weights)
+    rows = [_rclip_row(theirs, count)]
+    for precision, rounds in runs.items():
+        rows.append(_photoseek_row(precision, rounds, theirs, count, bound))
+    rows.append(["work bound (fp32)", f"{bound:.1f} s", f"{count / bound:.2f}/s", "", "", ""])
+    print_table(
+        f"indexing, {count} {photo_set} photos, {DEFAULT_ARCH} random weights, CPU, "
+        f"{os.cpu_count()} cores, {ROUNDS} alternating rounds, fresh libraries",
+        ["process", "wall (median)", "photos/s", "vs rclip", "vs work bound", "peak RSS"],
+        rows,
+    )
+    print("\nphotoseek fp32, last round, `index --timings`:\n" + runs["fp32"][-1][1].stderr_tail)
+
+
+def _rclip_row(theirs: list[Measured], count: int) -> list[object]:
+    wall = statistics.median(m.seconds for m in theirs)
+    peak = max(m.peak_mib for m in theirs)
+    return [
+        "rclip -f -t 1 (index + search)",
+        f"{wall:.1f} s",
+        f"{count / wall:.2f}/s",
+        "1.00x",
+        "",
+        f"{peak:,.0f} MiB",
+    ]
+
+
+def _photoseek_row(
+    precision: str, rounds: list[list[Measured]], theirs: list[Measured], count: int, bound: float
+) -> list[object]:
+    totals = [sum(m.seconds for m in r) for r in rounds]
+    ratio = statistics.median(t.seconds / s for s, t in zip(totals, theirs, strict=True))
+    indexing = [_indexing_seconds(r[1].stderr_tail) for r in rounds]
+    phase = statistics.median(s for s in indexing if s is not None) if any(indexing) else None
+    share = f"{bound / phase:.0%} (indexing phase {phase:.1f} s)" if phase else ""
+    wall = statistics.median(totals)
+    return [
+        f"photoseek {precision} add + index + search",
+        f"{wall:.1f} s",
+        f"{count / wall:.2f}/s",
+        f"{ratio:.2f}x",
+        share if precision == "fp32" else "",
+        f"{max(r[1].peak_mib for r in rounds):,.0f} MiB",
+    ]
+
+
+def work_bound(photos: Path, weights: Path) -> float:
+    """Seconds the fp32 work on ``photos`` needs at best: (model + decode CPU-s) / cores."""
+    from photoseek.core.imaging.decode import decode_image
+    from photoseek.core.imaging.pixels import fit_for_model
+    from photoseek.core.model import imagepath
+    from photoseek.core.model.onnxvision import OnnxImageTower
+    from photoseek.core.model.visionspec import ImagePrep, VisionTowerSpec
+
+    record = next(
+        iter(imagepath._read_records(ROOT / "index-warm-models" / "cache" / "models").values())
+    )
+    spec, prep = VisionTowerSpec.from_json(record["spec"]), ImagePrep.from_json(record["prep"])
+    decode_cpu, pixels = 0.0, []
+    for path in sorted(photos.iterdir()):
+        started = time.thread_time()
+        image = decode_image(path, min_side=spec.image_size).image
+        pixels.append(prep(fit_for_model(image)))
+        decode_cpu += time.thread_time() - started
+    tower = OnnxImageTower(spec, imagepath.vision_tensors(weights), "fp32")
+    tower.encode(np.stack(pixels[:2]))  # warm
+    before = _process_cpu()
+    for start in range(0, len(pixels), 32):
+        tower.encode(np.stack(pixels[start : start + 32]))
+    model_cpu = _process_cpu() - before
+    return (model_cpu + decode_cpu) / (os.cpu_count() or 1)
+
+
+def _process_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def test_fast_mode_quality_note(coco: Path, weights: Path, warm_models: Path) -> None:
+    """The int8 tower beside fp32 on the COCO photos: cosine, and top-10 neighbour agreement."""
+    from photoseek.core.imaging.decode import decode_image
+    from photoseek.core.imaging.pixels import fit_for_model
+    from photoseek.core.model import imagepath
+    from photoseek.core.model.onnxvision import OnnxImageTower
+    from photoseek.core.model.visionspec import ImagePrep, VisionTowerSpec
+
+    record = next(iter(imagepath._read_records(warm_models).values()))
+    spec, prep = VisionTowerSpec.from_json(record["spec"]), ImagePrep.from_json(record["prep"])
+    pixels = np.stack(
+        [
+            prep(fit_for_model(decode_image(p, min_side=spec.image_size).image))
+            for p in sorted(coco.iterdir())
+        ]
+    )
+    tensors = imagepath.vision_tensors(weights)
+    fp32 = _encode_all(OnnxImageTower(spec, tensors, "fp32"), pixels)
+    int8 = _encode_all(OnnxImageTower(spec, tensors, "int8"), pixels)
+    cosine = (fp32 * int8).sum(axis=1)
+    agree = _top10_agreement(fp32, int8)
+    print_table(
+        f"fast mode (int8) beside fp32, {len(pixels)} COCO photos, {DEFAULT_ARCH} random weights",
+        ["measure", "value"],
+        [
+            ["cosine to fp32, min / median", f"{cosine.min():.4f} / {np.median(cosine):.4f}"],
+            ["top-10 image neighbours shared with fp32", f"{agree:.1%}"],
+            ["probe-image cosine recorded (refused below 0.99)", f"{record['int8_cosine']:.4f}"],
+        ],
+    )
+    assert cosine.min() >= 0.99
+
+
+def _encode_all(tower: object, pixels: np.ndarray) -> np.ndarray:
+    rows = [tower.encode(pixels[i : i + 32]) for i in range(0, len(pixels), 32)]  # type: ignore[attr-defined]
+    return np.concatenate(rows)
+
+
+def _top10_agreement(a: np.ndarray, b: np.ndarray) -> float:
+    def top(v: np.ndarray) -> np.ndarray:
+        scores = v @ v.T
+        np.fill_diagonal(scores, -np.inf)
+        return np.argsort(-scores, axis=1)[:, :10]
+
+    ta, tb = top(a), top(b)
+    return float(np.mean([len(set(x) & set(y)) / 10 for x, y in zip(ta, tb, strict=True)]))
