@@ -23,25 +23,37 @@ from types import ModuleType
 from typing import Any
 
 
-def lazy_module(name: str) -> ModuleType:
-    """``name`` as a module that runs its import at the first attribute access.
+class _LazyModule(ModuleType):
+    """A stand-in for a module not imported yet: the first attribute read imports it.
 
-    Python's ``importlib.util.LazyLoader``; an already imported module is
-    returned as it is. Only for pure-Python packages (numpy's is): an
-    extension module is imported where it is used instead.
+    Not Python's ``importlib.util.LazyLoader``: on Python 3.11 it hands a
+    second thread the module while the first is still executing it (an
+    ``AttributeError`` for a name the module does define; seen as
+    ``module 'filelock' has no attribute 'FileLock'`` in a watch service).
+    Here the import goes through ``importlib.import_module``, whose per-module
+    lock makes every other thread wait for the whole module; its names are
+    then copied in, so later reads cost what a module's do.
+    """
+
+    def __getattr__(self, attr: str) -> Any:
+        module = importlib.import_module(self.__name__)
+        self.__dict__.update(module.__dict__)
+        return getattr(module, attr)
+
+
+def lazy_module(name: str) -> ModuleType:
+    """``name`` as a module that is imported at the first attribute read (thread-safe).
+
+    An already imported module is returned as it is. The stand-in is not
+    put in ``sys.modules``: an ``import name`` elsewhere imports the real
+    module as usual.
     """
     found = sys.modules.get(name)
     if found is not None:
         return found
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
+    if importlib.util.find_spec(name) is None:
         raise ImportError(f"no module named {name!r}")
-    loader = importlib.util.LazyLoader(spec.loader)
-    spec.loader = loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    loader.exec_module(module)
-    return module
+    return _LazyModule(name)
 
 
 def lazy_attributes(sources: dict[str, str]) -> Callable[[str], Any]:

@@ -74,3 +74,34 @@ def test_a_lazy_package_name_that_does_not_exist_is_an_attribute_error() -> None
 
     with pytest.raises(AttributeError):
         _ = imaging.no_such_name  # type: ignore[attr-defined]
+
+
+def test_a_lazy_module_first_used_by_two_threads_at_once_is_whole_in_both(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Python 3.11's LazyLoader handed the second thread a module still being executed
+    (``module 'filelock' has no attribute 'FileLock'`` in a watch service)."""
+    import threading
+
+    from photoseek.core.lazyimport import lazy_module
+
+    (tmp_path / "slow_to_import.py").write_text("import time\ntime.sleep(0.3)\nVALUE = 42\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "slow_to_import", raising=False)
+    module = lazy_module("slow_to_import")
+    seen: list[object] = []
+    start = threading.Barrier(3)
+
+    def read() -> None:
+        start.wait()
+        try:
+            seen.append(module.VALUE)
+        except AttributeError as exc:
+            seen.append(exc)
+
+    threads = [threading.Thread(target=read) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == [42, 42, 42]

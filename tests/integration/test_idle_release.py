@@ -39,12 +39,19 @@ def test_an_idle_service_releases_the_image_tower_and_reloads_it(tmp_path: Path)
     with Library(paths, tiny_settings(str(weights))) as library:
         library.add_folder(photos)
         service = WatchService(library, IDLE)
+        loads, ticks = [], []
+        encoder, idle = library.image_encoder, service._idle_publish
+        library.image_encoder = lambda *a: loads.append(1) or encoder(*a)  # type: ignore[method-assign]
+        service._idle_publish = lambda: ticks.append(1) or idle()  # type: ignore[method-assign]
         stop = threading.Event()
         thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
         thread.start()
         try:
             wait_for(lambda: library.status().counts.get("indexed") == 3, what="the photos")
             wait_for(lambda: not _holds_image_model(library), what="the release")
+            released_at, loaded = len(ticks), len(loads)
+            wait_for(lambda: len(ticks) >= released_at + 20, what="20 idle turns of the loop")
+            assert len(loads) == loaded and not _holds_image_model(library)  # stays released
             assert len(library.search("a photo").hits) == 3  # no image tower needed
             make_photo(photos / "new.jpg", 99)
             wait_for(lambda: library.status().counts.get("indexed") == 4, what="the new photo")

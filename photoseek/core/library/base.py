@@ -21,6 +21,7 @@ from photoseek.core.errors import Cancelled, LibraryError, ModelUnavailableError
 from photoseek.core.imaging.thumbnails import ThumbnailCache
 from photoseek.core.indexing.options import IndexerOptions
 from photoseek.core.indexkeeper import IndexKeeper
+from photoseek.core.memory import give_back_freed_memory
 from photoseek.core.model import imagepath, textpath
 from photoseek.core.model.embedder import Embedder, ModelSettings, load_embedder
 from photoseek.core.model.imagepath import (
@@ -269,6 +270,8 @@ class LibraryBase:
         if light:
             with self._text_lock:
                 self._text_tried = False
+        if dropped:
+            give_back_freed_memory()
         return dropped
 
     def _loaded_identity(self) -> ModelIdentity | None:

@@ -296,6 +296,7 @@ class WatchService:
         if idle is None or now - idle < self.options.release_after_s or self._has_work():
             return
         self._idle_since = None
+        self._work_waiting = None  # counted again: the finished job's answer is stale
         if self._job is not None:
             self._job.close()
             self._job = None
