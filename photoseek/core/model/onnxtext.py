@@ -9,8 +9,9 @@ An exported tower is used only after it was checked: :func:`verify` encodes
 the probe texts with it and with the full model, and
 :func:`~photoseek.core.model.textpath.remember` records the file only when
 the tokens are equal and every cosine is at least :data:`MIN_COSINE`. torch
-stays the reference and the indexing path; without ``onnxruntime`` the torch
-text tower answers instead (slower to start, the same vectors).
+stays the reference (indexing runs the image tower alone on ONNX Runtime
+too: :mod:`.imagepath`); without ``onnxruntime`` the torch text tower answers
+instead (slower to start, the same vectors).
 """
 
 from __future__ import annotations
