@@ -5,8 +5,8 @@ tower, torchvision or the rest of open_clip. On a 2-core CPU the full model
 costs 5-6 s to import and load; the text tower alone costs torch's import
 (2 s), reading its 250 MB of weights and building it (0.3 s). So a search
 that finds the model not loaded yet (the CLI's ``search``, the app's first
-query) encodes its text this way, and only image queries and indexing load
-the full model.
+query) encodes its text this way; image queries load the full model, and
+indexing the image tower alone where it is exact (:mod:`.imagepath`).
 
 It is used only where it has been shown to be exact. Each time the full
 model loads from a weights file whose text tower is a plain CLIP one
