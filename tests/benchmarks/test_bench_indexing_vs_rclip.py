@@ -46,7 +46,7 @@ import pytest
 from photoseek.core.model.embedder import DEFAULT_ARCH
 from tests.benchmarks.conftest import print_table
 from tests.benchmarks.rclipsetup import ROOT, rclip_datadir, rclip_executable
-from tests.benchmarks.test_bench_vs_rclip import Measured, run_measured
+from tests.benchmarks.test_bench_vs_rclip import Measured, photoseek_environment, run_measured
 from tests.benchmarks.weightsfile import random_weights_file
 from tests.conftest import REPO, SHARED_PHOTOS
 
@@ -107,27 +107,10 @@ def warm_models(weights: Path, coco: Path) -> Iterator[Path]:
         shutil.rmtree(data, ignore_errors=True)
         few = ROOT / "index-few"
         _copied(sorted(coco.glob("*.jpg"))[:4], few, copies=1)
-        env = _photoseek_env(weights, data)
+        env = photoseek_environment(weights, data)
         run_measured([_python(), "-m", "photoseek", "add", str(few)], env, REPO)
         run_measured([_python(), "-m", "photoseek", "index"], env, REPO)
     yield models
-
-
-def _photoseek_env(weights: Path, data: Path) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "HNSWLIB_NO_NATIVE": "1",
-        "PHOTOSEEK_DATA_DIR": str(data),
-        "PHOTOSEEK_MODEL": DEFAULT_ARCH,
-        "PHOTOSEEK_PRETRAINED": str(weights),
-        "PHOTOSEEK_DEVICE": "cpu",
-        "PHOTOSEEK_NO_WARM": "1",
-    }
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    for name in ("PHOTOSEEK_TEXT_RUNTIME", "PHOTOSEEK_IMAGE_RUNTIME", "PHOTOSEEK_PRECISION"):
-        env.pop(name, None)
-    return env
 
 
 def _fresh_library(weights: Path, warm_models: Path, name: str) -> dict[str, str]:
@@ -136,7 +119,7 @@ def _fresh_library(weights: Path, warm_models: Path, name: str) -> dict[str, str
     shutil.rmtree(data, ignore_errors=True)
     (data / "cache").mkdir(parents=True)
     shutil.copytree(warm_models, data / "cache" / "models", copy_function=os.link)
-    return _photoseek_env(weights, data)
+    return photoseek_environment(weights, data)
 
 
 def _photoseek_round(env: dict[str, str], photos: Path, precision: str) -> list[Measured]:
@@ -254,7 +237,7 @@ def work_bound(photos: Path, weights: Path) -> float:
     from photoseek.core.model.visionspec import ImagePrep, VisionTowerSpec
 
     record = next(
-        iter(imagepath._read_records(ROOT / "index-warm-models" / "cache" / "models").values())
+        iter(imagepath.read_records(ROOT / "index-warm-models" / "cache" / "models").values())
     )
     spec, prep = VisionTowerSpec.from_json(record["spec"]), ImagePrep.from_json(record["prep"])
     decode_cpu, pixels = 0.0, []
@@ -285,7 +268,7 @@ def test_fast_mode_quality_note(coco: Path, weights: Path, warm_models: Path) ->
     from photoseek.core.model.onnxvision import OnnxImageTower
     from photoseek.core.model.visionspec import ImagePrep, VisionTowerSpec
 
-    record = next(iter(imagepath._read_records(warm_models).values()))
+    record = next(iter(imagepath.read_records(warm_models).values()))
     spec, prep = VisionTowerSpec.from_json(record["spec"]), ImagePrep.from_json(record["prep"])
     pixels = np.stack(
         [

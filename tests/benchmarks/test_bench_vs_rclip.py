@@ -106,10 +106,8 @@ def weights() -> Path:
     return random_weights_file(DEFAULT_ARCH)
 
 
-@pytest.fixture(scope="module")
-def photoseek_env(photos: Path, weights: Path) -> Iterator[dict[str, str]]:
-    """photoseek's environment, its library of ``photos`` indexed (once, kept between runs)."""
-    data = ROOT / f"photoseek-data-{weights.stem}"
+def photoseek_environment(weights: Path, data: Path) -> dict[str, str]:
+    """The CLI's environment for the library in ``data`` on ``weights``, CPU, searches cold."""
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO),
@@ -118,9 +116,20 @@ def photoseek_env(photos: Path, weights: Path) -> Iterator[dict[str, str]]:
         "PHOTOSEEK_MODEL": DEFAULT_ARCH,
         "PHOTOSEEK_PRETRAINED": str(weights),
         "PHOTOSEEK_DEVICE": "cpu",
+        "PHOTOSEEK_NO_WARM": "1",
     }
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # pip compiles a user's bytecode at install
-    env.pop("PHOTOSEEK_TEXT_RUNTIME", None)
+    for name in ("PHOTOSEEK_TEXT_RUNTIME", "PHOTOSEEK_IMAGE_RUNTIME", "PHOTOSEEK_PRECISION"):
+        env.pop(name, None)
+    return env
+
+
+@pytest.fixture(scope="module")
+def photoseek_env(photos: Path, weights: Path) -> Iterator[dict[str, str]]:
+    """photoseek's environment, its library of ``photos`` indexed (once, kept between runs)."""
+    data = ROOT / f"photoseek-data-{weights.stem}"
+    env = photoseek_environment(weights, data)
+    env.pop("PHOTOSEEK_NO_WARM")  # the warm search below needs it unset
     marker = data / "benchmark-indexed.txt"
     if not marker.is_file():
         shutil.rmtree(data, ignore_errors=True)

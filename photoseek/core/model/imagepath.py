@@ -26,17 +26,15 @@ light path unused (to compare, or to rule it out).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from photoseek.core.atomicfile import write_json_atomically
 from photoseek.core.errors import ModelUnavailableError
+from photoseek.core.model import towerrecords
 from photoseek.core.model.checkpoint import SAFETENSORS_SUFFIX
-from photoseek.core.model.naming import expected_model
 from photoseek.core.model.visionspec import ImagePrep, VisionTowerSpec, is_vision_key
 from photoseek.core.records import ModelIdentity
 from photoseek.core.vectors import codec as vectorcodec
@@ -241,10 +239,10 @@ def load_image_encoder(
 
 def forget(key: str, models_dir: Path) -> None:
     """Drop the record of ``key`` (its tower failed to load: the full model stands in)."""
-    records = _read_records(models_dir)
+    records = read_records(models_dir)
     if records.pop(key, None) is not None:
         try:
-            write_json_atomically(models_dir / RECORD_FILE, records, durable=False)
+            towerrecords.write_records(models_dir / RECORD_FILE, records)
         except OSError as exc:
             log.warning("the failed light image path stays recorded: %s", exc)
 
@@ -259,8 +257,8 @@ def remember(embedder: Embedder, models_dir: Path) -> bool:
     file = embedder.weights_file
     if file is None or file.suffix.lower() != SAFETENSORS_SUFFIX or not runtime_available():
         return False
-    records = _read_records(models_dir)
-    if _usable(records.get(embedder.identity.key), file) is not None:
+    records = read_records(models_dir)
+    if towerrecords.usable_file(records.get(embedder.identity.key), file) is not None:
         return True
     try:
         record = _checked_record(embedder, file, models_dir)
@@ -271,7 +269,7 @@ def remember(embedder: Embedder, models_dir: Path) -> bool:
         return False
     records[embedder.identity.key] = record
     try:
-        write_json_atomically(models_dir / RECORD_FILE, records, durable=False)  # a cache
+        towerrecords.write_records(models_dir / RECORD_FILE, records)
     except OSError as exc:
         log.warning("the light image path is not recorded: %s", exc)
         return False
@@ -305,11 +303,8 @@ def _checked_record(embedder: Embedder, file: Path, models_dir: Path) -> dict[st
             cosine,
         )
         return None
-    stat = file.stat()
     return {
-        "file": str(file),
-        "size": stat.st_size,
-        "mtime_ns": stat.st_mtime_ns,
+        **towerrecords.file_record(file),
         "dim": embedder.identity.dim,
         "spec": spec.to_json(),
         "prep": prep.to_json(),
@@ -363,41 +358,17 @@ def _least_cosine(a: vectorcodec.FloatArray, b: vectorcodec.FloatArray) -> float
 def _recorded(
     settings: ModelSettings, models_dir: Path
 ) -> tuple[Path, dict[str, Any], ModelIdentity] | None:
-    expected = expected_model(settings.arch, settings.pretrained, models_dir)
-    if expected.digest is None:
+    found = towerrecords.recorded_for(settings, models_dir, models_dir / RECORD_FILE)
+    if found is None:
         return None
-    key = f"{expected.arch}/{expected.pretrained}/{expected.digest}"
-    record = _read_records(models_dir).get(key)
-    file = _usable(record, None)
-    if file is None or not isinstance(record, dict):
-        return None
+    file, record, (arch, pretrained, digest) = found
     try:
-        identity = ModelIdentity(
-            expected.arch, expected.pretrained, expected.digest, int(record["dim"])
-        )
+        identity = ModelIdentity(arch, pretrained, digest, int(record["dim"]))
     except (KeyError, TypeError, ValueError):
         return None
     return file, record, identity
 
 
-def _usable(record: object, file: Path | None) -> Path | None:
-    """The record's weights file if it is still the one recorded (and ``file``, if given)."""
-    if not isinstance(record, dict) or not isinstance(record.get("file"), str):
-        return None
-    recorded = Path(record["file"])
-    if file is not None and recorded != file:
-        return None
-    try:
-        stat = recorded.stat()
-    except OSError:
-        return None
-    same = stat.st_size == record.get("size") and stat.st_mtime_ns == record.get("mtime_ns")
-    return recorded if same else None
-
-
-def _read_records(models_dir: Path) -> dict[str, Any]:
-    try:
-        data = json.loads((models_dir / RECORD_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+def read_records(models_dir: Path) -> dict[str, Any]:
+    """Every recorded light image path in ``models_dir`` (by identity key)."""
+    return towerrecords.read_records(models_dir / RECORD_FILE)

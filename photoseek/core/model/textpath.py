@@ -28,15 +28,13 @@ there, less than moving the tower to a GPU would.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from photoseek.core.atomicfile import write_json_atomically
+from photoseek.core.model import towerrecords
 from photoseek.core.model.checkpoint import SAFETENSORS_SUFFIX, read_state_dict
-from photoseek.core.model.naming import expected_model
 from photoseek.core.model.noinit import random_initialisers_skipped
 from photoseek.core.model.openclipfiles import open_clip_file
 from photoseek.core.model.textcache import TextVector, TextVectorCache, is_truncated
@@ -187,10 +185,10 @@ def remember(embedder: Embedder, models_dir: Path) -> bool:
     file, spec = embedder.weights_file, embedder.text_spec
     if file is None or spec is None:
         return False
-    records = _read_records(models_dir)
+    records = towerrecords.read_records(models_dir / RECORD_FILE)
     known = records.get(embedder.identity.key)
     exported = isinstance(known, dict) and "onnx" in known
-    if _usable(known, file) is not None and (exported or not _can_export()):
+    if towerrecords.usable_file(known, file) is not None and (exported or not _can_export()):
         return True
     try:
         light = _build(file, spec, embedder.identity)
@@ -201,11 +199,8 @@ def remember(embedder: Embedder, models_dir: Path) -> bool:
     if not exact:
         log.warning("the text tower of %s alone differs from the full model: not used", file.name)
         return False
-    stat = file.stat()
     record: dict[str, Any] = {
-        "file": str(file),
-        "size": stat.st_size,
-        "mtime_ns": stat.st_mtime_ns,
+        **towerrecords.file_record(file),
         "dim": embedder.identity.dim,
         "spec": spec.to_json(),
     }
@@ -216,7 +211,7 @@ def remember(embedder: Embedder, models_dir: Path) -> bool:
         record["onnx"] = _export_onnx(light, embedder, models_dir) or {"unusable": True}
     records[embedder.identity.key] = record
     try:
-        write_json_atomically(models_dir / RECORD_FILE, records, durable=False)  # a cache
+        towerrecords.write_records(models_dir / RECORD_FILE, records)
     except OSError as exc:
         log.warning("the light text path is not recorded: %s", exc)
         return False
@@ -246,33 +241,12 @@ def _recorded(
 ) -> tuple[Path, TextTowerSpec, ModelIdentity, dict[str, Any]] | None:
     from photoseek.core.model.textspec import TextTowerSpec
 
-    expected = expected_model(settings.arch, settings.pretrained, models_dir)
-    if expected.digest is None:
+    found = towerrecords.recorded_for(settings, models_dir, models_dir / RECORD_FILE)
+    if found is None:
         return None
-    key = f"{expected.arch}/{expected.pretrained}/{expected.digest}"
-    record = _read_records(models_dir).get(key)
-    file = _usable(record, None)
-    if file is None or not isinstance(record, dict):
-        return None
-    identity = ModelIdentity(
-        expected.arch, expected.pretrained, expected.digest, int(record["dim"])
-    )
+    file, record, (arch, pretrained, digest) = found
+    identity = ModelIdentity(arch, pretrained, digest, int(record["dim"]))
     return file, TextTowerSpec.from_json(record["spec"]), identity, record
-
-
-def _usable(record: object, file: Path | None) -> Path | None:
-    """The record's weights file if it is still the one recorded (and ``file``, if given)."""
-    if not isinstance(record, dict) or not isinstance(record.get("file"), str):
-        return None
-    recorded = Path(record["file"])
-    if file is not None and recorded != file:
-        return None
-    try:
-        stat = recorded.stat()
-    except OSError:
-        return None
-    same = stat.st_size == record.get("size") and stat.st_mtime_ns == record.get("mtime_ns")
-    return recorded if same else None
 
 
 def _build(file: Path, spec: TextTowerSpec, identity: ModelIdentity) -> TextEncoder:
@@ -348,11 +322,3 @@ def _onnx_encoder(
     except Exception:  # a broken export costs only torch's import
         log.warning("the exported text tower failed; using the torch one", exc_info=True)
         return None
-
-
-def _read_records(models_dir: Path) -> dict[str, Any]:
-    try:
-        data = json.loads((models_dir / RECORD_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
