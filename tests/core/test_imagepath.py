@@ -6,12 +6,14 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from photoseek.core.errors import ModelUnavailableError
 from photoseek.core.model import imagepath, onnxvision
 from photoseek.core.model.embedder import Embedder, ModelSettings, load_embedder
 from photoseek.core.model.imagepath import LightImageEncoder, load_image_encoder, remember
@@ -132,7 +134,9 @@ def test_the_fast_mode_is_another_identity_close_to_float32(weights: Path, tmp_p
     assert remember(full, models)
     fp32 = load_image_encoder(tiny_settings(str(weights)), models)
     int8 = load_image_encoder(tiny_settings(str(weights)), models, "int8")
-    assert fp32 is not None and int8 is not None and int8.precision == "int8"
+    record = next(iter(imagepath.read_records(models).values()))
+    assert fp32 is not None and int8 is not None and int8.precision in imagepath.TAGS
+    assert int8.precision == imagepath.fast_graph(record)
     assert int8.identity != fp32.identity and int8.identity.key.startswith(fp32.identity.arch)
     assert imagepath.base_arch(int8.identity.arch) == fp32.identity.arch
     images = _photos(tmp_path)
@@ -141,11 +145,53 @@ def test_the_fast_mode_is_another_identity_close_to_float32(weights: Path, tmp_p
     assert (a * b).sum(axis=1).min() >= imagepath.MIN_INT8_COSINE
 
 
+def _with_cosines(models: Path, int8: float, full: float) -> None:
+    records = imagepath.read_records(models)
+    for record in records.values():
+        record.update(int8_cosine=int8, int8_full_cosine=full)
+    (models / imagepath.RECORD_FILE).write_text(json.dumps(records))
+
+
+def test_the_fast_mode_runs_the_fastest_int8_graph_close_enough_on_this_computer(
+    weights: Path, tmp_path: Path
+) -> None:
+    models = tmp_path / "models"
+    settings = replace(tiny_settings(str(weights)), precision="int8")
+    assert remember(load_embedder(tiny_settings(str(weights)), models), models)
+    _with_cosines(models, 0.999, 0.999)
+    full = load_image_encoder(settings, models, "int8")
+    assert full is not None and full.precision == "int8-full"
+    assert imagepath.precision_tag(settings, models) == "int8-full"
+    _with_cosines(models, 0.999, imagepath.MIN_INT8_FULL_COSINE - 0.001)
+    mlp = load_image_encoder(settings, models, "int8")
+    assert mlp is not None and mlp.precision == "int8"
+    assert imagepath.precision_tag(settings, models) == "int8"
+    assert mlp.identity != full.identity  # the two graphs' vectors never share a model
+    assert imagepath.base_arch(mlp.identity.arch) == imagepath.base_arch(full.identity.arch)
+    _with_cosines(models, imagepath.MIN_INT8_COSINE - 0.001, 0.5)
+    with pytest.raises(ModelUnavailableError, match="not close enough"):
+        load_image_encoder(settings, models, "int8")
+
+
+def test_int8_full_quantises_every_matrix_of_every_block(weights: Path, tmp_path: Path) -> None:
+    tensors = imagepath.vision_tensors(weights)
+    spec = load_embedder(tiny_settings(str(weights)), tmp_path / "models").vision_spec
+    assert spec is not None
+
+    def quantised(precision: str) -> int:
+        graph = onnxvision.describe(spec, tensors, precision)
+        return sum(op == "DynamicQuantizeMatMul" for op, *_ in graph.nodes)
+
+    assert quantised("fp32") == 0
+    assert quantised("int8") == 2 * spec.layers  # the MLP
+    assert quantised("int8-full") == 4 * spec.layers  # and the attention's projections
+
+
 def test_the_graph_is_cached_without_weights(weights: Path, tmp_path: Path) -> None:
     models = tmp_path / "models"
     assert remember(load_embedder(tiny_settings(str(weights)), models), models)
     graphs = sorted((models / imagepath.GRAPH_FOLDER).glob("visual-*.onnx"))
-    assert len(graphs) == 2  # fp32 and int8
+    assert len(graphs) == 3  # fp32, int8 and int8-full
     assert max(g.stat().st_size for g in graphs) < weights.stat().st_size / 4
 
 

@@ -187,7 +187,7 @@ class LibraryBase:
         import and the whole model. Image queries load the full model.
         """
         if self.settings.precision != FP32:
-            return MixedQueries(self._text_queries(), self.image_encoder, self.settings.precision)
+            return MixedQueries(self._text_queries(), self.image_encoder, self._precision_tag())
         return self._text_queries()
 
     def _text_queries(self) -> QueryEncoder:
@@ -283,17 +283,20 @@ class LibraryBase:
 
     def _own(self, identity: ModelIdentity) -> ModelIdentity:
         """The identity of this library's vectors for the model's ``identity`` (its precision)."""
-        return precision_identity(identity, self.settings.precision)
+        return precision_identity(identity, self._precision_tag())
+
+    def _precision_tag(self) -> str:
+        """What names this library's vectors: fp32, or the int8 graph the record allows."""
+        return imagepath.precision_tag(self.settings, self.paths.models_dir)
 
     def _expected(self) -> ExpectedModel:
         """The catalog name of the chosen model at the chosen precision, as far as known."""
         settings = self.settings
         expected = expected_model(settings.arch, settings.pretrained, self.paths.models_dir)
-        if settings.precision == FP32:
+        tag = self._precision_tag()
+        if tag == FP32:
             return expected
-        return ExpectedModel(
-            f"{expected.arch}+{settings.precision}", expected.pretrained, expected.digest
-        )
+        return ExpectedModel(f"{expected.arch}+{tag}", expected.pretrained, expected.digest)
 
     @property
     def embedder(self) -> Embedder:

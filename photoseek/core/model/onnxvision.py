@@ -20,14 +20,20 @@ layers multiply by the checkpoint's (out, in) matrices as they are
 are checked against the full model's before the path is recorded
 (:mod:`.imagepath`); the fidelity test holds them to cosine >= 0.9999.
 
-**Precisions.** ``fp32`` is the reference. ``int8`` is the opt-in fast mode:
-both MLP matrices of every block (two thirds of its multiply-adds) are
-quantised here per output column to symmetric int8, and ONNX Runtime
-multiplies them with activations it quantises per batch
-(``DynamicQuantizeMatMul``; VNNI instructions where the CPU has them). The
-patch convolution, the attention (its projections, whose int8 error the
-softmax sharpens, and its scores), the norms and the final projection stay
-float32.
+**Precisions.** ``fp32`` is the reference. The opt-in fast mode has two
+graphs. ``int8``: both MLP matrices of every block (two thirds of its
+multiply-adds) are quantised here per output column to symmetric int8, and
+ONNX Runtime multiplies them with activations it quantises per batch
+(``DynamicQuantizeMatMul``; VNNI or AMX instructions where the CPU has
+them). ``int8-full``: the attention's input and output projections too, so
+every matrix of every block is int8. How close either comes to float32
+depends on the weights *and on the CPU's int8 kernels*: measured on the same
+random weights, ``int8-full`` kept a least cosine of 0.9999 over 96 COCO
+photos on an Intel Xeon with AMX, and 0.984 over 363 on an AMD EPYC, where
+the softmax sharpened the projections' error (``int8`` there: 0.9959).
+:mod:`.imagepath` measures both on probe images on the user's machine and
+picks. The patch convolution, the attention scores, the norms and the final
+projection stay float32 in both.
 """
 
 from __future__ import annotations
@@ -57,7 +63,8 @@ else:
 
 log = logging.getLogger(__name__)
 
-PRECISIONS = ("fp32", "int8")
+PRECISIONS = ("fp32", "int8", "int8-full")
+QUANTISED = ("int8", "int8-full")
 GRAPH_VERSION = 2  # bump when the description changes: cached graphs are then rebuilt
 OPSET = 17
 _MS = "com.microsoft"
@@ -131,7 +138,7 @@ class _Builder:
     def matmul(self, x: str, weight: str, bias: str, *, quantizable: bool = True) -> str:
         """``x @ W.T + b`` for checkpoint tensors ``weight`` (out, in) and ``bias``."""
         added = self.tensor(bias)
-        if self.precision == "int8" and quantizable:
+        if self.precision in QUANTISED and quantizable:
             q, scale = quantize_rows(np.asarray(self.weights[weight], np.float32))
             inputs = [
                 x,
@@ -159,11 +166,11 @@ class _Builder:
     def attention(self, x: str, prefix: str, spec: VisionTowerSpec) -> str:
         """Multi-head self-attention as ``nn.MultiheadAttention`` computes it (no mask)."""
         head = spec.width // spec.heads
-        # float32 in every precision, as the output projection: with int8 queries and keys the
-        # softmax sharpens their error (least cosine to float32 over 363 photos 0.984 with both
-        # projections int8, 0.996 with both float32, at 0.79x the speed)
+        # the projections are int8 only in int8-full: with int8 queries and keys the softmax
+        # sharpens their error on some CPUs' kernels (see the module's docstring)
+        projections = self.precision == "int8-full"
         weight, bias = f"{prefix}.in_proj_weight", f"{prefix}.in_proj_bias"
-        qkv = self.matmul(x, weight, bias, quantizable=False)
+        qkv = self.matmul(x, weight, bias, quantizable=projections)
         split = self.node(
             "Reshape", [qkv, self.constant([0, 0, 3, spec.heads, head], "int64")], "r"
         )
@@ -177,7 +184,7 @@ class _Builder:
         context = self.node("MatMul", [scores, v], "av")
         by_token = self.node("Transpose", [context], "ct", perm=[0, 2, 1, 3])
         merged = self.node("Reshape", [by_token, self.constant([0, 0, spec.width], "int64")], "m")
-        return self.linear(merged, f"{prefix}.out_proj", quantizable=False)
+        return self.linear(merged, f"{prefix}.out_proj", quantizable=projections)
 
     def block(self, x: str, prefix: str, spec: VisionTowerSpec) -> str:
         attended = self.attention(self.layer_norm(x, f"{prefix}.ln_1"), f"{prefix}.attn", spec)
