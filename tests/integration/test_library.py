@@ -132,7 +132,9 @@ def test_weighted_and_negative_queries(library: Library, tmp_path: Path) -> None
     expected /= np.linalg.norm(expected)
     hits = library.search(f'"beach" + 0.5*@{photos[3]} - "people"', SearchOptions(limit=20)).hits
     vectors = library.catalog.vectors(library.model_id, [h.photo.id for h in hits], 32)
-    assert np.allclose(vectors @ expected, [h.score for h in hits], atol=1e-5)
+    # the index scores the stored vectors normalised (cosine); their float16 copies in the
+    # catalog have norms within 1e-4 of 1 (measured 1.00001-1.00003)
+    assert np.allclose(vectors @ expected, [h.score for h in hits], atol=1e-4)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     with pytest.raises(QueryError, match="not found"):
         library.search("@/nonexistent.jpg")
@@ -149,6 +151,26 @@ def test_search_equals_exact_search(library: Library, tmp_path: Path) -> None:
         exact = [ids[i] for i in np.argsort(-(matrix @ vector))[:10]]
         got = [h.photo.id for h in library.search(query, SearchOptions(limit=10)).hits]
         assert got == exact
+
+
+def test_an_id_the_index_holds_but_the_catalog_no_longer_searches_is_dropped(
+    library: Library, tmp_path: Path
+) -> None:
+    """A commit between the index's catch-up and the search (here: the index not told)."""
+    make_photos(tmp_path / "pics", 30)
+    library.add_folder(tmp_path / "pics")
+    run_index(library)
+    searcher = library._searcher()
+    vector = library.embedder.encode_text("red").vector
+    before = searcher.rank(vector, SearchOptions(limit=5), []).hits
+    gone = [before[0].photo.id, before[2].photo.id]
+    with library.catalog.transaction() as tx:
+        tx.executemany("UPDATE photos SET status = 'pending' WHERE id = ?", [(i,) for i in gone])
+    assert all(i in searcher.index for i in gone)
+    after = searcher.rank(vector, SearchOptions(limit=5), []).hits
+    assert len(after) == 5 and not {h.photo.id for h in after} & set(gone)
+    kept = [h.photo.id for h in before if h.photo.id not in gone]
+    assert [h.photo.id for h in after][:3] == kept
 
 
 def test_corrupt_or_truncated_index_is_rebuilt(library: Library, tmp_path: Path) -> None:

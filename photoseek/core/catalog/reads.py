@@ -88,13 +88,15 @@ class SearchReads(CatalogBase):
             by_id.update((int(r[0]), bytes(r[1])) for r in rows)
         return by_id
 
-    def photos(self, ids: Sequence[int]) -> dict[int, PhotoRecord]:
-        """Records of the given photo ids that are in the library (indexed, pending or offline)."""
+    def photos(self, ids: Sequence[int], *, indexed_only: bool = False) -> dict[int, PhotoRecord]:
+        """Records of the given photo ids that are in the library (indexed, pending or offline);
+        with ``indexed_only``, of those that are indexed (searchable) alone."""
+        status = "p.status = 'indexed'" if indexed_only else "p.status != 'deleted'"
         found: dict[int, PhotoRecord] = {}
         for chunk in chunks(list(ids)):
             rows = self._query(
                 f"SELECT {_PHOTO_COLUMNS} FROM photos p JOIN folders f ON f.id = p.folder_id "
-                f"WHERE p.id IN ({marks(len(chunk))}) AND p.status != 'deleted'",
+                f"WHERE p.id IN ({marks(len(chunk))}) AND {status}",
                 tuple(chunk),
             )
             found.update((int(r[0]), _record(r)) for r in rows)
