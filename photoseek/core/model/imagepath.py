@@ -329,7 +329,9 @@ def _checked_record(embedder: Embedder, file: Path, models_dir: Path) -> dict[st
     fp32 = _encode(_build_tower(spec, weights, FP32, models_dir), light)
     cosine = _least_cosine(reference, fp32)
     int8 = _least_cosine(fp32, _encode(_build_tower(spec, weights, INT8, models_dir), light))
-    full = _least_cosine(fp32, _encode(_build_tower(spec, weights, INT8_FULL, models_dir), light))
+    int8_full = _least_cosine(
+        fp32, _encode(_build_tower(spec, weights, INT8_FULL, models_dir), light)
+    )
     if error > MAX_PIXEL_ERROR or cosine < MIN_COSINE:
         log.warning(
             "the light image path of %s differs (pixels %.2g, cosine %.6f): not used",
@@ -345,7 +347,7 @@ def _checked_record(embedder: Embedder, file: Path, models_dir: Path) -> dict[st
         "prep": prep.to_json(),
         "cosine": round(cosine, 7),
         "int8_cosine": round(int8, 5),
-        "int8_full_cosine": round(full, 5),
+        "int8_full_cosine": round(int8_full, 5),
     }
 
 
