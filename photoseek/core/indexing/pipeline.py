@@ -234,7 +234,7 @@ class IndexJob:
 
     def _commit(self, batch: list[Outcome]) -> None:
         decoded = [o for o in batch if isinstance(o, Decoded)]
-        with self.stages.stage("model"):
+        with self.stages.stage("model", getattr(self.embedder, "cpu_seconds", None)):
             vectors, model_failures = self._embed(decoded)
         with self.stages.stage("database"):
             self._store(batch, vectors, model_failures)

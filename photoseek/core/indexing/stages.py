@@ -6,8 +6,9 @@ making its thumbnail in the decode workers; the model, the catalog's
 transaction and the vector index's update in the committing thread. Each
 stage sums two figures over all its threads: *busy* seconds (wall time
 inside the stage) and *CPU* seconds (the thread's own CPU time inside it;
-for the model, whose runtime computes in threads of its own, only the
-calling thread's share, so its busy time is the figure to read). ``wait``
+for the model, the CPU time of the threads that ran it where the encoder
+counts it, as the ONNX image tower does, else the calling thread's share
+only, and the busy time is then the figure to read). ``wait``
 is the committing thread's time blocked on decoding: when it is large,
 decoding is the bottleneck; when it is near zero, the model is.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -53,13 +54,15 @@ class StageClock:
         self._count = dict.fromkeys(STAGES, 0)
 
     @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        """Time the block as stage ``name`` (one of :data:`STAGES`)."""
-        wall, cpu = time.perf_counter(), time.thread_time()
+    def stage(self, name: str, cpu_clock: Callable[[], float] | None = None) -> Iterator[None]:
+        """Time the block as stage ``name`` (one of :data:`STAGES`); ``cpu_clock`` counts its
+        CPU seconds where other threads do the work (default: this thread's)."""
+        clock = cpu_clock or time.thread_time
+        wall, cpu = time.perf_counter(), clock()
         try:
             yield
         finally:
-            busy, used = time.perf_counter() - wall, time.thread_time() - cpu
+            busy, used = time.perf_counter() - wall, clock() - cpu
             with self._lock:
                 self._busy[name] += busy
                 self._cpu[name] += used
@@ -78,6 +81,6 @@ class NoClock(StageClock):
     """A clock that times nothing (the default where nobody asked)."""
 
     @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
+    def stage(self, name: str, cpu_clock: Callable[[], float] | None = None) -> Iterator[None]:
         """Run the block untimed."""
         yield

@@ -176,6 +176,10 @@ class LightImageEncoder:
                 f"loads the full model (or set {RUNTIME_VARIABLE}=torch)"
             ) from exc
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds the tower has spent encoding so far (every thread that ran it)."""
+        return self.tower().cpu_seconds()
+
     def preprocess(self, image: Image.Image) -> Any:
         """The (3, S, S) float32 input (open_clip's transform, without torchvision)."""
         return self._prep(image)
@@ -292,7 +296,8 @@ def remember(embedder: Embedder, models_dir: Path) -> bool:
     if file is None or file.suffix.lower() != SAFETENSORS_SUFFIX or not runtime_available():
         return False
     records = read_records(models_dir)
-    if towerrecords.usable_file(records.get(embedder.identity.key), file) is not None:
+    known = records.get(embedder.identity.key)
+    if towerrecords.usable_file(known, file) is not None and _current(known):
         return True
     try:
         record = _checked_record(embedder, file, models_dir)
@@ -400,11 +405,19 @@ def _recorded(
     if found is None:
         return None
     file, record, (arch, pretrained, digest) = found
+    if not _current(record):
+        return None
     try:
         identity = ModelIdentity(arch, pretrained, digest, int(record["dim"]))
     except (KeyError, TypeError, ValueError):
         return None
     return file, record, identity
+
+
+def _current(record: object) -> bool:
+    """Whether a record holds every figure this version reads: one made before the int8-full
+    graph existed is checked again at the next full-model load (once), as if absent."""
+    return isinstance(record, dict) and "int8_full_cosine" in record
 
 
 def read_records(models_dir: Path) -> dict[str, Any]:
