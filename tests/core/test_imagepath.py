@@ -73,7 +73,10 @@ def test_quick_gelu_towers_are_exact_too(tmp_path: Path) -> None:
 def test_a_tower_that_differs_is_not_recorded(
     weights: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(onnxvision._Builder, "gelu", lambda self, x, quick: x)  # no activation
+    def no_activation(builder: onnxvision._Builder, x: str, prefix: str, quick: bool) -> str:
+        return builder.linear(x, prefix)
+
+    monkeypatch.setattr(onnxvision._Builder, "mlp_hidden", no_activation)
     models = tmp_path / "models"
     full = load_embedder(tiny_settings(str(weights)), models)
     assert not remember(full, models)
