@@ -318,6 +318,7 @@ def remember(embedder: Embedder, models_dir: Path) -> bool:
 
 def _checked_record(embedder: Embedder, file: Path, models_dir: Path) -> dict[str, Any] | None:
     """The record of ``embedder``'s light image path, or None where it is not exact."""
+    from photoseek.core.model.onnxvision import GRAPH_VERSION
     from photoseek.core.model.visionspec import prep_of_transform
 
     spec = embedder.vision_spec
@@ -353,6 +354,7 @@ def _checked_record(embedder: Embedder, file: Path, models_dir: Path) -> dict[st
         "cosine": round(cosine, 7),
         "int8_cosine": round(int8, 5),
         "int8_full_cosine": round(int8_full, 5),
+        "graph": GRAPH_VERSION,
     }
 
 
@@ -415,9 +417,16 @@ def _recorded(
 
 
 def _current(record: object) -> bool:
-    """Whether a record holds every figure this version reads: one made before the int8-full
-    graph existed is checked again at the next full-model load (once), as if absent."""
-    return isinstance(record, dict) and "int8_full_cosine" in record
+    """Whether a record vouches for the graphs this version builds: one made for another
+    :data:`~.onnxvision.GRAPH_VERSION` (or before int8-full existed) is checked again at the
+    next full-model load (once, after an upgrade), as if absent."""
+    from photoseek.core.model.onnxvision import GRAPH_VERSION
+
+    return (
+        isinstance(record, dict)
+        and "int8_full_cosine" in record
+        and record.get("graph") == GRAPH_VERSION
+    )
 
 
 def read_records(models_dir: Path) -> dict[str, Any]:

@@ -77,7 +77,7 @@ log = logging.getLogger(__name__)
 
 PRECISIONS = ("fp32", "int8", "int8-full")
 QUANTISED = ("int8", "int8-full")
-GRAPH_VERSION = 3  # bump when the description changes: cached graphs are then rebuilt
+GRAPH_VERSION = 4  # bump when the description changes: graphs are rebuilt, records re-checked
 OPSET = 17
 _MS = "com.microsoft"
 _LN_EPS = 1e-5
