@@ -101,9 +101,13 @@ def _copied(photos: list[Path], target: Path, copies: int) -> Path:
 @pytest.fixture(scope="module")
 def warm_models(weights: Path, coco: Path) -> Iterator[Path]:
     """A models folder as after an earlier run: one full-model load recorded the light paths."""
+    from photoseek.core.model import imagepath
+    from photoseek.core.model.embedder import ModelSettings
+
     data = ROOT / "index-warm-models"
     models = data / "cache" / "models"
-    if not (models / "image-towers.json").is_file():
+    settings = ModelSettings(DEFAULT_ARCH, str(weights), "cpu")
+    if not imagepath.has_light_path(settings, models):  # none yet, or one for older graphs
         shutil.rmtree(data, ignore_errors=True)
         few = ROOT / "index-few"
         _copied(sorted(coco.glob("*.jpg"))[:4], few, copies=1)

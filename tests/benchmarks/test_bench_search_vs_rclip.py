@@ -7,11 +7,12 @@ process started, the library open and the text tower loaded (one untimed
 query each), then each query from the call to the answer's rows.
 
 * **photoseek**: ``Library.search(text, limit=10)``, the CLI's and the app's
-  search: the text tower on ONNX Runtime, HNSW knn, the exact re-score of
-  the candidates, the rows read from the catalog. A *new* text is one never
+  search: the text tower on ONNX Runtime, HNSW knn (100 candidates with their
+  exact cosines), the rows of the shown ones read from the catalog (those no
+  longer indexed dropped). A *new* text is one never
   asked before; a *repeated* one was asked just before (its vector is
   cached). An *example photo* is ``Library.similar_to(photo id)``: an indexed
-  photo's stored vector, knn, re-score and rows (no model).
+  photo's stored vector, knn and rows (no model).
 * **rclip**: ``RClip.search(text, directory, top_k=10)`` from rclip's own
   module in its own virtual environment: its ONNX text tower, then a scan of
   every stored vector.
@@ -184,7 +185,7 @@ def test_search_in_process_beside_rclip() -> None:
                 "photoseek, a new text",
                 _p50_ms(new),
                 "<= rclip's",
-                "ONNX text tower + HNSW knn + exact re-score + rows",
+                "ONNX text tower + HNSW knn (exact cosines) + rows",
             ],
             [
                 "rclip, a new text",
@@ -197,13 +198,13 @@ def test_search_in_process_beside_rclip() -> None:
                 "photoseek, the same text again",
                 _p50_ms(again),
                 "<= 5 ms",
-                "cached text vector + knn + re-score + rows",
+                "cached text vector + knn + rows",
             ],
             [
                 "photoseek, an indexed example photo",
                 _p50_ms(example),
                 "<= 20 ms",
-                "stored vector + knn + re-score + rows (no model)",
+                "stored vector + knn + rows (no model)",
             ],
         ],
     )
