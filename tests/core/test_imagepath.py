@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 
 from photoseek.core.errors import ModelUnavailableError
-from photoseek.core.model import imagepath, onnxvision
-from photoseek.core.model.embedder import Embedder, ModelSettings, load_embedder
+from photoseek.core.model import accelerators, imagepath, onnxvision
+from photoseek.core.model.embedder import DEVICES, Embedder, ModelSettings, load_embedder
 from photoseek.core.model.imagepath import LightImageEncoder, load_image_encoder, remember
 from photoseek.core.model.visionspec import ImagePrep, plain_vision_spec, prep_of_transform
 from tests.conftest import REPO, TINY_MODEL, make_photo, tiny_settings
@@ -274,3 +274,34 @@ def test_a_tower_that_fails_to_load_stops_the_run_and_is_forgotten(
         for _ in library.index():
             pass
         assert library.status().counts.get("indexed") == 3
+
+
+def test_where_a_gpu_may_take_the_model_the_full_model_indexes(
+    weights: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The light image path runs on the CPU; a GPU torch would pick embeds faster."""
+    models = tmp_path / "models"
+    assert remember(load_embedder(tiny_settings(str(weights)), models), models)
+    on = {device: replace(tiny_settings(str(weights)), device=device) for device in DEVICES}
+    monkeypatch.setattr(accelerators, "may_have_gpu", lambda: True)
+    assert load_image_encoder(on["cpu"], models) is not None
+    for device in ("auto", "cuda", "mps"):
+        assert load_image_encoder(on[device], models) is None
+        assert not imagepath.has_light_path(on[device], models)
+    assert load_image_encoder(on["auto"], models, "int8") is not None  # asked for: the CPU's
+    with pytest.raises(ModelUnavailableError, match="runs on the CPU"):
+        load_image_encoder(on["cuda"], models, "int8")
+    monkeypatch.setattr(accelerators, "may_have_gpu", lambda: False)
+    assert load_image_encoder(on["auto"], models) is not None
+    assert imagepath.has_light_path(on["auto"], models)
+
+
+def test_the_gpu_signs_are_read_without_torch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(accelerators.sys, "platform", "linux")
+    monkeypatch.setattr(
+        accelerators.os.path, "exists", lambda p: p == "/proc/driver/nvidia/version"
+    )
+    assert accelerators.may_have_gpu() and not accelerators.runs_on_cpu("auto")
+    monkeypatch.setattr(accelerators.os.path, "exists", lambda p: False)
+    assert not accelerators.may_have_gpu() and accelerators.runs_on_cpu("auto")
+    assert accelerators.runs_on_cpu("cpu") and not accelerators.runs_on_cpu("cuda")

@@ -28,7 +28,8 @@ photos).
 :func:`load_image_encoder` uses a record only for the same identity and the
 same unchanged file; anything else, or any failure, returns None and the
 caller loads the full model. ``PHOTOSEEK_IMAGE_RUNTIME=torch`` keeps the
-light path unused (to compare, or to rule it out).
+light path unused (to compare, or to rule it out), and so does a GPU the
+model may run on (:mod:`.accelerators`): there the full model embeds.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from photoseek.core.errors import ModelUnavailableError
-from photoseek.core.model import towerrecords
+from photoseek.core.model import accelerators, towerrecords
 from photoseek.core.model.checkpoint import SAFETENSORS_SUFFIX
 from photoseek.core.model.visionspec import ImagePrep, VisionTowerSpec, is_vision_key
 from photoseek.core.records import ModelIdentity
@@ -242,6 +243,13 @@ def load_image_encoder(
     """
     if precision not in PRECISIONS:
         raise ModelUnavailableError(f"unknown precision {precision!r} (use fp32 or int8)")
+    if precision == FP32 and not accelerators.runs_on_cpu(settings.device):
+        return None  # a GPU embeds faster: the full model runs there
+    if precision != FP32 and settings.device in ("cuda", "mps"):
+        raise ModelUnavailableError(
+            f"the {precision} fast mode runs on the CPU; on {settings.device} index at fp32 "
+            "(or pass --device cpu)"
+        )
     found = _recorded(settings, models_dir)
     if found is None or not runtime_available():
         return None
@@ -286,8 +294,10 @@ def forget(key: str, models_dir: Path) -> None:
 
 
 def has_light_path(settings: ModelSettings, models_dir: Path) -> bool:
-    """Whether these weights' image tower has been recorded exact and can run alone."""
-    return _recorded(settings, models_dir) is not None and runtime_available()
+    """Whether these weights' image tower has been recorded exact and runs alone here (on the
+    CPU: where a GPU may take the model, indexing loads the full model)."""
+    on_cpu = settings.precision != FP32 or accelerators.runs_on_cpu(settings.device)
+    return on_cpu and _recorded(settings, models_dir) is not None and runtime_available()
 
 
 def remember(embedder: Embedder, models_dir: Path) -> bool:
