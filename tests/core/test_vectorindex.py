@@ -18,6 +18,7 @@ import pytest
 
 from photoseek.core.errors import IndexCorruptError, LibraryError
 from photoseek.core.vectors import files as indexfiles
+from photoseek.core.vectors import hnsw as hnswsearch
 from photoseek.core.vectors import index as vectorindex
 from photoseek.core.vectors.index import (
     IndexMissingError,
@@ -258,6 +259,31 @@ def test_unreachable_labels_are_tracked_and_still_found(tmp_path: Path) -> None:
     assert orphan not in index.query(vectors[42], 5)[0].tolist()
 
 
+class HidingBelowEf(HidingNative):
+    """Graph searches below ``ef`` never return ``hidden``: a node that is hard, not lost."""
+
+    def __init__(self, native: Any, hidden: int, ef: int) -> None:
+        super().__init__(native, hidden)
+        self._below, self._ef = ef, 0
+
+    def set_ef(self, ef: int) -> None:
+        self._ef = ef
+        self._native.set_ef(ef)
+
+    def knn_query(self, data: Floats, k: int, num_threads: int = -1) -> tuple[Any, Any]:
+        if self._ef >= self._below:
+            return self._native.knn_query(data, k=k, num_threads=num_threads)
+        return super().knn_query(data, k, num_threads)
+
+
+def test_a_node_the_queries_ef_finds_is_not_scored_exhaustively() -> None:
+    index, labels, _vectors = built(200)
+    index._native = HidingBelowEf(index._native, labels[7], hnswsearch.RECHECK_EF)
+    assert index.check_reachability() == 0
+    index._native = HidingBelowEf(index._native._native, labels[7], hnswsearch.RECHECK_EF + 1)
+    assert index.check_reachability() == 1 and index.unreachable() == {labels[7]}
+
+
 # -- save and load -----------------------------------------------------------------------
 
 
@@ -292,9 +318,10 @@ def test_sidecar_describes_the_index(tmp_path: Path) -> None:
     assert (meta["dim"], meta["model_key"], meta["M"], meta["ef_construction"]) == (
         DIM,
         KEY,
-        16,
-        200,
+        index.params.M,
+        index.params.ef_construction,
     )
+    assert (index.params.M, index.params.ef_construction) == (32, 200)
     assert meta["count"] == 275 and meta["element_count"] == 300 and len(meta["deleted"]) == 25
     assert meta["file_size"] == path.stat().st_size and meta["capacity"] == index.capacity
     assert meta["checksum"].startswith("blake2b-256:")
@@ -344,7 +371,7 @@ CORRUPTIONS: dict[str, tuple[Callable[[Path], None], str]] = {
     "other metric": (edit_sidecar(metric="l2"), "metric"),
     "wrong deleted list": (edit_sidecar(deleted=[1, 2]), "labels"),
     "invalid M": (edit_sidecar(M=0), "parameters"),
-    "other M": (edit_sidecar(M=32), "does not match"),
+    "other M": (edit_sidecar(M=16), "does not match"),
     "negative count": (edit_sidecar(count=-1), "count"),
 }
 

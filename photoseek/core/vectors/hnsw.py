@@ -31,6 +31,7 @@ else:  # annotations only: the real aliases are for type checkers
 
 MAX_LABEL = 2**63 - 1
 REACH_EF = 128
+RECHECK_EF = 512  # the queries' ef floor (``_EF_FLOOR``): what a query would find, it finds
 
 _EF_FLOOR = 512
 _EF_PER_K = 8
@@ -105,16 +106,19 @@ def knn(native: Any, query: FloatMatrix, k: int, ef: int) -> tuple[LabelArray, F
     return np.asarray(labels[0], dtype=np.uint64).astype(np.int64), sims
 
 
-def self_search(native: Any, vectors: FloatMatrix, k: int, threads: int) -> LabelArray:
-    """The ``k`` labels the graph returns for each row (-1 pads rows that get fewer)."""
-    native.set_ef(max(REACH_EF, k))
+def self_search(
+    native: Any, vectors: FloatMatrix, k: int, threads: int, ef: int = REACH_EF
+) -> LabelArray:
+    """The ``k`` labels the graph returns for each row at ``ef`` (-1 pads rows that get
+    fewer)."""
+    native.set_ef(max(ef, k))
     try:
         labels, _ = native.knn_query(vectors, k=k, num_threads=threads)
         return np.asarray(labels, dtype=np.uint64).astype(np.int64)
     except RuntimeError:  # fewer than k reachable for some row: go one by one
         rows = np.full((len(vectors), k), -1, dtype=np.int64)
         for row, vector in enumerate(vectors):
-            found, _ = search(native, vector[None, :], k, REACH_EF)
+            found, _ = search(native, vector[None, :], k, max(ef, k))
             rows[row, : len(found)] = found
         return rows
 

@@ -20,10 +20,14 @@ index must return the true top-``k``. Two things make that hold:
 * HNSW graphs built with the pruning heuristic leave a few nodes with no
   incoming edge: no ``ef`` finds them (measured: 4-18 of 50,000 clustered
   512-d vectors with M=16). After every :meth:`VectorIndex.add` the new
-  vectors are searched for themselves; those the graph does not return are kept
+  vectors are searched for themselves, at ef 128 and those missed again at
+  the queries' ef floor (512); those the graph still does not return are kept
   in a small *unreachable* list that every query scores exhaustively and merges
   into the result. A full pass (:meth:`VectorIndex.check_reachability`) runs
-  after a rebuild, because later inserts can orphan earlier nodes.
+  after a rebuild, because later inserts can orphan earlier nodes. (The
+  second pass matters at scale: on a million clustered vectors with M=32,
+  2.0 % of the nodes are missed at ef 128, 0.65 % at ef 512, and every
+  query scores the list.)
 
 Threads
 -------
@@ -323,11 +327,10 @@ class VectorIndex:
         if not chunk:
             return
         vectors = np.asarray(self._native.get_items(chunk, return_type="numpy"), np.float32)
-        found = hnswsearch.self_search(
-            self._native, vectors, min(_REACH_K, len(self._live)), self._threads
-        )
-        hit = (found == np.asarray(chunk, dtype=np.int64)[:, None]).any(axis=1)
-        missed = {label for label, ok in zip(chunk, hit.tolist(), strict=True) if not ok}
+        missed = self._missed(chunk, vectors, hnswsearch.REACH_EF)
+        if missed:  # again at the queries' ef: most are found there (the first pass is cheap)
+            again = [n for n, label in enumerate(chunk) if label in missed]
+            missed = self._missed([chunk[n] for n in again], vectors[again], hnswsearch.RECHECK_EF)
         if missed != self._unreachable.intersection(chunk):
             self._unreachable.difference_update(chunk)
             self._unreachable |= missed
@@ -336,6 +339,14 @@ class VectorIndex:
             log.debug(
                 "%d of %d checked labels are unreachable in the graph", len(missed), len(chunk)
             )
+
+    def _missed(self, labels: list[int], vectors: FloatMatrix, ef: int) -> set[int]:
+        """The labels a search for their own vector at ``ef`` does not return."""
+        found = hnswsearch.self_search(
+            self._native, vectors, min(_REACH_K, len(self._live)), self._threads, ef
+        )
+        hit = (found == np.asarray(labels, dtype=np.int64)[:, None]).any(axis=1)
+        return {label for label, ok in zip(labels, hit.tolist(), strict=True) if not ok}
 
     # -- internals: queries ---------------------------------------------------------------
 
