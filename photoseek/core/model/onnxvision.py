@@ -422,13 +422,6 @@ class OnnxImageTower:
                 features = np.concatenate(list(self._pool.map(self._run, chunks)))
         return vectorcodec.normalize(features)
 
-    def close(self) -> None:
-        """Stop the threads that run a batch's parts (the session stays usable)."""
-        with self._lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True)
-                self._pool = None
-
     def cpu_seconds(self) -> float:
         """CPU seconds spent in :meth:`encode` so far, summed over the threads that ran it."""
         with self._cpu_lock:
