@@ -213,6 +213,9 @@ def test_choose_ef_rule() -> None:
     assert VectorIndex.choose_ef(50, 100_000) == 512
     assert VectorIndex.choose_ef(100, 100_000) == 800
     assert VectorIndex.choose_ef(300, 200) == 300  # never below k
+    assert VectorIndex.choose_ef(10, 249_999) == 512
+    assert VectorIndex.choose_ef(10, 250_000) == 1024  # large libraries search wider
+    assert VectorIndex.choose_ef(200, 1_000_000) == 1600
     for k in (1, 10, 50, 100, 1000):
         for count in (1, 50, 5000, 10**6):
             assert VectorIndex.choose_ef(k, count) >= k
