@@ -683,3 +683,26 @@ def test_load_retries_when_a_writer_saves_meanwhile(
     monkeypatch.setattr(indexfiles, "load_native", load_native)
     loaded = VectorIndex.load(path, dim=DIM, model_key=KEY)
     assert len(calls) == 2 and loaded.labels() == set(labels)
+
+
+def test_merging_the_unreachable_list_equals_a_full_sort_ties_included() -> None:
+    """merge_exact sorts only the extra's best k (and ties) with the graph's result."""
+    rng = np.random.default_rng(11)
+    query = np.array([1, 0, 0, 0], np.float32)
+    for _ in range(300):
+        n, k = int(rng.integers(1, 60)), int(rng.integers(1, 20))
+        extra_vectors = rng.integers(-3, 4, (n, 4)).astype(np.float32)  # many equal scores
+        extra_labels = rng.permutation(100)[:n].astype(np.int64)
+        labels = rng.permutation(np.arange(90, 130))[:k].astype(np.int64)  # some in both
+        sims = rng.integers(-3, 4, k).astype(np.float32)
+        got_labels, got_sims = hnswsearch.merge_exact(
+            query, labels, sims, (extra_labels, extra_vectors), k
+        )
+        every = np.concatenate([labels, extra_labels])
+        scores = np.concatenate([sims, extra_vectors @ query])
+        order = np.lexsort((every, -scores))
+        every, scores = every[order], scores[order]
+        _, first = np.unique(every, return_index=True)
+        keep = np.sort(first)[:k]
+        assert got_labels.tolist() == every[keep].tolist()
+        assert got_sims.tolist() == scores[keep].tolist()
