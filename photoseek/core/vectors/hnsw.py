@@ -31,9 +31,9 @@ else:  # annotations only: the real aliases are for type checkers
 
 MAX_LABEL = 2**63 - 1
 REACH_EF = 128
-RECHECK_EF = 512  # the queries' ef floor (``_EF_FLOOR``): what a query would find, it finds
 
 _EF_FLOOR = 512
+RECHECK_EF = _EF_FLOOR  # reachability is checked again at the queries' ef floor
 _EF_FLOOR_LARGE = 1024  # from LARGE_LIBRARY vectors on
 LARGE_LIBRARY = 250_000
 _EF_PER_K = 8
