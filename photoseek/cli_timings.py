@@ -3,7 +3,7 @@
 Two tables on standard error after the run: each phase's wall time as the
 command saw it (scanning, loading the model, indexing ...), then each stage
 of the photos' pipeline (:mod:`photoseek.core.indexing.stages`) with its busy
-and CPU seconds summed over its threads and per photo, and the process's own
+and CPU seconds summed over its threads and per photo, how many times it ran, and the process's own
 CPU time against the wall time and the cores.
 """
 
@@ -55,13 +55,15 @@ def print_timings(clock: PhaseClock, last: Progress, stream: IO[str]) -> None:
     if not last.stages:
         return
     print(
-        f"\n  {'stage':<12} {'busy s':>8} {'CPU s':>8} {'ms/photo':>9}  (summed over threads; "
+        f"\n  {'stage':<12} {'busy s':>8} {'CPU s':>8} {'ms/photo':>9} {'times':>6}"
+        "  (summed over threads; "
         f"{last.embedded} embedded)",
         file=stream,
     )
     for stage in last.stages:
         per_photo = 1000 * stage.busy_s / photos
         print(
-            f"  {stage.name:<12} {stage.busy_s:8.2f} {stage.cpu_s:8.2f} {per_photo:9.1f}",
+            f"  {stage.name:<12} {stage.busy_s:8.2f} {stage.cpu_s:8.2f} {per_photo:9.1f}"
+            f" {stage.count:6d}",
             file=stream,
         )

@@ -74,4 +74,6 @@ def test_index_timings_name_every_stage(
     rows = {line.split()[0]: line.split()[1:] for line in report.splitlines() if line.strip()}
     for stage in STAGES:
         assert stage in rows, report
-    assert float(rows["model"][0]) > 0 and float(rows["decode"][0]) >= 0
+    # Seconds may round to 0.00 for the tiny model on a fast machine; the counts may not.
+    assert int(rows["model"][3]) >= 1, report
+    assert int(rows["decode"][3]) == 5, report
