@@ -25,6 +25,10 @@ class ModelUnavailableError(PhotoseekError):
     """Model weights cannot be found, downloaded or loaded."""
 
 
+class MissingExtraError(ModelUnavailableError):
+    """The chosen model needs an optional extra that is not installed (``photoseek[NAME]``)."""
+
+
 class QueryError(PhotoseekError):
     """A search query cannot be parsed or used."""
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from photoseek.core.errors import Cancelled, ModelUnavailableError
 from photoseek.core.model.checkpoint import load_weights_into
+from photoseek.core.model.extras import check_model_extras
 from photoseek.core.model.noinit import random_initialisers_skipped
 from photoseek.core.model.textcache import TextVector, TextVectorCache, is_truncated
 from photoseek.core.model.weights import RANDOM_WEIGHTS, WeightsSource, file_digest, resolve_weights
@@ -346,8 +347,10 @@ def load_embedder(
     unit="steps")`` before the model is built and ``done=1`` when it is
     ready. ``cancel`` is checked between steps (and between download chunks)
     and raises :class:`Cancelled`. Raises :class:`ModelUnavailableError` for
-    anything the user must fix.
+    anything the user must fix (:class:`MissingExtraError`, before anything slow, when the
+    model needs an optional extra that is not installed).
     """
+    check_model_extras(settings.arch)
     import open_clip
 
     _check_cancel(cancel)
@@ -412,6 +415,7 @@ def _build_model(arch: str, pretrained: str, *, drawn: bool) -> tuple[Any, Any]:
             image_std=cfg.get("std"),
             image_interpolation=cfg.get("interpolation"),
             image_resize_mode=cfg.get("resize_mode"),
+            pretrained_hf=False,  # a transformers text tower gets our weights, not the hub's
         )
     return model, preprocess
 
