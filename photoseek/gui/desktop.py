@@ -144,21 +144,25 @@ class Desktop(QObject):
         for folder in dict.fromkeys(p.parent for p in paths):
             QDesktopServices.openUrl(file_url(folder))
 
-    def move_to_trash(self, path: Path) -> None:
-        """Move ``path`` to the system trash; raise ``OSError`` with the reason if it cannot.
+    def move_to_trash(self, path: Path) -> Path:
+        """Move ``path`` to the system trash; return where it is now (to restore it from).
 
-        Safe in a worker thread.
+        Raises ``OSError`` with the reason if it cannot. Safe in a worker
+        thread. (PySide6's static ``QFile.moveToTrash(name)`` returns only the
+        success, without Qt's ``pathInTrash``; the instance method renames the
+        ``QFile``, whose ``fileName()`` is then the place in the trash.)
         """
         text = os.fspath(path)
         if is_exact_text(text):
             if _freedesktop():
                 _home_trash()  # Qt does not create a missing home trash; it fails instead
-            if not QFile(text).moveToTrash():
+            file = QFile(text)
+            if not file.moveToTrash():
                 raise OSError(f"cannot move {display_path(path)} to the trash")
-            return
+            return Path(file.fileName())
         if not _freedesktop():
             raise OSError(f"cannot move {display_path(path)} to the trash: its name is not text")
-        move_to_home_trash(path)
+        return move_to_home_trash(path)
 
 
 def _freedesktop() -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import (
@@ -54,6 +54,9 @@ from photoseek.gui.workers.appworkers import AppWorkers
 from photoseek.gui.workers.background import READER, WRITER
 from photoseek.gui.workers.offthread import OffThread
 from photoseek.pathtext import display_path
+
+if TYPE_CHECKING:
+    from photoseek.gui.views.duplicates import DuplicatesDialog
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +113,7 @@ class MainWindow(QMainWindow):
         self.checkpoint_chooser = checkpoint_chooser
         self._quitting = False
         self._settings_dialog: SettingsDialog | None = None
+        self._duplicates_dialog: DuplicatesDialog | None = None
         self.setWindowTitle("photoseek")
         self.setWindowIcon(app_icon())
         self.setAccessibleName("photoseek")
@@ -353,6 +357,21 @@ class MainWindow(QMainWindow):
         self._settings_dialog.activateWindow()
         return self._settings_dialog
 
+    def open_duplicates(self) -> DuplicatesDialog:
+        """Show the duplicate review (not modal); the first time, it starts looking."""
+        if self._duplicates_dialog is None:
+            from photoseek.gui.views.duplicates import DuplicatesDialog  # on first use
+
+            dialog = DuplicatesDialog(self.context, self)
+            dialog.trashed.connect(self.pane.apply_changes)  # as the pane's own Move to Trash
+            dialog.restored.connect(lambda _ids: self.pane.refresh_request())
+            self._duplicates_dialog = dialog
+            dialog.find_groups()
+        self._duplicates_dialog.show()
+        self._duplicates_dialog.raise_()
+        self._duplicates_dialog.activateWindow()
+        return self._duplicates_dialog
+
     def _setting_changed(self, name: str) -> None:
         if name == "thumbnail_size":
             self.set_thumbnail_size(self.settings.thumbnail_size)
@@ -464,6 +483,8 @@ class MainWindow(QMainWindow):
         if shutdown is not None:
             shutdown()
         self.calls.shutdown()
+        if self._duplicates_dialog is not None:
+            self._duplicates_dialog.shutdown()
         if self.tray is not None:
             self.tray.hide()
 

@@ -82,6 +82,8 @@ def build_menus(
     library_menu.addSeparator()
     library_menu.addAction(window.folders_action)
     library_menu.addActions(window.panel.actions_for_menu()[1:])
+    library_menu.addSeparator()
+    library_menu.addAction(window.duplicates_action)
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(window.about_action)
     return sizes

@@ -65,6 +65,7 @@ def build_window_actions(window: MainWindow) -> None:
     window.rescan_action = _action(window, "Rescan Folders", window.rescan)
     window.rescan_action.setToolTip("Compare every folder with the disk now")
     window.retry_action = _action(window, "Try Problem Files Again", window.panel.retry_problems)
+    window.duplicates_action = _action(window, "Find Duplicates…", window.open_duplicates)
     window.preview_action = _action(window, "Show Preview")
     window.preview_action.setCheckable(True)
     window.preview_action.setChecked(window.settings.preview_visible)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from photoseek.core.catalog import tags as catalog_tags
+from photoseek.core.catalog.migrations import latest_version
 from photoseek.core.catalog.store import Catalog
 from photoseek.core.errors import PhotoseekError, QueryError
 from photoseek.core.indexing.options import IndexerOptions
@@ -180,7 +181,7 @@ def test_a_v3_catalog_gains_the_tag_tables(tmp_path: Path) -> None:
     finally:
         catalog.close()
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == latest_version()
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"tag_spaces", "label_scores", "albums", "album_cutoffs"} <= names
     assert (tmp_path / "catalog.sqlite3.bak-v3").exists()

@@ -1,7 +1,7 @@
 """Writes done inside the indexer's batch transaction (``Catalog.transaction()``).
 
 Plain functions over the open transaction's connection, so that one batch of
-outcomes (new vectors, finished photos, errors, moved photos) commits as one
+outcomes (new vectors and pHashes, finished photos, errors, moved photos) commits as one
 unit and a killed process loses at most that batch.
 
 A batch was read from the disk a moment ago; meanwhile a scan may have seen
@@ -19,6 +19,7 @@ import time
 
 from photoseek.core.catalog.pathcodec import from_db
 from photoseek.core.catalog.values import mtime_date, safe_text
+from photoseek.core.duplicates.phash import to_stored
 from photoseek.core.records import PhotoMeta, WorkItem
 from photoseek.core.vectors import codec as vectorcodec
 
@@ -38,6 +39,15 @@ def store_embedding(
         "ON CONFLICT(model_id, fingerprint) DO UPDATE SET vector = excluded.vector, "
         "decoder = excluded.decoder",
         (model_id, fingerprint, vectorcodec.encode(vector), decoder),
+    )
+
+
+def store_phash(tx: sqlite3.Connection, fingerprint: str, phash: int) -> None:
+    """Store the perceptual hash of a content (unsigned 64 bits; see ``schema_v5``)."""
+    tx.execute(
+        "INSERT INTO phashes (fingerprint, phash) VALUES (?, ?) "
+        "ON CONFLICT(fingerprint) DO UPDATE SET phash = excluded.phash",
+        (fingerprint, to_stored(phash)),
     )
 
 

@@ -21,7 +21,7 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from photoseek.core.catalog import schema_v2, schema_v3, schema_v4
+from photoseek.core.catalog import schema_v2, schema_v3, schema_v4, schema_v5
 from photoseek.core.catalog.sqlscript import run_script
 from photoseek.core.errors import LibraryError, SchemaTooNewError, SchemaTooOldError
 
@@ -99,10 +99,14 @@ def _to_v4(conn: sqlite3.Connection) -> None:
     schema_v4.upgrade(conn)
 
 
+def _to_v5(conn: sqlite3.Connection) -> None:
+    schema_v5.upgrade(conn)
+
+
 Migration = Callable[[sqlite3.Connection], None]
 
 #: MIGRATIONS[i] takes the schema from version i to i + 1.
-MIGRATIONS: list[Migration] = [_to_v1, _to_v2, _to_v3, _to_v4]
+MIGRATIONS: list[Migration] = [_to_v1, _to_v2, _to_v3, _to_v4, _to_v5]
 
 
 def latest_version() -> int:

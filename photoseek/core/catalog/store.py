@@ -18,7 +18,8 @@ happened in one sentence (:mod:`.dberrors`).
 
 The queries live in mixins by job: folders (:mod:`.folders`), scan results
 and moves (:mod:`.scans`), indexing work (:mod:`.work`), the change log
-(:mod:`.changes`) and the reads behind search and browsing (:mod:`.reads`).
+(:mod:`.changes`), the reads behind search and browsing (:mod:`.reads`) and the
+duplicate finder's rows and pHashes (:mod:`.phashes`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from photoseek.core.catalog.changes import ChangeLog
 from photoseek.core.catalog.folders import FolderTable
 from photoseek.core.catalog.migrations import check_readable, migrate
 from photoseek.core.catalog.pathcodec import from_db
+from photoseek.core.catalog.phashes import PhashTable
 from photoseek.core.catalog.reads import SearchReads
 from photoseek.core.catalog.scans import MoveCandidate, ScanWrites
 from photoseek.core.catalog.tags import TagTable
@@ -52,7 +54,9 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT_S = 30
 
 
-class Catalog(FolderTable, ScanWrites, WorkReads, ChangeLog, SearchReads, TagTable, AlbumTable):
+class Catalog(
+    FolderTable, ScanWrites, WorkReads, ChangeLog, SearchReads, TagTable, AlbumTable, PhashTable
+):
     """Typed access to the catalog database at ``path``."""
 
     def __init__(self, path: Path, *, read_only: bool = False) -> None:

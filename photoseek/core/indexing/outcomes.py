@@ -10,13 +10,17 @@ from photoseek.core.records import PhotoMeta, WorkItem
 
 @dataclass(frozen=True)
 class Decoded:
-    """Decoded and preprocessed: the model embeds ``tensor`` (a torch tensor or a numpy array)."""
+    """Decoded and preprocessed: the model embeds ``tensor`` (a torch tensor or a numpy array).
+
+    ``phash`` is the content's perceptual hash (None if it could not be made).
+    """
 
     item: WorkItem
     fingerprint: str
     meta: PhotoMeta
     tensor: Any
     decoder: str
+    phash: int | None = None
 
 
 @dataclass(frozen=True)

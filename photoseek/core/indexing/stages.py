@@ -1,8 +1,8 @@
 """Where an indexing run's time goes, stage by stage, so the next bottleneck is visible.
 
 Every stage a photo passes through is timed where it runs: reading and
-fingerprinting the file, decoding it, preparing the model's input and
-making its thumbnail in the decode workers; the model, the catalog's
+fingerprinting the file, decoding it, preparing the model's input, making
+its thumbnail and its perceptual hash in the decode workers; the model, the catalog's
 transaction and the vector index's update in the committing thread. Each
 stage sums two figures over all its threads: *busy* seconds (wall time
 inside the stage) and *CPU* seconds (the thread's own CPU time inside it;
@@ -27,6 +27,7 @@ STAGES = (
     "decode",
     "preprocess",
     "thumbnail",
+    "phash",
     "wait",
     "model",
     "database",

@@ -236,6 +236,48 @@ class VectorIndex:
 
     choose_ef = staticmethod(hnswsearch.choose_ef)
 
+    def neighbours(
+        self, labels: Sequence[int] | LabelArray, k: int, *, ef: int | None = None
+    ) -> tuple[LabelArray, FloatMatrix]:
+        """Each label's ``k`` nearest other live labels and their cosine similarities.
+
+        For the near-duplicate finder: one batched query of the labels' own
+        vectors on every thread the index inserts with, at ``ef`` (default
+        16, at least ``k + 1``): what matters there is the nearest few, not
+        an exact top ``k`` (on 20,000 clustered 512-d vectors with planted
+        near-copies, ef 16 found every true nearest neighbour and 99.9 % of
+        the top 12, at 0.11 ms a query against 0.26 ms at ef 64).
+
+        Returns ``(labels, similarities)`` of shape ``(len(labels), k)``,
+        nearest first; a label that is not live, and places the graph cannot
+        fill, get label -1 and similarity NaN. An unreachable label is not
+        found by the others' queries, but its own query finds its
+        neighbours. Call it with chunks of labels: the index is locked
+        meanwhile (a fraction of a millisecond a label).
+        """
+        if k < 1:
+            raise ValueError(f"k must be at least 1: {k}")
+        ids = hnswsearch.as_labels(labels)
+        found = np.full((len(ids), k), -1, dtype=np.int64)
+        sims = np.full((len(ids), k), np.nan, dtype=np.float32)
+        with self._lock:
+            live = np.fromiter((int(i) in self._live for i in ids), bool, len(ids))
+            want = min(k + 1, len(self._live))
+            if not live.any() or want < 2:
+                return found, sims
+            rows = np.flatnonzero(live)
+            vectors = np.asarray(self._native.get_items(ids[rows], return_type="numpy"), np.float32)
+            got, near = self._knn_many(vectors, want, max(ef or 16, want))
+        is_self = got == ids[rows][:, None]
+        order = np.argsort(is_self | (got < 0), axis=1, kind="stable")[:, :k]  # self, gaps: last
+        got = np.take_along_axis(got, order, axis=1)
+        near = np.take_along_axis(near, order, axis=1)
+        gone = (got < 0) | (got == ids[rows][:, None])
+        width = got.shape[1]
+        found[rows, :width] = np.where(gone, -1, got)
+        sims[rows, :width] = np.where(gone, np.nan, near)
+        return found, sims
+
     def check_reachability(self, labels: Iterable[int] | None = None) -> int:
         """Search each label's own vector; track those the graph does not return.
 
@@ -349,6 +391,21 @@ class VectorIndex:
         return {label for label, ok in zip(labels, hit.tolist(), strict=True) if not ok}
 
     # -- internals: queries ---------------------------------------------------------------
+
+    def _knn_many(self, vectors: FloatMatrix, k: int, ef: int) -> tuple[LabelArray, FloatMatrix]:
+        """Labels (-1 for none) and cosines of each row's ``k`` nearest (under the lock)."""
+        self._native.set_ef(ef)
+        try:
+            labels, distances = self._native.knn_query(vectors, k=k, num_threads=self._threads)
+            found = np.asarray(labels, dtype=np.uint64).astype(np.int64)
+            return found, (1.0 - np.asarray(distances, dtype=np.float32)).astype(np.float32)
+        except RuntimeError:  # fewer than k reachable for some row: go one by one
+            found = np.full((len(vectors), k), -1, dtype=np.int64)
+            sims = np.full((len(vectors), k), np.nan, dtype=np.float32)
+            for row, vector in enumerate(vectors):
+                one, near = hnswsearch.search(self._native, vector[None, :], k, ef)
+                found[row, : len(one)], sims[row, : len(one)] = one, near
+            return found, sims
 
     def _unreachable_vectors(self) -> tuple[LabelArray, FloatMatrix]:
         if self._unreachable_cache is None:
