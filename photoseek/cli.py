@@ -22,6 +22,7 @@ from typing import TypeAlias
 
 from photoseek import __version__
 from photoseek.cli_commands import COMMANDS
+from photoseek.cli_models import add_models_command
 from photoseek.core.errors import PhotoseekError
 from photoseek.core.indexing.options import DEFAULT_BATCH_SIZE
 from photoseek.core.model.embedder import DEFAULT_ARCH, DEFAULT_PRETRAINED, DEVICES
@@ -59,15 +60,15 @@ def build_parser(environ: Mapping[str, str] | None = None) -> argparse.ArgumentP
     )
     parser.add_argument(
         "--model",
-        default=env.get("PHOTOSEEK_MODEL", DEFAULT_ARCH),
-        help="open_clip architecture, or a model config .json ($PHOTOSEEK_MODEL; "
-        f"default {DEFAULT_ARCH})",
+        default=env.get("PHOTOSEEK_MODEL"),
+        help="open_clip architecture, or a model config .json, for this command ($PHOTOSEEK_MODEL;"
+        f" default: the library's model, see `photoseek model`; else {DEFAULT_ARCH})",
     )
     parser.add_argument(
         "--pretrained",
-        default=env.get("PHOTOSEEK_PRETRAINED", DEFAULT_PRETRAINED),
+        default=env.get("PHOTOSEEK_PRETRAINED"),
         help="pretrained tag, a local checkpoint file or folder, or 'none' for random "
-        f"weights ($PHOTOSEEK_PRETRAINED; default {DEFAULT_PRETRAINED})",
+        f"weights ($PHOTOSEEK_PRETRAINED; default: the library's; else {DEFAULT_PRETRAINED})",
     )
     parser.add_argument(
         "--device",
@@ -89,6 +90,11 @@ def build_parser(environ: Mapping[str, str] | None = None) -> argparse.ArgumentP
     _add_search_commands(commands)
     _add_zeroshot_commands(commands)
     _add_album_commands(commands)
+    from photoseek.cli_duplicates import add_duplicates_commands
+
+    add_duplicates_commands(commands)
+    _add_switch_commands(commands)
+    add_models_command(commands)
     return parser
 
 
@@ -252,6 +258,12 @@ def _add_tag_commands(commands: _Commands) -> None:
     hide.add_argument(
         "value", nargs="?", metavar="TEXT", help="add/remove: a description; threshold: M|default"
     )
+
+
+def _add_switch_commands(commands: _Commands) -> None:
+    from photoseek.cli_switch import add_switch_commands
+
+    add_switch_commands(commands)
 
 
 def _add_album_commands(commands: _Commands) -> None:

@@ -36,10 +36,11 @@ from photoseek.cli_timings import PhaseClock, print_timings
 from photoseek.core.errors import LibraryError, SchemaTooOldError
 from photoseek.core.indexing.options import IndexerOptions
 from photoseek.core.library import Library
-from photoseek.core.model.embedder import DEFAULT_ARCH, DEFAULT_PRETRAINED, ModelSettings
+from photoseek.core.model.embedder import ModelSettings
 from photoseek.core.progress import Phase, Progress
 from photoseek.core.search.searcher import SearchFilters, SearchOptions, SearchResults
 from photoseek.core.zeroshot.templates import template_set
+from photoseek.modelargs import command_settings
 from photoseek.paths import AppPaths, resolve_paths
 from photoseek.pathtext import display_path
 
@@ -49,7 +50,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _settings(args: argparse.Namespace) -> ModelSettings:
-    return ModelSettings(args.model, args.pretrained, args.device, args.precision)
+    return command_settings(args)
 
 
 def open_writer(args: argparse.Namespace) -> Library:
@@ -355,11 +356,11 @@ def cmd_service(args: argparse.Namespace) -> int:
 
 def _model_options(args: argparse.Namespace) -> list[str]:
     """The model options to pass on to the service, when not the defaults."""
-    options: list[str] = []
-    if args.model != DEFAULT_ARCH:
+    options: list[str] = []  # none named: the service follows the library's chosen model
+    if args.model is not None:
         model = Path(args.model).expanduser()
         options += ["--model", str(model.resolve()) if args.model.endswith(".json") else args.model]
-    if args.pretrained != DEFAULT_PRETRAINED:
+    if args.pretrained is not None:
         pretrained = Path(args.pretrained).expanduser()
         options += [
             "--pretrained",
@@ -387,9 +388,18 @@ COMMANDS: dict[str, Handler] = {
 
 def _zeroshot_commands() -> dict[str, Handler]:
     from photoseek.cli_albums import ALBUM_COMMANDS
+    from photoseek.cli_duplicates import DUPLICATE_COMMANDS
+    from photoseek.cli_models import MODEL_COMMANDS
+    from photoseek.cli_switch import SWITCH_COMMANDS
     from photoseek.cli_zeroshot import ZEROSHOT_COMMANDS
 
-    return {**ZEROSHOT_COMMANDS, **ALBUM_COMMANDS}
+    return {
+        **ZEROSHOT_COMMANDS,
+        **ALBUM_COMMANDS,
+        **SWITCH_COMMANDS,
+        **MODEL_COMMANDS,
+        **DUPLICATE_COMMANDS,
+    }
 
 
 COMMANDS.update(_zeroshot_commands())

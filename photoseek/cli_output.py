@@ -198,7 +198,7 @@ class _Bars:
         if progress.total is not None and bar.total != progress.total:
             bar.total = progress.total
         bar.n = progress.done
-        if progress.phase == Phase.INDEXING:
+        if progress.phase.embeds:
             bar.set_postfix(problems=progress.problems, refresh=False)
         bar.refresh()
 
@@ -267,7 +267,7 @@ def _plain_line(progress: Progress) -> str:
     if progress.total is None:
         return f"{progress.phase.value}: {progress.done:,} {progress.unit}"
     line = f"{progress.phase.value}: {progress.done:,}/{progress.total:,} {progress.unit}"
-    if progress.phase == Phase.INDEXING:
+    if progress.phase.embeds:
         eta = f", ETA {progress.eta_s:.0f}s" if progress.eta_s is not None else ""
         line += f" ({progress.rate:.1f}/s{eta}), {plural(progress.problems, 'problem')}"
     return line

@@ -20,6 +20,7 @@ from photoseek.core.zeroshot.evaluation import read_pairs
 from photoseek.core.zeroshot.labels import Label, LabelSet
 from photoseek.core.zeroshot.service import Classification, open_zeroshot
 from photoseek.core.zeroshot.templates import template_set, template_set_names
+from photoseek.modelargs import command_settings
 from photoseek.paths import resolve_paths
 from photoseek.pathtext import display_path
 
@@ -36,9 +37,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
     """``classify IMAGE... --labels "cat, dog"`` (or ``--label-set NAME``)."""
     labels = _chosen_labels(args)  # checked before the model loads
     templates = template_set(args.templates, resolve_paths(args.data_dir).label_sets_dir)
-    zeroshot = open_zeroshot(
-        resolve_paths(args.data_dir), ModelSettings(args.model, args.pretrained, args.device)
-    )
+    zeroshot = open_zeroshot(resolve_paths(args.data_dir), command_settings(args))
     results = zeroshot.classify(args.images, labels, templates)
     family = zeroshot.scoring.family
     if args.json:
@@ -111,7 +110,7 @@ def _print_label_set(labels: LabelSet) -> None:
 def cmd_eval(args: argparse.Namespace) -> int:
     """``eval retrieval CAPTIONS.tsv`` / ``eval zeroshot LABELS.tsv``."""
     pairs = read_pairs(args.file)
-    settings = ModelSettings(args.model, args.pretrained, args.device)
+    settings = command_settings(args)
     zeroshot = open_zeroshot(resolve_paths(args.data_dir), settings)
     run = evaluate_retrieval if args.kind == "retrieval" else evaluate_zeroshot
     report = run(zeroshot, pairs)

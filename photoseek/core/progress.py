@@ -32,7 +32,10 @@ class Phase(enum.StrEnum):
     LOADING_MODEL = "loading model"
     BUILDING_INDEX = "building search index"
     INDEXING = "indexing"
+    SWITCHING_MODEL = "re-embedding for the new model"  # a model switch (library.switch)
     THUMBNAILS = "thumbnails"
+    HASHING = "hashing photos"  # perceptual hashes the duplicate finder lacks (duplicates)
+    DUPLICATES = "finding duplicates"  # neighbours of every photo (duplicates)
     DONE = "done"
     CANCELLED = "cancelled"
 
@@ -40,6 +43,11 @@ class Phase(enum.StrEnum):
     def final(self) -> bool:
         """Whether this phase ends the step."""
         return self in (Phase.DONE, Phase.CANCELLED)
+
+    @property
+    def embeds(self) -> bool:
+        """Whether this phase embeds photos (its reports have a rate, an ETA, problems)."""
+        return self in (Phase.INDEXING, Phase.SWITCHING_MODEL)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
 from photoseek.core.errors import PhotoseekError
 from photoseek.core.library import Library
+from photoseek.core.library.modelchoice import stored_choice
 from photoseek.core.model.embedder import DEFAULT_ARCH, DEFAULT_PRETRAINED, ModelSettings
 from photoseek.gui import app as app_module
 from photoseek.gui.context import AppContext, LibraryEvents, ModelState
@@ -27,6 +28,7 @@ from photoseek.gui.theme import ThemeFollower, apply_app_identity
 from photoseek.gui.views.emptystate import EmptyState
 from photoseek.gui.workers.appworkers import AppWorkers
 from photoseek.logsetup import configure_logging
+from photoseek.modelargs import named_model
 from photoseek.paths import AppPaths, resolve_paths
 
 log = logging.getLogger("photoseek.gui")
@@ -145,13 +147,16 @@ def window_shown(steps: StartupSteps | None = None) -> float:
 
 
 def model_settings(args: argparse.Namespace, settings: AppSettings) -> ModelSettings:
-    """The command line's model where given (or its environment variables), else the settings'.
+    """The command line's model where given (or its environment variables), else the
+    library's chosen model (``photoseek model use``, the settings' model choice), else the
+    model an older version stored in the app's settings, else the default.
 
     Architecture and weights go together (a tag belongs to its architecture).
     """
     arch, pretrained, device = settings.model(DEFAULT_ARCH, DEFAULT_PRETRAINED, "auto")
-    if (args.model, args.pretrained) != (DEFAULT_ARCH, DEFAULT_PRETRAINED):
-        arch, pretrained = args.model, args.pretrained
+    chosen = named_model(args) or stored_choice(resolve_paths(args.data_dir).catalog)
+    if chosen is not None:
+        arch, pretrained = chosen.arch, chosen.pretrained
     if args.device != "auto":
         device = args.device
     return ModelSettings(arch, pretrained, device)

@@ -148,8 +148,14 @@ class AppSettings:
             self._str("model/device", default_device),
         )
 
+    def set_device(self, device: str) -> None:
+        """Store where the model runs (used from the next start)."""
+        self._store.setValue("model/device", device)
+
     def set_model(self, arch: str, pretrained: str, device: str) -> None:
-        """Store the model choice (used from the next start)."""
+        """Store a model choice as versions before the library chose its model did (the
+        app now reads ``model/arch`` and ``model/pretrained`` only where a library has
+        never switched its model)."""
         self._store.setValue("model/arch", arch)
         self._store.setValue("model/pretrained", pretrained)
         self._store.setValue("model/device", device)

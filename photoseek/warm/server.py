@@ -31,7 +31,10 @@ from typing import Any, NoReturn
 
 from photoseek.core.errors import PhotoseekError
 from photoseek.core.library import Library
+from photoseek.core.library.modelchoice import ModelName, stored_choice
+from photoseek.core.model.embedder import DEFAULT_ARCH, DEFAULT_PRETRAINED
 from photoseek.core.model.naming import expected_model
+from photoseek.modelargs import named_model
 from photoseek.paths import resolve_paths
 from photoseek.warm.address import socket_path
 from photoseek.warm.client import PROTOCOL
@@ -141,12 +144,15 @@ class WarmSearchServer:
         data_dir = resolve_paths(cwd / named if named else None).data_dir
         if os.path.realpath(data_dir) != os.path.realpath(self.library.paths.data_dir):
             raise _Declined("library")
-        pretrained = args.pretrained
+        # the model the cold path would run: the client's flags, else the library's choice
+        asked = named_model(args) or stored_choice(self.library.paths.catalog)
+        asked = asked or ModelName(DEFAULT_ARCH, DEFAULT_PRETRAINED)
+        pretrained = asked.pretrained
         if (cwd / Path(pretrained).expanduser()).exists():
             pretrained = str((cwd / Path(pretrained).expanduser()).resolve())
         own = self.library.settings  # now, not at start: the app may switch weights
         if args.precision != own.precision or _model_key(
-            args.model, pretrained, self.library
+            asked.arch, pretrained, self.library
         ) != _model_key(own.arch, own.pretrained, self.library):
             raise _Declined("model")
         if args.folder is not None and not args.folder.expanduser().is_absolute():

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from photoseek.core.library import Library
+from photoseek.core.library.modelchoice import CHOSEN_MODEL_KEY, ModelName, choice_json
 from photoseek.core.model.embedder import DEFAULT_ARCH, DEFAULT_PRETRAINED
 from photoseek.core.writerlock import WriterLock
 from photoseek.gui.launch import model_settings
@@ -146,26 +148,39 @@ def test_the_app_indexes_the_library_while_it_runs(
         time.sleep(0.2)
 
 
-def _args(**values: str) -> argparse.Namespace:
-    base = {"model": DEFAULT_ARCH, "pretrained": DEFAULT_PRETRAINED, "device": "auto"}
+def _args(data_dir: Path, **values: str) -> argparse.Namespace:
+    base = {"model": None, "pretrained": None, "device": "auto", "data_dir": str(data_dir)}
     return argparse.Namespace(**{**base, **values})
 
 
-def test_the_command_line_model_wins_over_the_settings(qapp, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    settings = AppSettings(resolve_paths(tmp_path / "data"))
-    assert model_settings(_args(), settings) == model_settings(_args(), settings)
-    assert model_settings(_args(), settings).arch == DEFAULT_ARCH
-    settings.set_model("ViT-L-14", "datacomp_xl_s13b_b90k", "cuda")
-    chosen = model_settings(_args(), settings)
+def test_the_command_line_model_wins_over_the_library_and_settings(qapp, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    data = tmp_path / "data"
+    settings = AppSettings(resolve_paths(data))
+    assert model_settings(_args(data), settings) == model_settings(_args(data), settings)
+    assert model_settings(_args(data), settings).arch == DEFAULT_ARCH
+    settings.set_model("ViT-L-14", "datacomp_xl_s13b_b90k", "cuda")  # as an older version did
+    chosen = model_settings(_args(data), settings)
     assert (chosen.arch, chosen.pretrained, chosen.device) == (
         "ViT-L-14",
         "datacomp_xl_s13b_b90k",
         "cuda",
     )
-    given = model_settings(_args(model="ViT-B-16", device="cpu"), settings)
+    given = model_settings(_args(data, model="ViT-B-16", device="cpu"), settings)
     assert (given.arch, given.pretrained, given.device) == ("ViT-B-16", DEFAULT_PRETRAINED, "cpu")
-    file_only = model_settings(_args(pretrained="/w/model.safetensors"), settings)
+    file_only = model_settings(_args(data, pretrained="/w/model.safetensors"), settings)
     assert (file_only.arch, file_only.pretrained) == (DEFAULT_ARCH, "/w/model.safetensors")
+    choice = choice_json(ModelName("ViT-B-32", "datacomp_xl_s13b_b90k"))
+    with Library(resolve_paths(data)) as library, library.catalog.transaction() as tx:
+        # as a finished switch leaves it: the library chose ViT-B-32
+        tx.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (CHOSEN_MODEL_KEY, choice))
+    library_choice = model_settings(_args(data), settings)
+    assert (library_choice.arch, library_choice.pretrained, library_choice.device) == (
+        "ViT-B-32",
+        "datacomp_xl_s13b_b90k",
+        "cuda",
+    )
+    given = model_settings(_args(data, model="ViT-B-16", device="cpu"), settings)
+    assert (given.arch, given.pretrained) == ("ViT-B-16", DEFAULT_PRETRAINED)
 
 
 def test_on_a_real_x11_display(tmp_path: Path, x11_display: str) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from photoseek.autostart import AutostartError, ServiceSpec
+from photoseek.core.library.modelchoice import ModelName
 from photoseek.core.model.embedder import DEFAULT_ARCH, DEFAULT_PRETRAINED
 from photoseek.gui.context import AppContext
 from photoseek.gui.settings import AppSettings
@@ -75,19 +76,48 @@ def test_choices_are_stored_under_the_data_dir(
     assert not dialog.isModal()
     changed: list[str] = []
     dialog.changed.connect(changed.append)
-    dialog.model_box.setCurrentIndex(dialog.model_index("ViT-L-14", "datacomp_xl_s13b_b90k"))
     dialog.device_box.setCurrentIndex(dialog.device_box.findData("auto"))  # tests run "cpu"
     dialog.thumbnail_box.setCurrentIndex(dialog.thumbnail_box.findData(256))
     dialog.tray_box.setChecked(False)
     dialog.battery_box.setChecked(False)
-    assert changed == ["model", "model", "thumbnail_size", "close_to_tray", "pause_on_battery"]
+    assert changed == ["device", "thumbnail_size", "close_to_tray", "pause_on_battery"]
     assert (context.paths.data_dir / "settings.ini").is_file()
     stored = _reread(context)
-    assert stored.model("a", "b", "c") == ("ViT-L-14", "datacomp_xl_s13b_b90k", "auto")
+    assert stored.model("a", "b", "c") == ("a", "b", "auto")  # the library keeps its model
     assert stored.thumbnail_size == 256
     assert not stored.close_to_tray and not stored.pause_on_battery
     assert "next time photoseek starts" in dialog.model_note.text()
-    assert "until then" in dialog.model_note.text()  # another model than the one running
+
+
+def test_choosing_a_model_switches_the_library_in_the_background(
+    qtbot, context: AppContext, calls: OffThread
+) -> None:  # type: ignore[no-untyped-def]
+    dialog = _dialog(qtbot, context, calls, FakeAutostart())
+    library, panel = context.library, dialog.switch_panel
+    qtbot.waitUntil(lambda: "Searches use tiny-clip.json" in panel.text.text(), timeout=WAIT)
+    assert not panel.pause_button.isVisible()
+    dialog.model_box.setCurrentIndex(dialog.model_index("ViT-L-14", "datacomp_xl_s13b_b90k"))
+    target = ModelName("ViT-L-14", "datacomp_xl_s13b_b90k")
+    qtbot.waitUntil(lambda: panel.record is not None, timeout=WAIT)
+    record = library.model_switch()
+    assert record is not None and record.target == target and record.state == "running"
+    assert "Switching to ViT-L-14 / datacomp_xl_s13b_b90k" in panel.text.text()
+    assert "tiny-clip.json / none answers searches until then" in panel.text.text()
+    assert library.chosen_model().arch == str(TINY_MODEL)  # the old model answers meanwhile
+    panel.pause_button.click()
+    qtbot.waitUntil(lambda: panel.pause_button.text() == "Resume", timeout=WAIT)
+    assert "is paused" in panel.text.text() and library.model_switch().state == "paused"  # type: ignore[union-attr]
+    panel.pause_button.click()
+    qtbot.waitUntil(lambda: panel.pause_button.text() == "Pause", timeout=WAIT)
+    panel.cancel_button.click()
+    qtbot.waitUntil(lambda: panel.record is None, timeout=WAIT)
+    assert library.model_switch() is None
+    assert dialog.model_box.currentIndex() == 0  # back on the model that answers
+    dialog.model_box.setCurrentIndex(dialog.model_index("ViT-B-32", "datacomp_xl_s13b_b90k"))
+    qtbot.waitUntil(lambda: panel.record is not None, timeout=WAIT)
+    dialog.model_box.setCurrentIndex(0)  # choosing the running model again cancels the switch
+    qtbot.waitUntil(lambda: panel.record is None, timeout=WAIT)
+    assert library.model_switch() is None
 
 
 def test_the_model_list_offers_the_published_choices(
@@ -102,7 +132,8 @@ def test_the_model_list_offers_the_published_choices(
         ("ViT-B-16", "datacomp_xl_s13b_b90k", 73.5),
         ("ViT-L-14", "datacomp_xl_s13b_b90k", 79.2),
     }
-    assert any("79.2 %" in label and "10.0x slower" in label for label in labels)
+    # speed relative to the default from the image towers' GFLOPs: 162.03 / 11.5
+    assert any("79.2 %" in label and "14.1x slower: for a GPU" in label for label in labels)
 
 
 def test_start_at_login_installs_and_removes_the_watch_service(
@@ -169,3 +200,18 @@ def test_the_window_opens_it_and_applies_what_applies_now(qtbot, context: AppCon
         assert window.size_actions[96].isChecked()
     finally:
         window.shutdown()
+
+
+def test_the_switch_in_words() -> None:
+    from photoseek.core.library.modelchoice import SwitchRecord
+    from photoseek.gui.views.switchpanel import switch_text
+
+    old, new = ModelName("ViT-B-32-256", "datacomp_s34b_b86k"), ModelName("ViT-L-14", "x")
+    assert switch_text(None, old) == "Searches use ViT-B-32-256 / datacomp_s34b_b86k."
+    running = SwitchRecord(new, old, "running", done=500, total=2000, rate=5.0)
+    assert switch_text(running, old) == (
+        "Switching to ViT-L-14 / x: 500 of 2,000 photos, about 5 min left. "
+        "ViT-B-32-256 / datacomp_s34b_b86k answers searches until then."
+    )
+    paused = SwitchRecord(new, old, "paused", done=500, total=2000)
+    assert switch_text(paused, old) == "Switching to ViT-L-14 / x is paused at 500 of 2,000 photos."

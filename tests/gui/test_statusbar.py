@@ -49,6 +49,10 @@ def test_words_for_durations_sizes_and_progress() -> None:
     ]
     indexing = Progress(Phase.INDEXING, 1204, 5310, rate=12.4, eta_s=300)
     assert progress_text(indexing) == "indexing 1,204 / 5,310 · 12.4/s · ETA 5 min"
+    switching = Progress(Phase.SWITCHING_MODEL, 1204, 5310, rate=12.4, eta_s=300)
+    assert progress_text(switching) == (
+        "re-embedding for the new model 1,204 / 5,310 · 12.4/s · ETA 5 min"
+    )
     download = Progress(Phase.DOWNLOADING_MODEL, 120_000_000, 605_000_000, unit="bytes")
     assert progress_text(download) == "downloading the model: 120 MB of 605 MB"
     assert progress_text(Progress(Phase.LOADING_MODEL)) == "loading the model"

@@ -30,9 +30,11 @@ from __future__ import annotations
 
 from photoseek.core.library.albums import Album, AlbumOps, ExportSummary
 from photoseek.core.library.contentfilter import FilterOps
+from photoseek.core.library.duplicateops import DuplicateOps
 from photoseek.core.library.folders import FolderOps, FolderStats
 from photoseek.core.library.jobs import Jobs
 from photoseek.core.library.reads import BrowsePage
+from photoseek.core.library.switch import SwitchOps
 from photoseek.core.library.tags import TagSummary
 from photoseek.core.reports import LibraryStatus, ServiceStatus
 
@@ -48,7 +50,7 @@ __all__ = [
 ]
 
 
-class Library(FolderOps, Jobs, AlbumOps, FilterOps):
+class Library(FolderOps, Jobs, AlbumOps, FilterOps, SwitchOps, DuplicateOps):
     """A photo library stored under one :class:`~photoseek.paths.AppPaths`.
 
     ``Library(paths, settings, read_only=False, indexer_options=None)``; see

@@ -56,6 +56,7 @@ class LibraryBase:
         *,
         read_only: bool = False,
         indexer_options: IndexerOptions | None = None,
+        writer_lock: WriterLock | None = None,
     ) -> None:
         self.paths = paths if read_only else paths.ensure()
         self.settings = settings or ModelSettings()
@@ -63,7 +64,10 @@ class LibraryBase:
         self.catalog = Catalog(paths.catalog, read_only=read_only)
         self.thumbnails = ThumbnailCache(paths.thumbnails_dir)
         self.indexer_options = indexer_options or IndexerOptions()
-        self.writer_lock = WriterLock(paths.lock_file)
+        # a library opened for another model of the same files (a model switch) shares the
+        # writer role of the library that opened it, and never releases it
+        self._owns_lock = writer_lock is None
+        self.writer_lock = writer_lock or WriterLock(paths.lock_file)
         self._embedder: Embedder | None = None
         self._model_id: int | None = None
         self._keeper: IndexKeeper | None = None
@@ -80,6 +84,7 @@ class LibraryBase:
         self._searches = 0
         self._searches_lock = threading.Lock()  # not _lock: held while the index opens
         self._zeroshot: ZeroShot | None = None  # label vectors with the model (TagOps)
+        self._generation = 0  # counts model switches (switch_to) of this object
 
     def __enter__(self) -> Self:
         return self
@@ -104,7 +109,8 @@ class LibraryBase:
             log.warning("search index not saved on close: %s", exc)
         finally:
             self.catalog.close()
-            self.writer_lock.release()
+            if self._owns_lock:
+                self.writer_lock.release()
 
     def flush(self) -> None:
         """Do a put-off index save now (the watch service calls this when it stops)."""
@@ -140,6 +146,27 @@ class LibraryBase:
             if not held_before:
                 self.release_writer()
 
+    def switch_to(self, settings: ModelSettings) -> None:
+        """Answer with another model from now on (a model switch just completed).
+
+        Drops the model, its light towers and its vector index; the next
+        search or job loads those of ``settings`` (their index file exists:
+        the switch built it). A search running meanwhile finishes with the
+        model it began with.
+        """
+        with self._model_lock, self._text_lock, self._lock:
+            self._generation += 1
+            self.settings = settings
+            self._embedder = None
+            self._image_encoder = None
+            self._text_encoder = None
+            self._text_tried = False
+            self._keeper = None
+            self._model_id = None
+            self._zeroshot = None
+            self._model_recorded = False
+        give_back_freed_memory()
+
     def load_model(
         self, on_progress: ProgressCallback | None = None, cancel: threading.Event | None = None
     ) -> Embedder:
@@ -174,6 +201,7 @@ class LibraryBase:
                     keeper.identity.key,
                 )
                 self._keeper, self._model_id = None, None
+                self._generation += 1
             self._embedder = embedder
             self._text_encoder = None  # the full model encodes texts from now on
 
@@ -372,33 +400,47 @@ class LibraryBase:
         *,
         known: tuple[int, ModelIdentity] | None = None,
     ) -> IndexKeeper:
-        if self._keeper is None and known is None:
-            known = self._known_identity()
-        if self._keeper is None and known is None:
-            identity = self._loaded_identity() or self._own(self.embedder.identity)  # not _lock
-            known = (self.model_id, identity)
-        with self._lock:
-            if self._keeper is None:
-                assert known is not None
-                model_id, identity = known
+        while True:  # again if the model was switched while its identity was worked out
+            generation = self._generation
+            if self._keeper is None and known is None:
+                known = self._known_identity()
+            if self._keeper is None and known is None:
+                identity = self._loaded_identity() or self._own(self.embedder.identity)
+                known = (self.model_id, identity)  # the model loads outside _lock: seconds
+            with self._lock:
+                if self._keeper is not None:
+                    return self._keeper
+                if known is not None and generation == self._generation:
+                    return self._open_keeper(known, on_progress, cancel)
+            known = None
 
-                def rebuilding(done: int, total: int) -> None:
-                    if cancel is not None and cancel.is_set():
-                        raise Cancelled("the search index rebuild was cancelled")
-                    if on_progress is not None:
-                        on_progress(Progress(Phase.BUILDING_INDEX, done, total, unit="vectors"))
+    def _open_keeper(
+        self,
+        known: tuple[int, ModelIdentity],
+        on_progress: ProgressCallback | None,
+        cancel: threading.Event | None,
+    ) -> IndexKeeper:
+        """The keeper, opened for ``known`` (the caller holds _lock and found none)."""
+        if self._keeper is None:
+            model_id, identity = known
 
-                self._keeper = IndexKeeper(
-                    self.catalog,
-                    self._index_file(identity),
-                    identity,
-                    model_id,
-                    on_progress=rebuilding,
-                )
-                self._model_id = model_id
-                self._seen_version = self.catalog.data_version()
-                self._save_index(force=True)  # so the next start does not redo the work
-            return self._keeper
+            def rebuilding(done: int, total: int) -> None:
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("the search index rebuild was cancelled")
+                if on_progress is not None:
+                    on_progress(Progress(Phase.BUILDING_INDEX, done, total, unit="vectors"))
+
+            self._keeper = IndexKeeper(
+                self.catalog,
+                self._index_file(identity),
+                identity,
+                model_id,
+                on_progress=rebuilding,
+            )
+            self._model_id = model_id
+            self._seen_version = self.catalog.data_version()
+            self._save_index(force=True)  # so the next start does not redo the work
+        return self._keeper
 
     @property
     def name_index(self) -> NameIndex:

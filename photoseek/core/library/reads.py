@@ -37,12 +37,16 @@ class Reads(LibraryBase):
 
     def _searcher(self) -> Searcher:
         self.follow()
-        keeper = self._index_keeper()
-        encoder = self.query_encoder()
-        if encoder.identity != keeper.identity:  # the light path named other weights: use the model
-            encoder = self.embedder
+        while True:  # index and encoder of one model, even across a model switch's swap
+            generation = self._generation
             keeper = self._index_keeper()
-        return Searcher(self.catalog, keeper.index, encoder, self.model_id, keeper.matrix)
+            encoder = self.query_encoder()
+            if encoder.identity != keeper.identity:  # the light path named other weights
+                encoder = self.embedder
+                keeper = self._index_keeper()
+            model_id = self.model_id
+            if generation == self._generation:
+                return Searcher(self.catalog, keeper.index, encoder, model_id, keeper.matrix)
 
     def search(self, query: str, options: SearchOptions | None = None) -> SearchResults:
         """Answer a query (see :mod:`photoseek.core.search.query` for the syntax).

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 from photoseek.core.atomicfile import write_json_atomically
 from photoseek.core.errors import Cancelled, PhotoseekError
 from photoseek.core.library import Library
-from photoseek.core.progress import Phase, Progress
+from photoseek.core.progress import Progress
 from photoseek.core.records import Changes
 from photoseek.core.reports import SERVICE_PURPOSE, state_path
 from photoseek.core.watch.priority import lower_thread_priority, on_battery
@@ -47,6 +47,7 @@ from photoseek.core.watch.timing import POLL_INTERVAL_S, STABLE_S
 
 if TYPE_CHECKING:
     from photoseek.core.indexing.pipeline import IndexJob
+    from photoseek.core.library.switch import ModelSwitcher
 
 __all__ = ["ServiceOptions", "ServiceState", "WatchService"]
 
@@ -118,6 +119,7 @@ class WatchService:
         self.handed_over = False
         self._zero_shot_due = True  # tags and the content filter checked once caught up
         self._idle_since: float | None = None  # when the last embedding work finished
+        self._switcher: ModelSwitcher | None = None  # a model switch this loop carries out
 
     # -- control (any thread) ---------------------------------------------------------
 
@@ -172,6 +174,8 @@ class WatchService:
             self._guarded(partial(self._full_pass, stop), stop)
             while once and not stop.is_set() and self._has_work():
                 self._guarded(partial(self._embed_slice, stop, until=None), stop)
+            while once and not stop.is_set() and self._switch_due():
+                self._guarded(partial(self._switch_slice, stop, until=None), stop)
             if once and not stop.is_set():
                 self._guarded(self._zero_shot, stop)
             if not once:
@@ -184,6 +188,7 @@ class WatchService:
         if self._job is not None:
             self._job.close()
             self._job = None
+        self._close_switcher()
         try:
             self.library.release_writer()
         except PhotoseekError as exc:  # the index is a cache: caught up at the next start
@@ -217,6 +222,10 @@ class WatchService:
                 until = time.monotonic() + options.slice_s
                 self._guarded(partial(self._embed_slice, stop, until=until), stop)
                 continue  # straight back to the changes: removals never wait behind a burst
+            if held is None and self._switch_due():  # the library's own photos come first
+                until = time.monotonic() + options.slice_s
+                self._guarded(partial(self._switch_slice, stop, until=until), stop)
+                continue
             if held is None and self._zero_shot_due:
                 self._guarded(self._zero_shot, stop)
             self._release_when_idle(time.monotonic())
@@ -286,6 +295,41 @@ class WatchService:
             self._idle_since = time.monotonic()
             self._set_state("watching", force=True)
 
+    # -- a model switch -------------------------------------------------------------
+
+    def _switch_due(self) -> bool:
+        """Whether a recorded model switch should run now (one catalog read)."""
+        record = self.library.model_switch()
+        if record is None or record.state != "running":
+            self._close_switcher()  # paused or cancelled: its decode workers stop
+            return False
+        if self._switcher is not None and self._switcher.record.target != record.target:
+            self._close_switcher()  # another target was chosen meanwhile
+        return True
+
+    def _switch_slice(self, stop: threading.Event, *, until: float | None) -> None:
+        """Embed a slice for the switch's target; on completion answer with it."""
+        if self._switcher is None:
+            self._switcher = self.library.model_switcher()
+        self._idle_since = None
+        self._set_state("switching model", force=True)
+        switcher = self._switcher
+        self._follow(switcher.run(stop, until=until, hold=lambda: self._held() is not None))
+        if switcher.finished:  # the library answers with the target now
+            self._switcher = None
+            if self._job is not None:  # the old model's job
+                self._job.close()
+                self._job = None
+            self._work_waiting = None
+            self._zero_shot_due = True
+            log.info("watch service: the library answers with %s now", switcher.record.target)
+            self._set_state("watching", force=True)
+
+    def _close_switcher(self) -> None:
+        if self._switcher is not None:
+            self._switcher.close()
+            self._switcher = None
+
     def _release_when_idle(self, now: float) -> None:
         """No photo to embed for ``release_after_s``: close the job, give the image tower back.
 
@@ -333,7 +377,7 @@ class WatchService:
             self._report(item)
 
     def _report(self, item: Progress) -> None:
-        if item.phase == Phase.INDEXING:
+        if item.phase.embeds:
             self.state.done, self.state.total = item.done, item.total or 0
             self.state.current, self.state.problems = item.current, item.problems
         self._publish()

@@ -17,6 +17,7 @@ STATE_TEXTS = {
     "waiting": "starting",
     "scanning": "checking your folders",
     "loading model": "loading the model",
+    "switching model": "re-embedding your photos for the new model",
     "watching": "up to date",
     "paused": "indexing paused",
     "paused: on battery": "indexing paused: on battery",
@@ -80,6 +81,8 @@ def progress_text(progress: Progress) -> str:
         return f"building the search index: {_counts(progress)}"
     if phase == Phase.INDEXING:
         return f"indexing {_counts(progress)}{_pace(progress)}"
+    if phase == Phase.SWITCHING_MODEL:
+        return f"re-embedding for the new model {_counts(progress)}{_pace(progress)}"
     if phase == Phase.THUMBNAILS:
         return f"making thumbnails {_counts(progress)}"
     if phase == Phase.CANCELLED:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PySide6.QtCore import Signal
@@ -29,9 +29,12 @@ from PySide6.QtWidgets import (
 )
 
 from photoseek.autostart import Autostart, ServiceSpec, for_platform, service_command
+from photoseek.core.library.modelchoice import ModelName, SwitchRecord, stored_choice
+from photoseek.core.model.catalogue import offered_models
 from photoseek.core.model.embedder import DEFAULT_ARCH, DEFAULT_PRETRAINED, DEVICES, ModelSettings
 from photoseek.gui.context import AppContext
 from photoseek.gui.settings import THUMBNAIL_SIZES
+from photoseek.gui.views.switchpanel import SwitchPanel
 from photoseek.gui.workers.offthread import OffThread
 
 log = logging.getLogger(__name__)
@@ -47,41 +50,52 @@ DEVICE_LABELS = {
 
 @dataclass(frozen=True)
 class ModelChoice:
-    """An open_clip model worth offering, with open_clip's published figures.
+    """A model worth offering, from the model catalogue (:mod:`photoseek.core.model.catalogue`).
 
-    ``accuracy`` is the zero-shot ImageNet-1k top-1 and ``gflops`` the image
-    encoder's cost per photo, both from open_clip's results table
-    (docs/openclip_classification_results.csv); indexing time scales with
-    ``gflops``, so the label states speed relative to the default from it.
+    ``accuracy`` is the published zero-shot ImageNet-1k top-1 and ``gflops``
+    the image tower's cost per photo (both cited in the catalogue; None where
+    not published); indexing time scales with ``gflops``, so the label states
+    speed relative to the default from it.
     """
 
     arch: str
     pretrained: str
-    accuracy: float  # % top-1, zero-shot ImageNet-1k
-    gflops: float  # per image, image and text towers as open_clip lists them
+    accuracy: float | None  # % top-1, zero-shot ImageNet-1k
+    gflops: float | None  # per image, the image tower as open_clip counts it
     download: str
+    note: str = ""  # what else the choice needs (an optional extra)
 
     @property
     def label(self) -> str:
         """How the choice reads in the list."""
-        relative = self.gflops / MODEL_CHOICES[0].gflops
+        default = MODEL_CHOICES[0].gflops
         if self is MODEL_CHOICES[0]:
             speed = "the default"
-        elif relative < 1:
-            speed = f"{1 / relative:.1f}x faster"
+        elif self.gflops is None or default is None:
+            speed = "speed not published"
+        elif self.gflops < default:
+            speed = f"{default / self.gflops:.1f}x faster"
         else:
+            relative = self.gflops / default
             speed = f"{relative:.1f}x slower" + (": for a GPU" if relative > 5 else "")
+        accuracy = "not published" if self.accuracy is None else f"{self.accuracy:.1f} %"
+        cost = "" if self.gflops is None else f"{self.gflops:g} GFLOPs "
         return (
-            f"{self.arch} / {self.pretrained}: {self.accuracy:.1f} % ImageNet zero-shot, "
-            f"{self.gflops:g} GFLOPs ({speed}), {self.download}"
+            f"{self.arch} / {self.pretrained}: {accuracy} ImageNet zero-shot, "
+            f"{cost}({speed}), {self.download}" + (f"; {self.note}" if self.note else "")
         )
 
 
-MODEL_CHOICES: tuple[ModelChoice, ...] = (
-    ModelChoice(DEFAULT_ARCH, DEFAULT_PRETRAINED, 72.8, 17.46, "605 MB"),
-    ModelChoice("ViT-B-32", "datacomp_xl_s13b_b90k", 69.2, 14.78, "605 MB"),
-    ModelChoice("ViT-B-16", "datacomp_xl_s13b_b90k", 73.5, 41.09, "599 MB"),
-    ModelChoice("ViT-L-14", "datacomp_xl_s13b_b90k", 79.2, 175.33, "1.7 GB"),
+MODEL_CHOICES: tuple[ModelChoice, ...] = tuple(
+    ModelChoice(
+        model.arch,
+        model.pretrained,
+        model.imagenet_top1,
+        model.image_gflops,
+        model.download_label,
+        "needs photoseek[multilingual]" if model.needs_multilingual else "",
+    )
+    for model in offered_models()
 )
 
 AutostartFactory = Callable[[], Autostart]
@@ -118,6 +132,7 @@ class SettingsDialog(QDialog):
         self._build_model(form)
         self._build_view(form, tray_available)
         self._build_autostart(form)
+        self.switch_panel.refresh()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.close)
         layout.addWidget(buttons)
@@ -128,7 +143,8 @@ class SettingsDialog(QDialog):
     def _build_model(self, form: QFormLayout) -> None:
         self.model_box = QComboBox(self)
         self.model_box.setAccessibleName("Model")
-        arch, pretrained, device = self._stored
+        arch, pretrained = self.running.arch, self.running.pretrained  # or the switch's target
+        device = self._stored[2]
         choices = [(c.arch, c.pretrained, c.label) for c in MODEL_CHOICES]
         if (arch, pretrained) not in [(a, p) for a, p, _ in choices]:
             choices.insert(0, (arch, pretrained, f"{_short(arch)} / {_short(pretrained)} (custom)"))
@@ -140,12 +156,15 @@ class SettingsDialog(QDialog):
         self.model_box.setCurrentIndex(self._models.index((arch, pretrained)))
         self.model_box.currentIndexChanged.connect(self._model_chosen)
         form.addRow("Model:", self.model_box)
+        self.switch_panel = SwitchPanel(self.context.library, self.calls, self)
+        self.switch_panel.shown.connect(self._switch_shown)
+        form.addRow("", self.switch_panel)
         self.device_box = QComboBox(self)
         self.device_box.setAccessibleName("Device")
         for name in DEVICES:
             self.device_box.addItem(DEVICE_LABELS.get(name, name), name)
         self.device_box.setCurrentIndex(max(0, self.device_box.findData(device)))
-        self.device_box.currentIndexChanged.connect(self._model_chosen)
+        self.device_box.currentIndexChanged.connect(self._device_chosen)
         form.addRow("Run the model on:", self.device_box)
         self.model_note = QLabel(self)
         self.model_note.setWordWrap(True)
@@ -160,14 +179,27 @@ class SettingsDialog(QDialog):
             return -1
 
     def _model_chosen(self) -> None:
+        """Switch the library to the chosen model: re-embedded in the background."""
         arch, pretrained = self._models[self.model_box.currentIndex()]
-        device = str(self.device_box.currentData())
-        self.settings.set_model(arch, pretrained, device)
+        self.switch_panel.start(ModelName(arch, pretrained))
+        self.changed.emit("model")
+
+    def _switch_shown(self, record: SwitchRecord | None, chosen: ModelName) -> None:
+        """Keep the list on the model being switched to (or the one that answers)."""
+        wanted = record.target if record is not None else chosen
+        row = self.model_index(wanted.arch, wanted.pretrained)
+        if row >= 0 and row != self.model_box.currentIndex():
+            self.model_box.blockSignals(True)
+            self.model_box.setCurrentIndex(row)
+            self.model_box.blockSignals(False)
+
+    def _device_chosen(self) -> None:
+        self.settings.set_device(str(self.device_box.currentData()))
         self.settings.sync()
         self._show_model_note()
         if self.autostart_box.isChecked() and self.autostart_box.isEnabled():
-            self._autostart_chosen(True)  # the login entry runs the chosen model too
-        self.changed.emit("model")
+            self._autostart_chosen(True)  # the login entry runs on the chosen device too
+        self.changed.emit("device")
 
     def chosen_model(self) -> ModelSettings:
         """The model and device chosen in the window."""
@@ -175,16 +207,17 @@ class SettingsDialog(QDialog):
         return ModelSettings(arch, pretrained, str(self.device_box.currentData()))
 
     def _show_model_note(self) -> None:
-        chosen = self.chosen_model()
-        if chosen == self.running:
-            self.model_note.setText(
-                "Changing the model re-indexes every photo in the background; the current "
-                f"index keeps answering meanwhile. {NEXT_START}"
-            )
+        device = str(self.device_box.currentData())
+        switching = (
+            "Choosing another model re-embeds every photo in the background; the current model "
+            "keeps answering until it is done."
+        )
+        if device == self.running.device:
+            self.model_note.setText(switching)
         else:
             self.model_note.setText(
-                f"photoseek uses {_short(self.running.arch)} / {_short(self.running.pretrained)} "
-                f"on {self.running.device} until then. {NEXT_START}"
+                f"{switching} The model runs on {self.running.device} until photoseek starts "
+                f"again. {NEXT_START}"
             )
 
     # -- the view and closing -----------------------------------------------------------
@@ -272,11 +305,13 @@ class SettingsDialog(QDialog):
     def _autostart_chosen(self, install: bool) -> None:
         self.autostart_box.setEnabled(False)
         self.autostart_note.setText("Installing…" if install else "Removing…")
-        spec = self._service_spec() if install else None
+        device = str(self.device_box.currentData())
 
         def work() -> list[str]:
             autostart = self._autostart_factory()
-            return autostart.install(spec) if spec is not None else autostart.uninstall()
+            if not install:
+                return autostart.uninstall()
+            return autostart.install(self._service_spec(device))
 
         self.calls.call(work, self._autostart_done, self._autostart_failed, key="autostart")
 
@@ -296,11 +331,21 @@ class SettingsDialog(QDialog):
         self.autostart_box.setChecked(checked)
         self.autostart_box.blockSignals(False)
 
-    def _service_spec(self) -> ServiceSpec:
-        """What the login entry runs: ``photoseek watch`` on this library with this model."""
+    def _service_spec(self, device: str) -> ServiceSpec:
+        """What the login entry runs: ``photoseek watch`` on this library (a worker thread).
+
+        The service runs the library's own model (it follows a switch); only
+        a model this app was told to run some other way (its command line, an
+        older version's setting) is named on its command line.
+        """
         paths = self.context.paths
         data_dir = paths.data_dir if paths.origin else None
-        command = service_command(data_dir, model_options(self.chosen_model()))
+        running = self.running
+        own = stored_choice(paths.catalog) or ModelName(DEFAULT_ARCH, DEFAULT_PRETRAINED)
+        if (running.arch, running.pretrained) == (own.arch, own.pretrained):
+            running = replace(running, arch=DEFAULT_ARCH, pretrained=DEFAULT_PRETRAINED)
+        settings = replace(running, device=device)
+        command = service_command(data_dir, model_options(settings))
         return ServiceSpec(command=command, environment={}, log_dir=paths.log_dir)
 
 

@@ -19,8 +19,14 @@ from photoseek.gui.views.progresstext import progress_text, service_text, state_
 from photoseek.pathtext import display_path
 
 MESSAGE_MS = 10_000
-_ACTIVE_STATES = ("indexing", "scanning", "loading model")
-_WORKING = (Phase.INDEXING, Phase.SCANNING, Phase.BUILDING_INDEX, Phase.THUMBNAILS)
+_ACTIVE_STATES = ("indexing", "scanning", "loading model", "switching model")
+_WORKING = (
+    Phase.INDEXING,
+    Phase.SWITCHING_MODEL,
+    Phase.SCANNING,
+    Phase.BUILDING_INDEX,
+    Phase.THUMBNAILS,
+)
 
 
 class ElidedLabel(QLabel):
@@ -211,7 +217,7 @@ def _unfinished(progress: Progress | None) -> bool:
     """Whether ``progress`` is an indexing run with photos still to go."""
     return (
         progress is not None
-        and progress.phase == Phase.INDEXING
+        and progress.phase.embeds
         and bool(progress.total)
         and progress.done < (progress.total or 0)
     )
