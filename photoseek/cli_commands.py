@@ -40,7 +40,7 @@ from photoseek.core.model.embedder import ModelSettings
 from photoseek.core.progress import Phase, Progress
 from photoseek.core.search.searcher import SearchFilters, SearchOptions, SearchResults
 from photoseek.core.zeroshot.templates import template_set
-from photoseek.modelargs import command_settings
+from photoseek.modelargs import command_settings, named_model
 from photoseek.paths import AppPaths, resolve_paths
 from photoseek.pathtext import display_path
 
@@ -62,7 +62,9 @@ def open_writer(args: argparse.Namespace) -> Library:
         options.workers = args.workers
     if getattr(args, "no_draft", False):
         options.draft = False
-    return Library(resolve_paths(args.data_dir), _settings(args), indexer_options=options)
+    library = Library(resolve_paths(args.data_dir), _settings(args), indexer_options=options)
+    library.follows_choice = named_model(args) is None  # `watch` follows a switch made elsewhere
+    return library
 
 
 def reader_paths(args: argparse.Namespace) -> AppPaths:

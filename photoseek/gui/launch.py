@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     settings = AppSettings(paths)
     try:
         library = open_library(paths, model_settings(args, settings))
+        library.follows_choice = named_model(args) is None  # a switch made elsewhere: follow it
     except PhotoseekError as exc:
         log.error("cannot open the library: %s", exc)
         return show_startup_error(app, str(exc))

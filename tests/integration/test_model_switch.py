@@ -290,3 +290,17 @@ def test_a_target_that_cannot_load_is_not_left_recorded(
     assert json.loads(capsys.readouterr().out)["switch"] is None
     assert main(["model", "use"]) == 1
     assert "needs a model" in capsys.readouterr().err
+
+
+def test_a_process_that_follows_the_library_swaps_when_another_one_switches(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    app = _indexed_library(data_dir, tmp_path)  # as the app, reading while a service writes
+    app.follows_choice = True
+    before = _ranking(app)
+    with tiny_library(data_dir) as service:
+        service.start_model_switch(MODEL_B)
+        assert _switch_all(service)[-1] == Phase.DONE
+    after = _ranking(app)  # its next search follows the catalog: model B answers
+    assert app.chosen_model() == MODEL_B and after != before and len(after) == 10
+    app.close()

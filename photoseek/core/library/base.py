@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -21,6 +22,7 @@ from photoseek.core.errors import Cancelled, LibraryError, ModelUnavailableError
 from photoseek.core.imaging.thumbnails import ThumbnailCache
 from photoseek.core.indexing.options import IndexerOptions
 from photoseek.core.indexkeeper import IndexKeeper
+from photoseek.core.library.modelchoice import read_choice
 from photoseek.core.memory import give_back_freed_memory
 from photoseek.core.model import imagepath, textpath
 from photoseek.core.model.embedder import Embedder, ModelSettings, load_embedder
@@ -85,6 +87,9 @@ class LibraryBase:
         self._searches_lock = threading.Lock()  # not _lock: held while the index opens
         self._zeroshot: ZeroShot | None = None  # label vectors with the model (TagOps)
         self._generation = 0  # counts model switches (switch_to) of this object
+        # whether this object answers with the library's chosen model (no model named on the
+        # command line): it then follows a switch another process completes (follow())
+        self.follows_choice = False
 
     def __enter__(self) -> Self:
         return self
@@ -467,12 +472,27 @@ class LibraryBase:
         anything was checked.
         """
         version = self.catalog.data_version()
-        if version == self._seen_version or self._keeper is None:
+        if version == self._seen_version:
+            return False
+        if self.follows_choice:
+            self._follow_choice()
+        if self._keeper is None:
             self._seen_version = version
             return False
         self._seen_version = version
         self._keeper.sync()
         return True
+
+    def _follow_choice(self) -> None:
+        """Answer with the library's chosen model if another process switched it."""
+        chosen = read_choice(self.catalog)
+        settings = self.settings
+        if chosen is not None and (chosen.arch, chosen.pretrained) != (
+            settings.arch,
+            settings.pretrained,
+        ):
+            log.info("another process switched the library to %s: answering with it", chosen)
+            self.switch_to(replace(settings, arch=chosen.arch, pretrained=chosen.pretrained))
 
     def _save_index(self, *, force: bool) -> None:
         """Save the index if it changed and this process is, or can briefly become, the writer.
