@@ -32,6 +32,7 @@ from photoseek.cli_output import (
     service_as_json,
     status_as_json,
 )
+from photoseek.cli_switchtext import switch_line, switch_summary
 from photoseek.cli_timings import PhaseClock, print_timings
 from photoseek.core.errors import LibraryError, SchemaTooOldError
 from photoseek.core.indexing.options import IndexerOptions
@@ -299,10 +300,15 @@ def cmd_status(args: argparse.Namespace) -> int:
     with open_reader(args) as library:
         status = library.status()
         service = library.service_status()
+        switch = library.model_switch()
     if args.json:
-        print(json.dumps({**status_as_json(status), "service": service_as_json(service)}, indent=2))
+        report = {**status_as_json(status), "service": service_as_json(service)}
+        report["model_switch"] = None if switch is None else switch_summary(switch)
+        print(json.dumps(report, indent=2))
     else:
         print_status(status)
+        if switch is not None:
+            print(f"switch:   {switch_line(switch)} (`photoseek model`)")
         print_service(service)
     return EXIT_OK
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from photoseek.cli_commands import EXIT_INTERRUPTED, EXIT_OK, Handler, _Interrupt, open_writer
 from photoseek.cli_output import plural, progress_printer
+from photoseek.cli_switchtext import name_json, switch_line, switch_summary
 from photoseek.core.errors import LibraryError, PhotoseekError
 from photoseek.core.library import Library
 from photoseek.core.library.modelchoice import ModelName, SwitchRecord
@@ -171,44 +172,22 @@ def _status(library: Library, *, as_json: bool) -> int:
     record = library.model_switch()
     stored = library.stored_models()
     if as_json:
-        print(json.dumps(_status_json(library.chosen_model(), record, stored), indent=2))
+        report = {
+            "model": name_json(library.chosen_model()),
+            "switch": None if record is None else switch_summary(record),
+            "stored": [
+                {**name_json(name), "vectors": vectors, "bytes": size}
+                for name, vectors, size in stored
+            ],
+        }
+        print(json.dumps(report, indent=2))
         return EXIT_OK
     print(f"model:     {library.chosen_model()}")
     if record is not None:
-        eta = record.eta_s
-        pace = f", {record.rate:.1f} photos/s, ETA {eta:.0f} s" if eta is not None else ""
-        print(f"switching: to {record.target}, {record.state}, {_fraction(record)}{pace}")
+        print(f"switching: {switch_line(record)}")
     for name, vectors, size in stored:
         print(f"stored:    {name}: {plural(vectors, 'vector')}, {_size(size)}")
     return EXIT_OK
-
-
-def _status_json(
-    chosen: ModelName, record: SwitchRecord | None, stored: list[tuple[ModelName, int, int]]
-) -> dict[str, Any]:
-    switch = None
-    if record is not None:
-        switch = {
-            "target": _name_json(record.target),
-            "source": _name_json(record.source),
-            "state": record.state,
-            "done": record.done,
-            "total": record.total,
-            "rate": record.rate,
-            "eta_s": record.eta_s,
-        }
-    return {
-        "model": _name_json(chosen),
-        "switch": switch,
-        "stored": [
-            {**_name_json(name), "vectors": vectors, "bytes": size}
-            for name, vectors, size in stored
-        ],
-    }
-
-
-def _name_json(name: ModelName) -> dict[str, str]:
-    return {"arch": name.arch, "pretrained": name.pretrained}
 
 
 def _print_dropped(dropped: DroppedModel) -> int:

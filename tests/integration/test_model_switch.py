@@ -304,3 +304,24 @@ def test_a_process_that_follows_the_library_swaps_when_another_one_switches(
     after = _ranking(app)  # its next search follows the catalog: model B answers
     assert app.chosen_model() == MODEL_B and after != before and len(after) == 10
     app.close()
+
+
+def test_status_shows_a_switch_in_progress(
+    data_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    library = _indexed_library(data_dir, tmp_path)
+    library.start_model_switch(MODEL_B)
+    _switch_all(library, hold=lambda: True)  # one batch, then it stops (still recorded)
+    library.close()
+    monkeypatch.setenv("PHOTOSEEK_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("PHOTOSEEK_MODEL", str(TINY_MODEL))
+    monkeypatch.setenv("PHOTOSEEK_PRETRAINED", "none")
+    assert main(["status", "--json"]) == 0
+    switch = json.loads(capsys.readouterr().out)["model_switch"]
+    assert switch["target"] == {"arch": str(TINY_B), "pretrained": "none"}
+    assert switch["state"] == "running" and switch["done"] == 4 and switch["total"] == PHOTOS
+    assert main(["status"]) == 0
+    assert f"switch:   to {TINY_B} / none, running, 4/{PHOTOS} photos" in capsys.readouterr().out
