@@ -140,6 +140,16 @@ def _add_index_commands(commands: _Commands) -> None:
         _command(commands, name, help_text).add_argument(
             "--json", action="store_true", help="machine-readable output"
         )
+    pairs = _command(
+        commands, "raw-pairs", "how a camera RAW beside its JPEG or HEIF is indexed (a setting)"
+    )
+    pairs.add_argument(
+        "mode",
+        nargs="?",
+        choices=("one", "both"),
+        help="one: the pair once, as the JPEG, the RAW listed as its original (default); "
+        "both: the RAW too. Without it: show the setting",
+    )
     _command(commands, "doctor", "check versions, paths, catalog, device, model and index")
     watch = _command(
         commands, "watch", "keep the library current: index, then watch folders until stopped"

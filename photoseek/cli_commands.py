@@ -29,6 +29,7 @@ from photoseek.cli_output import (
     print_status,
     problems_as_json,
     progress_printer,
+    raw_pairs_line,
     service_as_json,
     status_as_json,
 )
@@ -313,6 +314,21 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_raw_pairs(args: argparse.Namespace) -> int:
+    """``raw-pairs [one|both]``: how a RAW beside its JPEG or HEIF is indexed (a setting)."""
+    if args.mode is None:
+        with open_reader(args) as library:
+            print(raw_pairs_line(library.raw_pairs()))
+        return EXIT_OK
+    with open_writer(args) as library:
+        changed = library.raw_pairs() != args.mode
+        library.set_raw_pairs(args.mode)
+    print(raw_pairs_line(args.mode))
+    if changed:
+        print("applies at the next `photoseek index` (or the watch service's next rescan)")
+    return EXIT_OK
+
+
 def cmd_problems(args: argparse.Namespace) -> int:
     """``problems``."""
     if _no_library(reader_paths(args)):
@@ -391,6 +407,7 @@ COMMANDS: dict[str, Handler] = {
     "service": cmd_service,
     "search": cmd_search,
     "similar": cmd_similar,
+    "raw-pairs": cmd_raw_pairs,
 }
 
 

@@ -13,8 +13,10 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import IO, Any, TextIO
 
+from photoseek.core.imaging.pairs import raw_originals
 from photoseek.core.library import LibraryStatus, ServiceStatus
 from photoseek.core.progress import Phase, Progress
 from photoseek.core.records import Folder, Problem
@@ -30,7 +32,13 @@ def plural(count: int, noun: str) -> str:
 
 
 def hits_as_json(hits: list[SearchHit]) -> list[dict[str, Any]]:
-    """Search hits as JSON-ready dicts (``path`` and ``score`` always present)."""
+    """Search hits as JSON-ready dicts (``path`` and ``score`` always present).
+
+    ``original`` is the camera RAW beside a JPEG or HEIF hit (same folder and
+    stem), else null; like ``path`` it comes with ``original_bytes`` when it
+    is not valid Unicode. Each result folder is listed once to find them.
+    """
+    originals = raw_originals(hit.photo.path for hit in hits if hit.photo.folder_available)
     return [
         {
             **path_to_json(hit.photo.path),
@@ -41,9 +49,27 @@ def hits_as_json(hits: list[SearchHit]) -> list[dict[str, Any]]:
             "height": hit.photo.height,
             "format": hit.photo.format,
             "available": hit.photo.folder_available,
+            **_original_json(originals.get(hit.photo.path)),
         }
         for hit in hits
     ]
+
+
+def _original_json(original: Path | None) -> dict[str, Any]:
+    """``{"original": ...}`` (and ``original_bytes`` when needed) for a RAW original."""
+    if original is None:
+        return {"original": None}
+    return {f"original{key[4:]}": value for key, value in path_to_json(original).items()}
+
+
+def raw_pairs_line(mode: str) -> str:
+    """How RAW+JPEG pairs are indexed, in one line (``status``, ``raw-pairs``)."""
+    if mode == "both":
+        return "raw+jpeg: both files of a RAW+JPEG (or HEIF) pair are indexed"
+    return (
+        "raw+jpeg: a RAW+JPEG (or HEIF) pair is indexed once, as the JPEG "
+        "(`photoseek raw-pairs both` indexes the RAW too)"
+    )
 
 
 def print_hits(hits: list[SearchHit], out: TextIO | None = None) -> None:
@@ -88,6 +114,7 @@ def status_as_json(status: LibraryStatus) -> dict[str, Any]:
         "photos": status.counts,
         "pending": status.pending,
         "hidden": status.hidden,
+        "raw_pairs": status.raw_pairs,
         "folders": folders_as_json(status.folders),
     }
 
@@ -109,6 +136,7 @@ def print_status(status: LibraryStatus) -> None:
     print(f"to embed: {status.pending:,} with this model")
     if status.hidden:
         print(f"hidden:   {status.hidden:,} by the content filter (`photoseek filter list`)")
+    print(raw_pairs_line(status.raw_pairs))
     print_folders(status.folders)
 
 

@@ -12,7 +12,10 @@ RGB PNG, 16-bit grayscale PNG, palette PNG with a transparent index, LA PNG,
 RGBA PNG (half transparent), 1-bit PNG, 1x1 PNG, PNG bytes behind a ``.jpg``
 name, animated GIF (first frame red), 1-bit BMP, RGB TIFF, 16-bit TIFF, float
 TIFF, CIELab TIFF, lossless WebP with alpha, JPEG 2000, PPM, PGM, PBM, ICO, AVIF
-(only where Pillow can write it), an image inside a folder named ``photo.jpg``,
+(only where Pillow can write it), HEIC with EXIF orientation 6, 10-bit HEIC,
+camera RAW (a DNG decoded at half size, with orientation 6 and a capture time,
+and a DNG whose JPEG preview is used; see tests/rawsamples.py), an image
+inside a folder named ``photo.jpg``,
 a symbolic link to an image kept in a hidden folder, and files whose first
 frame is all that counts or whose metadata is absurd: APNG, MPO (two
 pictures), animated WebP, a GIF of 3,000 frames, a JPEG whose EXIF points far
@@ -22,9 +25,10 @@ seconds and hundreds of MB to decode, so tests that decode the corpus many
 times may leave them out).
 
 Bad files (``bad``; each must end up as a recorded problem with a reason).
-Kinds, 55 (the last three are reported by the scanner, the rest by the
-decoder; 33-39 are camera RAW, listed in ``raw`` too, whose reason says
-"not supported yet"):
+Kinds, 59 (53-55 are reported by the scanner, the rest by the
+decoder; 33-39 and 56-57 are camera RAW; 33-39, listed in ``raw`` too, are
+RAW headers without RAW data that LibRaw refuses, and their reason names the
+camera format):
 
  1. empty ``.jpg`` (0 bytes)
  2. random bytes named ``.jpg``
@@ -81,6 +85,10 @@ decoder; 33-39 are camera RAW, listed in ``raw`` too, whose reason says
 53. FIFO named ``.jpg`` (never opened: scanner reports "not a regular file")
 54. broken symbolic link named ``.jpg``
 55. symbolic link pointing to itself named ``.jpg``
+56. DNG truncated at half its length
+57. DNG whose header declares 60000x60000 pixels
+58. HEIC truncated at half its length
+59. HEIC whose ``ispe`` box declares 60000x60000 pixels
 
 Kinds 53-55 need POSIX FIFOs/symlinks and are left out where the platform
 cannot create them. ``scan_problems`` lists the bad paths the scanner itself
@@ -107,7 +115,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
+import pillow_heif
 from PIL import Image, ImageDraw, features
+
+from tests.rawsamples import make_dng
 
 
 @dataclass
@@ -128,6 +140,9 @@ class HostileCorpus:
     """Bad paths that are camera RAW: recognised, reported as not supported yet."""
     huge: set[Path] = field(default_factory=set)
     """Good paths that cost seconds and hundreds of MB to decode (extreme strips)."""
+    image_sizes: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    """The decoded image's size where it is not the full size (a RAW's preview or half-size
+    decode), per good file, for a decode without ``min_side``."""
 
 
 def make_hostile_corpus(root: Path) -> HostileCorpus:
@@ -301,6 +316,7 @@ def _write_good(corpus: HostileCorpus) -> None:
     _good_frames_and_metadata(corpus)
     _good_strips(corpus)
     _good_special_paths(corpus)
+    _good_camera_formats(corpus)
 
 
 def _good_jpegs(corpus: HostileCorpus) -> None:
@@ -442,6 +458,44 @@ def _good_strips(corpus: HostileCorpus) -> None:
         corpus.huge.add(path)
 
 
+def _heic(image: Image.Image, exif: bytes | None = None) -> bytes:
+    """``image`` encoded as HEIC by pillow-heif (an EXIF orientation becomes an ``irot``)."""
+    buffer = io.BytesIO()
+    pillow_heif.from_pillow(image).save(buffer, quality=80, exif=exif)
+    return buffer.getvalue()
+
+
+def _heic_16bit(image: Image.Image) -> bytes:
+    """``image`` as a 10-bit HEIC: pillow-heif writes 10 bits from 16-bit data."""
+    values = np.asarray(image.convert("RGB"), dtype=np.uint16) * 257
+    heif = pillow_heif.from_bytes(mode="RGB;16", size=image.size, data=values.tobytes())
+    buffer = io.BytesIO()
+    heif.save(buffer, quality=-1)  # -1: lossless where the encoder can
+    return buffer.getvalue()
+
+
+def _good_camera_formats(corpus: HostileCorpus) -> None:
+    """What phones and cameras write: HEIC (turned, 10-bit) and camera RAW (DNG)."""
+    add = _add_good
+    upright = _picture((120, 80), (0, 90, 160), "triangle")
+    turned = upright.transpose(Image.Transpose.ROTATE_90)  # stored as a camera held upright
+    add(corpus, "phone/IMG_0101.HEIC", _heic(turned, _exif(6)), (120, 80))
+    add(corpus, "phone/IMG_0102.heic", _heic_16bit(_picture((96, 64), (210, 60, 90), "circle")),
+        (96, 64))  # fmt: skip
+    raw_picture = _picture((256, 192), (70, 140, 40), "square")
+    path = add(corpus, "camera/DSC_0201.DNG",
+               make_dng(raw_picture.transpose(Image.Transpose.ROTATE_90), orientation=6),
+               (256, 192))  # fmt: skip
+    corpus.image_sizes[path] = (128, 96)  # half size, upright
+    corpus.taken_at[path] = datetime(2021, 7, 4, 18, 30, 5)
+    preview = _encode(_picture((160, 120), (250, 240, 20), "circle"), "JPEG")
+    path = add(corpus, "camera/DSC_0202.dng",
+               make_dng(_picture((256, 192), (250, 240, 20), "circle"), preview=preview),
+               (256, 192))  # fmt: skip
+    corpus.image_sizes[path] = (160, 120)  # the preview
+    corpus.taken_at[path] = datetime(2021, 7, 4, 18, 30, 5)
+
+
 def _good_special_paths(corpus: HostileCorpus) -> None:
     """An image inside a folder named like a photo, and a symlinked image."""
     _add_good(corpus, "folder.jpg/inside.png",
@@ -472,6 +526,7 @@ def _write_bad(corpus: HostileCorpus) -> None:
     _bad_raw(corpus)
     _bad_costly(corpus)
     _bad_headers_only(corpus)
+    _bad_camera_formats(corpus)
 
 
 def _bad_not_images(corpus: HostileCorpus) -> None:
@@ -641,6 +696,20 @@ def _bad_headers_only(corpus: HostileCorpus) -> None:
     add(corpus, "signature_only.png", b"\x89PNG\r\n\x1a\n", "PNG signature only")
     add(corpus, "header_only.tif", b"II*\x00\x08\x00\x00\x00", "TIFF header only")
     add(corpus, "header_only.webp", b"RIFF\x04\x00\x00\x00WEBP", "WebP RIFF header only")
+
+
+def _bad_camera_formats(corpus: HostileCorpus) -> None:
+    """Real HEIC and DNG files cut short, and headers declaring absurd sizes."""
+    add = _add_bad
+    dng = make_dng(_noise((128, 96), 14))
+    add(corpus, "camera/truncated.dng", dng[: len(dng) // 2], "DNG truncated at half")
+    add(corpus, "camera/huge.dng", make_dng(_noise((64, 48), 15), claim=(60000, 60000)),
+        "DNG declaring 60000x60000")  # fmt: skip
+    heic = _heic(_noise((64, 64), 16))
+    add(corpus, "phone/truncated.heic", heic[: len(heic) // 2], "HEIC truncated at half")
+    ispe = heic.index(b"ispe") + 8  # the box's version and flags, then width and height
+    huge = heic[:ispe] + struct.pack(">II", 60000, 60000) + heic[ispe + 8 :]
+    add(corpus, "phone/huge.heic", huge, "HEIC declaring 60000x60000")
 
 
 # --------------------------------------------------------------------------- scanner-level

@@ -39,11 +39,11 @@ class ImageError(PhotoseekError):
     ``format`` is the sniffed format (``"jpeg"``, ``"raw"``, ...) when the
     content was identified before the failure, else ``None``. ``decoder`` is
     then the decoder tag (:func:`photoseek.core.imaging.decoders.decoder_tag`)
-    of the decoder that failed, such as ``"raw/0;prep/1"``: stored with the
+    of the decoder that failed, such as ``"raw/1;prep/1"``: stored with the
     failure, it lets the indexer re-examine the file once that decoder
     changes. ``unsupported`` is true when the file is not damaged but of a
-    kind this installation cannot decode yet (camera RAW, HEIC without
-    pillow-heif).
+    kind this installation cannot decode (camera RAW without rawpy, HEIC
+    without pillow-heif).
     """
 
     def __init__(

@@ -41,6 +41,7 @@ class LibraryStatus:
     last_model: str | None = None
     writer: dict[str, Any] | None = None  # who holds the writer lock (pid, purpose, since)
     hidden: int = 0  # indexed photos the content filter hides
+    raw_pairs: str = "one"  # a RAW beside its JPEG/HEIF: indexed "one" (as the JPEG) or "both"
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,8 @@ class ServiceStatus:
 
 def library_status(library: LibraryBase, model_id: int | None) -> LibraryStatus:
     """The status of ``library`` for its chosen model (``model_id`` None: never used)."""
+    from photoseek.core.library.rawpairs import raw_pairs_mode  # the package imports this module
+
     catalog = library.catalog
     last = catalog.get_meta("last_model_id")
     last_name = catalog.model_name(int(last)) if last and int(last) != model_id else None
@@ -82,6 +85,7 @@ def library_status(library: LibraryBase, model_id: int | None) -> LibraryStatus:
         last_model=last_name,
         writer=library.writer_lock.holder(),
         hidden=_hidden(catalog, model_id),
+        raw_pairs=raw_pairs_mode(catalog),
     )
 
 

@@ -34,6 +34,7 @@ from photoseek.core.imaging.decode import (
     sniff_format,
 )
 from photoseek.core.imaging.decoders import decoder_tag, is_current
+from photoseek.core.imaging.sniffing import HEAD_BYTES
 from tests.hostile_corpus import HostileCorpus, make_hostile_corpus
 
 SHARED_PHOTOS = Path(__file__).resolve().parents[2].parent / "shared" / "photos"
@@ -158,10 +159,13 @@ def test_every_good_corpus_file_decodes(corpus: HostileCorpus) -> None:
         assert isinstance(decoded, DecodedImage)
         assert decoded.image.mode == "RGB", path.name
         assert (decoded.width, decoded.height) == corpus.sizes[path], path.name
-        assert decoded.image.size == corpus.sizes[path], path.name
-        assert decoded.format == sniff_format(path.read_bytes()[:SIGNATURE_BYTES])
+        assert decoded.image.size == corpus.image_sizes.get(path, corpus.sizes[path]), path.name
+        assert decoded.format == sniff_format(path.read_bytes()[:HEAD_BYTES], path.name)
         assert decoded.taken_at == corpus.taken_at.get(path), path.name
-        assert decoded.decoder == decoder_tag(decoded.format), path.name
+        if decoded.format == "raw":  # flagged with how: from the preview or at half size
+            assert decoded.decoder in {decoder_tag("raw", flags=(h,)) for h in ("preview", "half")}
+        else:
+            assert decoded.decoder == decoder_tag(decoded.format), path.name
         assert is_current(decoded.decoder)
 
 
@@ -658,15 +662,17 @@ def test_shared_large_photos_decode_in_draft_mode() -> None:
 # --------------------------------------------------------------------------- camera RAW
 
 
-def test_raw_files_are_recognised_not_decoded(corpus: HostileCorpus) -> None:
+def test_raw_headers_without_raw_data_are_refused_naming_their_kind(
+    corpus: HostileCorpus,
+) -> None:
     assert len(corpus.raw) >= 5
     for path in corpus.raw:
         with pytest.raises(ImageError) as info:
             decode_image(path)
         error = info.value
-        assert error.reason.startswith("camera RAW (") and "not supported yet" in error.reason
-        assert (error.format, error.decoder, error.unsupported) == ("raw", "raw/0;prep/1", True)
-        assert is_current(error.decoder)  # until a RAW decoder exists: not retried every run
+        assert error.reason.startswith("camera RAW ("), path.name
+        assert (error.format, error.decoder, error.unsupported) == ("raw", "raw/1;prep/1", False)
+        assert is_current(error.decoder)  # the RAW decoder said no: not retried every run
 
 
 @pytest.mark.parametrize(
@@ -682,7 +688,7 @@ def test_raw_files_are_recognised_not_decoded(corpus: HostileCorpus) -> None:
     ],
 )
 def test_raw_reason_names_the_camera_format(corpus: HostileCorpus, name: str, kind: str) -> None:
-    with pytest.raises(ImageError, match=rf"^camera RAW \({kind}\) is not supported yet$"):
+    with pytest.raises(ImageError, match=rf"^camera RAW \({kind}\) not recognised by LibRaw"):
         decode_image(corpus.root / name)
 
 
@@ -691,11 +697,23 @@ def test_tiff_container_is_raw_only_by_its_raw_extension(corpus: HostileCorpus) 
     assert decode_image_data(data, name="photo.tif").format == "tiff"
     assert decode_image_data(data).format == "tiff"
     for name in ("DSC_0001.NEF", "a.arw", "/some/folder/b.pef", "c.Srw"):
-        with pytest.raises(ImageError, match=r"not supported yet") as info:
+        with pytest.raises(ImageError, match=r"not recognised by LibRaw") as info:
             decode_image_data(data, name=name)
         assert info.value.format == "raw"
     with pytest.raises(ImageError, match=r"^not an image"):
         decode_image_data(b"Shopping list\n" * 10, name="x.nef")  # a name never makes an image
+
+
+def test_hostile_camera_files_are_refused(corpus: HostileCorpus) -> None:
+    expected = {
+        "camera/truncated.dng": r"^truncated or corrupt camera RAW \(DNG\)",
+        "camera/huge.dng": r"^(image too large: 60000x60000|camera RAW \(DNG\) too large)",
+        "phone/truncated.heic": r"^truncated or corrupt",
+        "phone/huge.heic": r"^image too large",
+    }
+    for name, reason in expected.items():
+        with pytest.raises(ImageError, match=reason):
+            decode_image(corpus.root / name)
 
 
 # --------------------------------------------------------------------------- decoding bytes

@@ -5,14 +5,17 @@ HEIF) it was shot with are one photo (:mod:`.siblings`), and when copies
 are otherwise equal the original format is kept (:mod:`.keeprule`). The
 extension decides, as a photographer's tools do (a ``.dng`` is a RAW though
 its content is a TIFF); a file with an extension not listed falls back to
-the format sniffed from its content.
+the format sniffed from its content. The extensions, and the rule that
+pairs a RAW with its JPEG, live in :mod:`photoseek.core.imaging.pairs`
+(the scanner uses them too).
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import PurePath
 from typing import Final
+
+from photoseek.core.imaging.pairs import DEVELOPED_EXTENSIONS, RAW_EXTENSIONS, extension
 
 __all__ = [
     "CAMERA_JPEG",
@@ -20,69 +23,16 @@ __all__ = [
     "JPEG_EXTENSIONS",
     "RAW",
     "RAW_EXTENSIONS",
-    "extension",
     "format_rank",
-    "is_jpeg_or_heif",
-    "is_raw",
 ]
 
-RAW_EXTENSIONS: Final = frozenset(
-    {
-        ".3fr",  # Hasselblad
-        ".ari",  # ARRI
-        ".arw",  # Sony
-        ".bay",  # Casio
-        ".cr2",  # Canon
-        ".cr3",
-        ".crw",
-        ".dcr",  # Kodak
-        ".dng",  # Adobe, Leica, Pentax, phones
-        ".erf",  # Epson
-        ".fff",  # Hasselblad
-        ".iiq",  # Phase One
-        ".k25",  # Kodak
-        ".kdc",
-        ".mef",  # Mamiya
-        ".mos",  # Leaf
-        ".mrw",  # Minolta
-        ".nef",  # Nikon
-        ".nrw",
-        ".orf",  # Olympus / OM System
-        ".pef",  # Pentax
-        ".raf",  # Fujifilm
-        ".raw",  # Panasonic, Leica
-        ".rw2",  # Panasonic
-        ".rwl",  # Leica
-        ".sr2",  # Sony
-        ".srf",
-        ".srw",  # Samsung
-        ".x3f",  # Sigma
-    }
-)
-"""Extensions of camera RAW files (lower case, with the dot)."""
-
-JPEG_EXTENSIONS: Final = frozenset({".jpg", ".jpeg", ".jpe", ".jfif", ".heic", ".heif", ".hif"})
+JPEG_EXTENSIONS: Final = DEVELOPED_EXTENSIONS
 """What a camera writes beside (or instead of) a RAW: JPEG and HEIF."""
 
 RAW, CAMERA_JPEG, CONVERTED = 0, 1, 2
 """Format ranks, best first: the keep rule prefers the lower."""
 
 _SNIFFED_RANK: Final = {"raw": RAW, "jpeg": CAMERA_JPEG, "heif": CAMERA_JPEG}
-
-
-def extension(path: bytes | str | os.PathLike[str]) -> str:
-    """The lower-case extension of ``path`` (``".jpg"``), or ``""``."""
-    return PurePath(os.fsdecode(path)).suffix.lower()
-
-
-def is_raw(path: bytes | str | os.PathLike[str]) -> bool:
-    """Whether the file's extension is a camera RAW's."""
-    return extension(path) in RAW_EXTENSIONS
-
-
-def is_jpeg_or_heif(path: bytes | str | os.PathLike[str]) -> bool:
-    """Whether the file's extension is a JPEG's or a HEIF's."""
-    return extension(path) in JPEG_EXTENSIONS
 
 
 def format_rank(path: bytes | str | os.PathLike[str], sniffed: str | None) -> int:

@@ -5,24 +5,25 @@ side; phones write ``.DNG`` beside ``.HEIC``. They look alike to every test
 the duplicate finder has, and a user who keeps both wants both. Files of one
 folder whose names differ only in the extension (compared case-insensitively)
 form one *unit* when one of them is a RAW: the RAWs with the JPEG and HEIF
-files. A pair inside a unit is never a duplicate pair, and a group is made
-of at least two units; when a unit is kept, all of its files are.
+files (the rule is :func:`photoseek.core.imaging.pairs.pair_key`'s, which the
+scanner follows too). A pair inside a unit is never a duplicate pair, and a
+group is made of at least two units; when a unit is kept, all of its files
+are.
 
 Without a RAW, files of one stem stay apart (``photo.jpg`` and a
 ``photo.png`` converted from it are duplicates like any other).
 
-The core's decoder refuses camera RAW for now (recorded as "not supported
-yet"), so RAW files are not indexed and this rule waits for a RAW decoder;
-the unit tests exercise it.
+By default the scanner indexes such a pair once, as its JPEG or HEIF, so
+both files reach the duplicate finder only in a library set to index both
+(``photoseek raw-pairs both``); the rule then keeps them together.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from photoseek.core.duplicates.formats import JPEG_EXTENSIONS, RAW_EXTENSIONS
+from photoseek.core.imaging.pairs import pair_key
 from photoseek.core.lazyimport import lazy_module
 
 if TYPE_CHECKING:
@@ -42,24 +43,17 @@ def photo_units(paths: Sequence[bytes]) -> npt.NDArray[np.int64]:
     a RAW.
     """
     units = np.arange(len(paths), dtype=np.int64)
-    by_stem: dict[tuple[bytes, bytes], list[int]] = {}
+    by_stem: dict[tuple[str, str], list[int]] = {}
+    has_raw: set[tuple[str, str]] = set()
     for row, path in enumerate(paths):
-        ext = _extension(path)
-        if ext in RAW_EXTENSIONS or ext in JPEG_EXTENSIONS:
-            stem = path[: len(path) - len(ext)] if ext else path
-            by_stem.setdefault((_folder(path), stem.lower()), []).append(row)
-    for rows in by_stem.values():
-        if len(rows) > 1 and any(_extension(paths[r]) in RAW_EXTENSIONS for r in rows):
+        key = pair_key(path)
+        if key is None:
+            continue
+        folder, stem, raw = key
+        by_stem.setdefault((folder, stem), []).append(row)
+        if raw:
+            has_raw.add((folder, stem))
+    for stem_key, rows in by_stem.items():
+        if len(rows) > 1 and stem_key in has_raw:
             units[rows] = rows[0]
     return units
-
-
-def _extension(path: bytes) -> str:
-    dot = path.rfind(b".")
-    if dot <= path.rfind(os.sep.encode()) + 1:  # no dot in the name, or a leading one
-        return ""
-    return path[dot:].lower().decode("ascii", "replace")
-
-
-def _folder(path: bytes) -> bytes:
-    return path[: path.rfind(os.sep.encode()) + 1]

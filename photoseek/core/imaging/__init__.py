@@ -2,11 +2,12 @@
 
 Offers :func:`decode_image`, :func:`decode_image_data`, :func:`open_regular_file`
 and :class:`DecodedImage` (:mod:`.decode`), :func:`identify` and
-:func:`sniff_format` (:mod:`.sniffing`; camera RAW is recognised, not decoded),
-the costs checked before decoding (:mod:`.limits`), pixel normalisation, the
-model's aspect guard :func:`fit_for_model` and :func:`make_thumbnail`
-(:mod:`.pixels`), EXIF reading (:mod:`.exif`), decoder tags (:mod:`.decoders`)
-and the :class:`ThumbnailCache` (:mod:`.thumbnails`).
+:func:`sniff_format` (:mod:`.sniffing`), camera RAW through rawpy (:mod:`.raw`),
+the RAW+JPEG pair rule (:mod:`.pairs`), the costs checked before decoding
+(:mod:`.limits`), pixel normalisation, the model's aspect guard
+:func:`fit_for_model` and :func:`make_thumbnail` (:mod:`.pixels`), EXIF reading
+(:mod:`.exif`), decoder tags (:mod:`.decoders`) and the :class:`ThumbnailCache`
+(:mod:`.thumbnails`).
 The names are imported when first used: the catalog needs only the decoder
 tags, and Pillow (about 35 ms) waits for the first decode or thumbnail.
 """

@@ -8,8 +8,9 @@ that what is fingerprinted is exactly what is decoded) share one flow that
   opened in a blocking way: :func:`open_regular_file`),
 * identifies the content by its magic bytes (:func:`identify`), never by the
   file name (which only tells a camera-RAW TIFF from an ordinary TIFF), and
-  lets only the matching Pillow plugin parse it; camera RAW is recognised
-  and refused as "not supported yet",
+  lets only the matching Pillow plugin parse it; camera RAW goes to rawpy
+  (:mod:`photoseek.core.imaging.raw`: the embedded preview, whose JPEG comes
+  back through this module's JPEG path, or a half-size decode),
 * checks the declared pixel count and the file's structure (JPEG scans, TIFF
   strips, icon frames: :mod:`photoseek.core.imaging.limits`) before any
   pixel is decoded,
@@ -67,6 +68,7 @@ from photoseek.core.imaging.limits import (
     stream_reader,
 )
 from photoseek.core.imaging.pixels import apply_orientation, fit_for_model, make_thumbnail, to_rgb
+from photoseek.core.imaging.raw import decode_raw
 from photoseek.core.imaging.sniffing import (
     HEAD_BYTES,
     SIGNATURE_BYTES,
@@ -290,7 +292,7 @@ def _decode_identified(
     """Check the structure, open with the one allowed plugin and decode."""
     fmt = sniffed.format
     if fmt == "raw":
-        raise ImageError(f"camera RAW ({sniffed.kind}) is not supported yet", unsupported=True)
+        return _decode_raw(stream, sniffed.kind, min_side, max_pixels)
     check_structure(fmt, stream, head, max_pixels)
     pil_formats = _pil_formats_for(fmt)
     stream.seek(0)
@@ -299,6 +301,33 @@ def _decode_identified(
             return _decode_opened(im, fmt, min_side, max_pixels)
     except UnidentifiedImageError:
         raise ImageError(f"truncated or corrupt: invalid {sniffed.kind} header") from None
+
+
+def _decode_raw(
+    stream: IO[bytes], kind: str, min_side: int | None, max_pixels: int
+) -> DecodedImage:
+    """A camera RAW through rawpy (:mod:`photoseek.core.imaging.raw`)."""
+    stream.seek(0)
+    try:
+        picture = decode_raw(stream.read(), kind, min_side, max_pixels, _decode_embedded_jpeg)
+    except ImageError as exc:
+        if exc.unsupported:  # rawpy is missing: examined again once it is there
+            raise _unavailable("raw", exc.reason) from None
+        raise
+    tag = decoder_tag("raw", flags=(picture.source,))
+    return DecodedImage(picture.image, picture.width, picture.height, "raw", picture.taken_at, tag)
+
+
+def _decode_embedded_jpeg(data: bytes, min_side: int | None, max_pixels: int) -> DecodedImage:
+    """A JPEG preview embedded in a RAW, through the JPEG path only (never a RAW again)."""
+    head = data[:HEAD_BYTES]
+    sniffed = identify(head)
+    if sniffed is None or sniffed.format != "jpeg":
+        raise ImageError("the embedded preview is not a JPEG")
+    try:
+        return _decode_identified(io.BytesIO(data), head, sniffed, min_side, max_pixels)
+    except Exception as exc:
+        _raise_translated(exc, max_pixels, "jpeg", "an embedded preview")
 
 
 def _not_an_image_reason(data: bytes) -> str:

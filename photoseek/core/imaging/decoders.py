@@ -7,9 +7,12 @@ old way must be made again. Every embedding therefore stores a *decoder tag*
 such as ``"jpeg/1;prep/1;draft"``: the sniffed format, the version of its
 decoder, the version of photoseek's own pre-processing before the model's
 transform (orientation, mode conversion, aspect guard), and flags that only
-describe (``draft``). A file that could not be decoded stores the tag of the
-decoder that failed (``"raw/0;prep/1"``: recognised, no decoder yet; it is
-current until a RAW decoder exists, then the file is examined again).
+describe (``draft``; a RAW's ``preview`` or ``half``). A file that could not
+be decoded stores the tag of the decoder that failed. Camera RAW shows how
+the versions work: before photoseek had a RAW decoder, RAW files were
+recorded as problems tagged ``"raw/0;prep/1"`` (recognised, not supported
+yet), which was current then; version 1 (rawpy) makes those tags outdated,
+so the next ``index`` examines every such file again and embeds it.
 
 :func:`is_current` says whether a tag is what the decoder would produce
 today; ``Library.index`` re-examines photos whose tag is not. Bump a
@@ -46,7 +49,7 @@ DECODER_VERSIONS: Final[dict[str, int]] = {
     "heif": 1,
     "avif": 1,
     "ico": 1,
-    "raw": UNSUPPORTED,  # camera RAW: recorded as "not yet supported" until a decoder exists
+    "raw": 1,  # camera RAW through rawpy (0 was "recognised, not supported yet")
     "sniff": 1,  # no format recognised: bump when sniffing learns formats, to look again
 }
 """Current decoder version per sniffed format."""
@@ -55,11 +58,20 @@ PREPROCESS_VERSION: Final = 1
 """Version of photoseek's pre-processing between decoding and the model's transform."""
 
 
-def decoder_tag(fmt: str, *, draft: bool = False) -> str:
-    """The tag a vector (or a failure) of format ``fmt`` gets today."""
+def decoder_tag(fmt: str, *, draft: bool = False, flags: tuple[str, ...] = ()) -> str:
+    """The tag a vector (or a failure) of format ``fmt`` gets today.
+
+    ``draft`` and ``flags`` only describe (``"draft"``; a RAW's ``"preview"``
+    or ``"half"``): :func:`is_current` ignores them.
+    """
     version = DECODER_VERSIONS.get(fmt, UNSUPPORTED)
-    tag = f"{fmt}/{version};prep/{PREPROCESS_VERSION}"
-    return f"{tag};draft" if draft else tag
+    parts = [
+        f"{fmt}/{version}",
+        f"prep/{PREPROCESS_VERSION}",
+        *(["draft"] if draft else []),
+        *flags,
+    ]
+    return ";".join(parts)
 
 
 def unavailable_tag(fmt: str) -> str:

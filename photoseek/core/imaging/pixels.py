@@ -35,6 +35,7 @@ __all__ = [
     "apply_orientation",
     "fit_for_model",
     "make_thumbnail",
+    "orientation_fix",
     "thumbnail_size",
     "to_rgb",
 ]
@@ -186,6 +187,11 @@ def apply_orientation(im: Image.Image, exif: Image.Exif | None) -> tuple[Image.I
         logger.debug("EXIF orientation %d not applied", orientation, exc_info=True)
         return im, False
     return upright, orientation >= 5
+
+
+def orientation_fix(orientation: int) -> Image.Transpose | None:
+    """The transpose that shows a picture of EXIF ``orientation`` upright (None: 1 or unknown)."""
+    return _ORIENTATION_FIX.get(orientation)
 
 
 def _orientation(exif: Image.Exif | None) -> int | None:

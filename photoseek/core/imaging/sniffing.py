@@ -2,7 +2,7 @@
 
 :func:`identify` (and its shorthand :func:`sniff_format`) recognises the
 raster containers that :mod:`photoseek.core.imaging.decode` may decode, and
-camera RAW files, which it recognises but cannot decode yet;
+camera RAW files (decoded by :mod:`photoseek.core.imaging.raw`);
 :func:`describe_content` names the common non-image formats so that a
 refusal can say what a file looks like.
 

@@ -33,6 +33,7 @@ from photoseek.core.library.contentfilter import FilterOps
 from photoseek.core.library.duplicateops import DuplicateOps
 from photoseek.core.library.folders import FolderOps, FolderStats
 from photoseek.core.library.jobs import Jobs
+from photoseek.core.library.rawpairs import RawPairOps
 from photoseek.core.library.reads import BrowsePage
 from photoseek.core.library.switch import SwitchOps
 from photoseek.core.library.tags import TagSummary
@@ -50,7 +51,7 @@ __all__ = [
 ]
 
 
-class Library(FolderOps, Jobs, AlbumOps, FilterOps, SwitchOps, DuplicateOps):
+class Library(FolderOps, Jobs, AlbumOps, FilterOps, SwitchOps, DuplicateOps, RawPairOps):
     """A photo library stored under one :class:`~photoseek.paths.AppPaths`.
 
     ``Library(paths, settings, read_only=False, indexer_options=None)``; see

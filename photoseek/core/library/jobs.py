@@ -14,6 +14,7 @@ from photoseek.core.errors import Cancelled
 from photoseek.core.indexing.thumbnailing import rebuild_missing_thumbnails
 from photoseek.core.indexkeeper import IndexKeeper
 from photoseek.core.library.base import LAST_MODEL_KEY, LibraryBase
+from photoseek.core.library.rawpairs import RAW_PAIRS_BOTH, raw_pairs_mode
 from photoseek.core.progress import Phase, Progress, ProgressCallback, run_reporting
 from photoseek.core.records import Changes
 from photoseek.core.watch.reconcile import (
@@ -38,7 +39,8 @@ class Jobs(LibraryBase):
             if on_progress is not None:
                 on_progress(Progress(Phase.SCANNING, count, None, unit="files"))
 
-        return ScanContext(exclusion_keys(self.paths.own_dirs()), listed, cancel)
+        both = raw_pairs_mode(self.catalog) == RAW_PAIRS_BOTH  # read at every scan
+        return ScanContext(exclusion_keys(self.paths.own_dirs()), listed, cancel, both)
 
     def scan(
         self, on_progress: ProgressCallback | None = None, cancel: threading.Event | None = None

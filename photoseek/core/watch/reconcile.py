@@ -4,6 +4,14 @@ New paths become pending rows, files whose (size, mtime) changed are
 re-examined, vanished files become tombstones (a moved file later adopts its
 old id), and a folder whose volume is missing is marked unavailable with all
 its photos kept.
+
+A camera RAW that a JPEG or HEIF beside it stands for is not listed by the
+scanner (unless the library indexes both: ``ScanContext.keep_paired_raw``),
+so the rules above cover the pair with nothing of their own: a RAW whose
+JPEG is deleted is new at the next scan of its folder and gets indexed; a
+JPEG that arrives beside an indexed RAW is new, and the RAW leaves the
+library like a vanished file (a tombstone, whose vector is reused if the
+JPEG goes again within a week).
 """
 
 from __future__ import annotations
@@ -11,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from photoseek.core.catalog.pathcodec import is_below
@@ -50,11 +58,13 @@ class ScanSummary:
 
 @dataclass(frozen=True)
 class ScanContext:
-    """What every scan of one run shares: folders to leave out, who listens, when to stop."""
+    """What every scan of one run shares: folders to leave out, who listens, when to stop,
+    and whether a RAW beside its JPEG or HEIF is indexed too (the library's setting)."""
 
     exclude: frozenset[tuple[int, int]] = frozenset()
     on_progress: Callable[[int], None] | None = None
     cancel: threading.Event | None = None
+    keep_paired_raw: bool = False
 
 
 _PLAIN = ScanContext()
@@ -72,6 +82,7 @@ def reconcile_folder(
         on_progress=context.on_progress,
         cancel=context.cancel,
         skip=excluder(folder.path, folder.excludes),
+        keep_paired_raw=context.keep_paired_raw,
     )
     if not scan.available:
         log.warning("folder %s is unavailable: %s", folder.path, scan.reason)
@@ -87,7 +98,7 @@ def _offset(context: ScanContext, already: int) -> ScanContext:
     report = context.on_progress
     if report is None:
         return context
-    return ScanContext(context.exclude, lambda count: report(already + count), context.cancel)
+    return replace(context, on_progress=lambda count: report(already + count))
 
 
 def reconcile_all(catalog: Catalog, context: ScanContext = _PLAIN) -> ScanSummary:
@@ -163,7 +174,13 @@ def _reconcile_directory(
     if skip is not None and skip(directory):
         scan = FolderScan(root=directory, available=True)  # all of it is left out
     else:
-        scan = scan_directory(directory, recursive=recursive, exclude=context.exclude, skip=skip)
+        scan = scan_directory(
+            directory,
+            recursive=recursive,
+            exclude=context.exclude,
+            skip=skip,
+            keep_paired_raw=context.keep_paired_raw,
+        )
     known = catalog.photo_states_under(folder.id, directory, recursive=recursive)
     return _record_differences(catalog, folder, scan, known)
 

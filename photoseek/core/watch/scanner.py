@@ -22,7 +22,13 @@ What is skipped silently (not photos, and not worth a problem report):
 * a folder already visited (through a bind mount): each folder is walked
   once;
 * photoseek's own folders (its data, cache and log dirs, passed as
-  ``exclude``), wherever they lie: the catalog never indexes itself.
+  ``exclude``), wherever they lie: the catalog never indexes itself;
+* a camera RAW with a JPEG or HEIF of the same stem in the same folder
+  (:func:`photoseek.core.imaging.pairs.raws_with_developed_sibling`): the
+  pair is one photo, indexed as its JPEG or HEIF, unless the library is set
+  to index both (``keep_paired_raw``). Such RAWs are listed in
+  :attr:`FolderScan.paired`. Only files the scan lists pair up: a JPEG left
+  out by an exclude pattern, or a folder named like one, stands for no RAW.
 
 What is reported in :attr:`FolderScan.skipped` (the user may want to know):
 FIFOs, sockets and devices, broken or looping symbolic links, symbolic links
@@ -53,6 +59,7 @@ from typing import Final
 
 from photoseek.core.catalog.values import as_int64
 from photoseek.core.errors import Cancelled
+from photoseek.core.imaging.pairs import raws_with_developed_sibling
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +143,8 @@ class FolderScan:
     unlisted_folders: list[Path] = field(default_factory=list)
     """Subfolders that could not be read (also in ``skipped``): photos known
     under them were not seen but must be kept, not treated as deleted."""
+    paired: list[Path] = field(default_factory=list)
+    """RAW files left out because a JPEG or HEIF beside them stands for the photo."""
 
 
 def device_of(path: Path) -> int:
@@ -163,6 +172,7 @@ class _Walk:
     on_progress: ScanProgress | None = None
     cancel: threading.Event | None = None
     skip: Callable[[Path], bool] | None = None  # the folder's exclude patterns
+    keep_paired_raw: bool = False  # list a RAW beside its JPEG/HEIF too (index both)
     visited: set[tuple[int, int | str]] = field(default_factory=set)
 
     def listed(self) -> None:
@@ -197,6 +207,7 @@ def scan_folder(
     on_progress: ScanProgress | None = None,
     cancel: threading.Event | None = None,
     skip: Callable[[Path], bool] | None = None,
+    keep_paired_raw: bool = False,
 ) -> FolderScan:
     """List every candidate photo under ``root``, in a deterministic order.
 
@@ -205,7 +216,8 @@ def scan_folder(
     Links to folders are not entered (see the module docstring); every folder
     is walked at most once (tracked by device and inode). Folders whose
     (device, inode) is in ``exclude``, and paths ``skip`` says to leave out
-    (the folder's exclude patterns), are skipped silently.
+    (the folder's exclude patterns), are skipped silently; so is a RAW beside
+    a JPEG or HEIF of its stem, unless ``keep_paired_raw``.
 
     The root is *unavailable* when it is missing, not a folder or unreadable.
     Offline-volume heuristic: when ``expected_device`` is given, the root now
@@ -226,7 +238,9 @@ def scan_folder(
         return _unavailable(root, entries)
     if _looks_unmounted(root_stat, entries, expected_device, had_photos):
         return _unavailable(root, "volume not mounted")
-    walk = _Walk(FolderScan(root=root, available=True), exclude, on_progress, cancel, skip)
+    walk = _Walk(
+        FolderScan(root=root, available=True), exclude, on_progress, cancel, skip, keep_paired_raw
+    )
     _walk(root, root_stat, entries, walk)
     return walk.scan
 
@@ -237,14 +251,18 @@ def scan_directory(
     recursive: bool,
     exclude: frozenset[tuple[int, int]] = frozenset(),
     skip: Callable[[Path], bool] | None = None,
+    keep_paired_raw: bool = False,
 ) -> FolderScan:
     """List the candidate photos in one folder below a top folder (for watched changes).
 
     Non-recursive scans return the folder's own files only. A folder that no
     longer exists yields an available, empty scan: its files are gone (the
-    caller checks the top folder itself with :func:`scan_folder`).
+    caller checks the top folder itself with :func:`scan_folder`). RAW files
+    pair with their JPEG or HEIF as in :func:`scan_folder`.
     """
-    walk = _Walk(FolderScan(root=folder, available=True), exclude, skip=skip)
+    walk = _Walk(
+        FolderScan(root=folder, available=True), exclude, skip=skip, keep_paired_raw=keep_paired_raw
+    )
     try:
         folder_stat = folder.stat()
         entries = _visible_entries(folder)
@@ -379,6 +397,7 @@ def _ignored_name(entry: os.DirEntry[str]) -> bool:
 def _scan_entries(entries: list[os.DirEntry[str]], walk: _Walk) -> list[Path]:
     """Add one folder's files to the scan; return its subfolders still to walk."""
     subfolders: list[Path] = []
+    first = len(walk.scan.files)
     for entry in entries:
         path = Path(entry.path)
         try:
@@ -386,7 +405,19 @@ def _scan_entries(entries: list[os.DirEntry[str]], walk: _Walk) -> list[Path]:
         except Exception as exc:  # one entry never stops the scan, whatever it raises
             logger.warning("cannot examine %s", path, exc_info=True)
             walk.scan.skipped.append(SkippedFile(path, f"cannot examine: {_why(exc)}"))
+    if not walk.keep_paired_raw:
+        _leave_out_paired_raw(walk.scan, first)
     return subfolders
+
+
+def _leave_out_paired_raw(scan: FolderScan, first: int) -> None:
+    """Drop the RAWs among one folder's files (from ``first`` on) that a JPEG/HEIF stands for."""
+    files = scan.files[first:]
+    paired = raws_with_developed_sibling(file.path.name for file in files)
+    if not paired:
+        return
+    scan.files[first:] = [file for file in files if file.path.name not in paired]
+    scan.paired += [file.path for file in files if file.path.name in paired]
 
 
 def _scan_entry(entry: os.DirEntry[str], path: Path, walk: _Walk, subfolders: list[Path]) -> None:

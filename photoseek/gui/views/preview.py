@@ -4,11 +4,17 @@ The photo is decoded through core off the GUI thread at about the pane's size
 (the grid's thumbnail stands in meanwhile) and decoded again, larger, only
 when the pane grows well past what was loaded. Below it: the name, the path
 (``display_path``: one line, exact even for undecodable names), dimensions,
-date, file size, format and score. Arrow keys step through the results
+date, file size, format and score, the tags, and the camera RAW a JPEG or
+HEIF was shot with (its *original*: a RAW beside it, of the same stem, which
+the library indexes as this photo). Tags and the original are read off the
+GUI thread and handed in (:meth:`PreviewPane.set_tags`,
+:meth:`PreviewPane.set_original`). Arrow keys step through the results
 (``step_requested``); Enter opens the viewer (``open_requested``).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QKeyEvent, QPixmap, QResizeEvent, QShowEvent
@@ -128,7 +134,7 @@ class PreviewPane(QWidget):
     def _layout(self) -> None:
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
-        for name in ("Dimensions", "Date", "Size", "Type", "Score", "Status", "Tags"):
+        for name in ("Dimensions", "Date", "Size", "Type", "Score", "Status", "Tags", "Original"):
             label = QLabel(self)
             label.setAccessibleName(name)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -159,6 +165,7 @@ class PreviewPane(QWidget):
         if same_photo:
             return
         self.fields["Tags"].setText("")  # read for the new photo (set_tags)
+        self.fields["Original"].setText("")  # likewise (set_original)
         self._ticket += 1
         self._loaded_side = 0
         self.decoded = None
@@ -175,6 +182,15 @@ class PreviewPane(QWidget):
         if self._row is not None and self._row.record.id == photo_id:
             self.fields["Tags"].setText(", ".join(tags))
             self.fields["Tags"].setWordWrap(True)
+
+    def set_original(self, photo_id: int, original: Path | None) -> None:
+        """The RAW original of ``photo_id`` (None: it has none), once found (ignored if another
+        photo is shown by then)."""
+        if self._row is not None and self._row.record.id == photo_id:
+            label = self.fields["Original"]
+            label.setText("" if original is None else display_path(original))
+            label.setToolTip(label.text())
+            label.setWordWrap(True)
 
     def shutdown(self) -> None:
         """Stop decoding."""

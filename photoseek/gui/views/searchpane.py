@@ -370,6 +370,10 @@ class SearchPane(ViewerSteps, ImageQueryInput, QWidget):
                 lambda: self._context.library.photo_tags(photo_id),
                 lambda tags: self.preview.set_tags(photo_id, tags),
             )
+            self.session.read(
+                lambda: self._context.library.raw_original(photo_id),
+                lambda original: self.preview.set_original(photo_id, original),
+            )
 
     def _rows_changed(self, top: QModelIndex, bottom: QModelIndex, *_: object) -> None:
         shown = self.preview.row()
