@@ -35,6 +35,9 @@ log = logging.getLogger("photoseek.gui")
 
 EXIT_OK, EXIT_ERROR = 0, 1
 WORKERS_AT_THE_LATEST_MS = 3000
+# Set to 1: quit as soon as the window is on screen, before the workers start (the
+# installer's smoke test checks that a bundle's window shows and that it quits cleanly).
+QUIT_WHEN_SHOWN_ENV = "PHOTOSEEK_QUIT_WHEN_SHOWN"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,6 +67,10 @@ def run(args: argparse.Namespace) -> int:
 
     def on_screen() -> None:
         window_shown(steps)
+        if os.environ.get(QUIT_WHEN_SHOWN_ENV) == "1":
+            log.info("quitting once shown (%s=1)", QUIT_WHEN_SHOWN_ENV)
+            QTimer.singleShot(0, app.quit)
+            return
         QTimer.singleShot(0, start_workers)  # torch imports after the first frame, not before
 
     painted = FirstPaint(window, on_screen)
