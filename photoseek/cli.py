@@ -133,6 +133,7 @@ def _add_index_commands(commands: _Commands) -> None:
         action="store_true",
         help="print where the time went: each phase, and each stage of the photos' pipeline",
     )
+    _add_cluster_arguments(index)
     for name, help_text in (
         ("status", "folders, counts, pending work and the watch service"),
         ("problems", "files that were skipped, and why"),
@@ -305,6 +306,41 @@ def _add_album_commands(commands: _Commands) -> None:
     export.add_argument("folder_out", type=Path, metavar="DIR")
     export.add_argument("--copy", action="store_true", help="copy the files instead of linking")
     export.add_argument("--show-hidden", action="store_true", help=_SHOW_HIDDEN)
+
+
+def _add_cluster_arguments(index: argparse.ArgumentParser) -> None:
+    cluster = index.add_argument_group(
+        "cluster", "decode and embed on a Ray cluster (needs `pip install 'photoseek[cluster]'`)"
+    )
+    cluster.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="send the photos to embed to this Ray cluster: auto, ray://HOST:PORT, or local "
+        "(a Ray instance on 127.0.0.1 for this run); photos leave this computer only then",
+    )
+    cluster.add_argument(
+        "--path-map",
+        action="append",
+        default=[],
+        type=_path_map,
+        metavar="LOCAL=REMOTE",
+        help="workers read files under LOCAL from REMOTE on their own mount (repeatable)",
+    )
+    cluster.add_argument(
+        "--cluster-actors", type=_positive_int, default=1, help="model actors (default 1)"
+    )
+    cluster.add_argument(
+        "--gpus-per-actor", type=float, default=0.0, help="GPUs per model actor (default 0)"
+    )
+
+
+def _path_map(text: str) -> object:
+    from photoseek.core.cluster.options import parse_path_map
+
+    try:
+        return parse_path_map(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive_int(text: str) -> int:

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from photoseek.cli_output import (
     folders_as_json,
@@ -45,6 +45,9 @@ from photoseek.core.zeroshot.templates import template_set
 from photoseek.modelargs import command_settings, named_model
 from photoseek.paths import AppPaths, resolve_paths
 from photoseek.pathtext import display_path
+
+if TYPE_CHECKING:
+    from photoseek.core.cluster import ClusterOptions
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_INTERRUPTED = 0, 1, 130
 
@@ -176,17 +179,20 @@ class _Interrupt:
 
 def cmd_index(args: argparse.Namespace) -> int:
     """``index``: scan, then embed what is new or changed (the model loads only for that)."""
+    cluster = _cluster(args)  # without Ray, says how to install it before anything slow
     with open_writer(args) as library:
         if not library.folders():
             print("the library has no folders yet: add one with `photoseek add PATH`")
             return EXIT_OK
+        if cluster is not None:
+            print(cluster.destination(), file=sys.stderr)
         clock = PhaseClock()
         with (
             _Interrupt("stopping after the current batch") as cancel,
             progress_printer(sys.stderr) as show,
         ):
             last = Progress(Phase.DONE)
-            for last in library.index(cancel):
+            for last in library.index(cancel, cluster):
                 clock.see(last)
                 show(last)
         status = library.status()
@@ -194,6 +200,20 @@ def cmd_index(args: argparse.Namespace) -> int:
     if args.timings:
         print_timings(clock, last, sys.stderr)
     return EXIT_INTERRUPTED if last.phase == Phase.CANCELLED else EXIT_OK
+
+
+def _cluster(args: argparse.Namespace) -> ClusterOptions | None:
+    """The ``--cluster`` run asked for (raises at once when Ray is not installed)."""
+    if getattr(args, "cluster", None) is None:
+        if getattr(args, "path_map", None):
+            raise LibraryError("--path-map applies to --cluster runs only")
+        return None
+    from photoseek.core.cluster import ClusterOptions, require_ray
+
+    require_ray()
+    return ClusterOptions(
+        args.cluster, tuple(args.path_map), args.cluster_actors, args.gpus_per_actor
+    )
 
 
 def _print_index_summary(last: Progress, problems_in_library: int) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Generator, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from photoseek.core.errors import Cancelled
+from photoseek.core.errors import Cancelled, LibraryError
 from photoseek.core.indexing.thumbnailing import rebuild_missing_thumbnails
 from photoseek.core.indexkeeper import IndexKeeper
 from photoseek.core.library.base import LAST_MODEL_KEY, LibraryBase
@@ -26,6 +26,7 @@ from photoseek.core.watch.reconcile import (
 from photoseek.core.watch.scanner import exclusion_keys
 
 if TYPE_CHECKING:
+    from photoseek.core.cluster.options import ClusterOptions
     from photoseek.core.indexing.pipeline import IndexJob
 
 
@@ -64,38 +65,62 @@ class Jobs(LibraryBase):
         model_id = self.known_model_id()
         return self.catalog.pending_count(model_id, self.catalog.outdated(model_id))
 
-    def index(self, cancel: threading.Event | None = None) -> Iterator[Progress]:
+    def index(
+        self, cancel: threading.Event | None = None, cluster: ClusterOptions | None = None
+    ) -> Iterator[Progress]:
         """Scan every folder, then decode, embed and index what is new or changed.
 
         Yields SCANNING (files listed), then, only when there is something to
         embed, DOWNLOADING_MODEL/LOADING_MODEL, BUILDING_INDEX when the index
         must be rebuilt, INDEXING, THUMBNAILS when thumbnails were missing, and
         ends with DONE or CANCELLED. The counts of the last item include the
-        problems the scan found.
+        problems the scan found. With ``cluster``, the pending photos are decoded
+        and embedded on that Ray cluster (:mod:`photoseek.core.cluster`; raises
+        ``ClusterUnavailableError`` at once when Ray is not installed).
         """
         cancel = cancel or threading.Event()
+        if cluster is not None:
+            from photoseek.core.cluster.availability import require_ray
+
+            require_ray()  # before anything slow
+            if self.settings.precision != "fp32":
+                raise LibraryError("indexing on a cluster embeds at fp32 only for now")
         with self.writing("indexing"):
             try:
-                yield from self._index_run(cancel)
+                yield from self._index_run(cancel, cluster)
             except Cancelled:
                 yield Progress(Phase.CANCELLED)
 
-    def _index_run(self, cancel: threading.Event) -> Iterator[Progress]:
+    def _index_run(
+        self, cancel: threading.Event, cluster: ClusterOptions | None = None
+    ) -> Iterator[Progress]:
         yield Progress(Phase.SCANNING, 0, None, unit="files")
         summary: ScanSummary = yield from run_reporting(lambda report: self.scan(report, cancel))
         yield Progress(Phase.SCANNING, summary.listed, summary.listed, unit="files")
         final = Progress(Phase.DONE, problems=summary.problems)
         if not cancel.is_set() and self.work_count():
-            final = yield from self._embed_all(cancel, summary.problems)
+            final = yield from self._embed_all(cancel, summary.problems, cluster)
         if not cancel.is_set():
             yield from self.rebuild_thumbnails(cancel)
         yield replace(final, phase=Phase.CANCELLED) if cancel.is_set() else final
 
     def _embed_all(
-        self, cancel: threading.Event, scan_problems: int
+        self,
+        cancel: threading.Event,
+        scan_problems: int,
+        cluster: ClusterOptions | None = None,
     ) -> Generator[Progress, None, Progress]:
         yield from run_reporting(lambda report: self._prepare_model(report, cancel))
-        job = self.index_job()
+        if cluster is not None:
+            from photoseek.core.cluster.connection import connected
+
+            with connected(cluster.address):
+                return (yield from self._run_job(self.index_job(cluster), cancel, scan_problems))
+        return (yield from self._run_job(self.index_job(), cancel, scan_problems))
+
+    def _run_job(
+        self, job: IndexJob, cancel: threading.Event, scan_problems: int
+    ) -> Generator[Progress, None, Progress]:
         last = job.tracker.snapshot(Phase.INDEXING)
         try:
             for last in job.run(cancel):
@@ -109,11 +134,12 @@ class Jobs(LibraryBase):
         self.image_encoder(report, cancel)
         self._index_keeper(report, cancel)
 
-    def index_job(self) -> IndexJob:
+    def index_job(self, cluster: ClusterOptions | None = None) -> IndexJob:
         """A long-lived indexing job for the chosen model (the watch loop runs it in slices).
 
         Loads the model and the index. The caller holds the writer lock while
-        it runs the job, and closes the job when done.
+        it runs the job, and closes the job when done. With ``cluster`` (Ray
+        connected already), decoding and embedding run on that cluster.
         """
         from photoseek.core.indexing.pipeline import IndexJob  # Pillow and the decoders: now
 
@@ -121,6 +147,20 @@ class Jobs(LibraryBase):
         if not self._model_recorded:
             self.catalog.set_meta(LAST_MODEL_KEY, str(self.model_id))
             self._model_recorded = True
+        if cluster is not None:
+            from photoseek.core.cluster.job import ClusterIndexJob
+
+            return ClusterIndexJob(
+                self.catalog,
+                self.image_encoder(),
+                self.model_id,
+                self.thumbnails,
+                lambda: self._after_batch(keeper),
+                self.indexer_options,
+                cluster=cluster,
+                settings=self.settings,
+                models_dir=str(self.paths.models_dir),
+            )
         return IndexJob(
             self.catalog,
             self.image_encoder(),

@@ -1,0 +1,27 @@
+"""Whether Ray is installed: one clear message, raised before anything slow."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from photoseek.core.errors import MissingExtraError
+
+CLUSTER_EXTRA_HINT = "pip install 'photoseek[cluster]'"
+
+
+class ClusterUnavailableError(MissingExtraError):
+    """``--cluster`` was asked for, but Ray (the ``cluster`` extra) is not installed."""
+
+
+def require_ray() -> ModuleType:
+    """The ``ray`` module, with Ray Data importable; raises :class:`ClusterUnavailableError`."""
+    try:
+        ray = importlib.import_module("ray")
+        importlib.import_module("ray.data")
+    except ImportError as exc:
+        raise ClusterUnavailableError(
+            f"indexing on a cluster needs Ray, which is not installed ({exc}): "
+            f"install it with `{CLUSTER_EXTRA_HINT}`"
+        ) from exc
+    return ray

@@ -1,0 +1,295 @@
+"""Indexing through a Ray cluster (a local instance bound to 127.0.0.1) equals local indexing.
+
+Skipped cleanly where Ray (the ``cluster`` extra) is not installed, as in CI's
+default ``.[test]`` install; ``pip install 'photoseek[cluster]'`` to run them.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from photoseek.cli import main
+from photoseek.core.cluster import ClusterOptions, parse_path_map
+from photoseek.core.cluster.availability import CLUSTER_EXTRA_HINT, ClusterUnavailableError
+from photoseek.core.cluster.job import ClusterIndexJob
+from photoseek.core.cluster.tasks import EmbedActor
+from photoseek.core.library import Library
+from photoseek.core.progress import Progress
+from tests.conftest import make_photos, tiny_env, tiny_library
+
+pytestmark = pytest.mark.slow
+
+
+KILL_MARKER_DIR = "PHOTOSEEK_TEST_KILL_MARKER_DIR"
+
+
+class DiesOnceActor(EmbedActor):
+    """Fault injected: the first model call of the run kills its actor's process."""
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+        marker = Path(os.environ[KILL_MARKER_DIR]) / "killed"
+        try:
+            marker.touch(exist_ok=False)
+        except FileExistsError:
+            return super().__call__(batch)
+        os._exit(1)  # as a node or worker dies: no clean-up, no exception
+
+
+@pytest.fixture(scope="module")
+def ray_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One local Ray instance for the module (starting one takes seconds)."""
+    ray = pytest.importorskip("ray")
+    pytest.importorskip("ray.data")
+    os.environ[KILL_MARKER_DIR] = str(tmp_path_factory.mktemp("kills"))  # workers inherit it
+    ray.init(num_cpus=2, _node_ip_address="127.0.0.1", include_dashboard=False)
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    yield ray
+    ray.shutdown()
+
+
+def _run(library: Library, cluster: ClusterOptions | None = None) -> Progress:
+    seen = list(library.index(cluster=cluster))
+    return seen[-1]
+
+
+def _vectors(library: Library) -> dict[str, np.ndarray]:
+    """Each indexed photo's vector, by file name."""
+    rows = library.catalog._query("SELECT id, path FROM photos WHERE status = 'indexed'")
+    ids = [int(r[0]) for r in rows]
+    dim = library.image_encoder().identity.dim
+    matrix = library.catalog.vectors(library.model_id, ids, dim)
+    names = [Path(str(r[1])).name for r in rows]
+    return {name: matrix[i] for i, name in enumerate(names)}
+
+
+def _problems(library: Library) -> dict[str, str]:
+    return {p.path.name: p.reason for p in library.problems()}
+
+
+def _photos_with_a_corrupt_file(folder: Path) -> None:
+    make_photos(folder, 12)
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 64)
+
+
+def _compare(local: Library, remote: Library) -> None:
+    here, there = _vectors(local), _vectors(remote)
+    assert set(here) == set(there) and len(here) == 12
+    for name, vector in here.items():
+        other = there[name]
+        cosine = float(np.dot(vector, other) / (np.linalg.norm(vector) * np.linalg.norm(other)))
+        assert cosine >= 0.999, name
+    assert _problems(local) == _problems(remote)
+    assert set(_problems(local)) == {"broken.jpg"}
+
+
+def test_cluster_index_equals_local_index(ray_local: Any, tmp_path: Path) -> None:
+    _photos_with_a_corrupt_file(tmp_path / "pics")
+    local, remote = tiny_library(tmp_path / "a"), tiny_library(tmp_path / "b")
+    try:
+        for library in (local, remote):
+            library.add_folder(tmp_path / "pics")
+        _run(local)
+        last = _run(remote, ClusterOptions("auto"))
+        assert (last.done, last.embedded) == (13, 12)
+        _compare(local, remote)
+        assert remote.image_encoder().identity == local.image_encoder().identity
+        again = _run(remote, ClusterOptions("auto"))
+        assert again.embedded == 0
+    finally:
+        local.close()
+        remote.close()
+
+
+def _embedding_rows(library: Library) -> int:
+    rows = library.catalog._query(
+        "SELECT COUNT(*) FROM embeddings WHERE model_id = ?", (library.model_id,)
+    )
+    return int(rows[0][0])
+
+
+def test_a_killed_model_actor_is_restarted_and_every_photo_lands_once(
+    ray_local: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _photos_with_a_corrupt_file(tmp_path / "pics")
+    monkeypatch.setattr(ClusterIndexJob, "actor_class", DiesOnceActor)
+    local, remote = tiny_library(tmp_path / "a"), tiny_library(tmp_path / "b")
+    try:
+        for library in (local, remote):
+            library.add_folder(tmp_path / "pics")
+        _run(local)
+        last = _run(remote, ClusterOptions("auto"))
+        assert (Path(os.environ[KILL_MARKER_DIR]) / "killed").exists()  # the fault happened
+        assert (last.done, last.embedded, last.problems) == (13, 12, 1)
+        _compare(local, remote)
+        assert _embedding_rows(remote) == 12
+    finally:
+        local.close()
+        remote.close()
+
+
+def _kill_group(pgid: int) -> None:
+    """SIGKILL what is left of the killed driver's own Ray instance (orphans in its group)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+KILL_AFTER_FIRST_COMMIT = """
+import os, signal, sys
+from photoseek.cli import main
+from photoseek.core.cluster.job import ClusterIndexJob
+
+commit = ClusterIndexJob._commit
+
+def commit_then_die(self, batch):
+    commit(self, batch)
+    if any(o.__class__.__name__ == "Decoded" for o in batch):
+        os.kill(os.getpid(), signal.SIGKILL)  # the driver dies right after a cluster batch
+
+ClusterIndexJob._commit = commit_then_die
+sys.exit(main(["index", "--cluster", "local", "--batch-size", "4"]))
+"""
+
+
+def test_a_driver_killed_mid_run_resumes_with_index(
+    ray_local: Any, data_dir: Path, tmp_path: Path
+) -> None:
+    make_photos(tmp_path / "pics", 12)
+    env = tiny_env(data_dir)
+    library = tiny_library(data_dir, batch_size=4)
+    try:
+        library.add_folder(tmp_path / "pics")
+    finally:
+        library.close()
+    killed = subprocess.Popen(
+        [sys.executable, "-c", KILL_AFTER_FIRST_COMMIT],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group: its Ray instance goes with it below
+    )
+    try:
+        _out, err = killed.communicate(timeout=300)
+    finally:
+        _kill_group(killed.pid)
+    assert killed.returncode == -signal.SIGKILL, err.decode()[-2000:]
+    library = tiny_library(data_dir, batch_size=4)
+    try:
+        assert _embedding_rows(library) == 4  # the committed batch survived
+        last = _run(library, ClusterOptions("auto"))
+        assert (last.embedded, last.problems) == (8, 0)
+        assert _embedding_rows(library) == 12
+        assert len(_vectors(library)) == 12
+    finally:
+        library.close()
+
+
+def test_path_map_reads_the_workers_mount(ray_local: Any, tmp_path: Path) -> None:
+    _photos_with_a_corrupt_file(tmp_path / "pics")
+    mount = tmp_path / "mount"
+    (tmp_path / "pics").rename(mount)  # the workers' view of the same files
+    (tmp_path / "pics").symlink_to(mount)
+    local, remote = tiny_library(tmp_path / "a"), tiny_library(tmp_path / "b")
+    cluster = ClusterOptions("auto", (parse_path_map(f"{tmp_path / 'pics'}={mount}"),))
+    try:
+        for library in (local, remote):
+            library.add_folder(tmp_path / "pics")
+        _run(local)
+        _run(remote, cluster)
+        _compare(local, remote)
+    finally:
+        local.close()
+        remote.close()
+
+
+def test_path_map_to_an_unreadable_mount_reports_problems(ray_local: Any, tmp_path: Path) -> None:
+    make_photos(tmp_path / "pics", 4)
+    cluster = ClusterOptions("auto", (parse_path_map(f"{tmp_path / 'pics'}=/nonexistent/mnt"),))
+    library = tiny_library(tmp_path / "data")
+    try:
+        library.add_folder(tmp_path / "pics")
+        last = _run(library, cluster)
+        assert (last.embedded, last.problems) == (0, 4)
+        reasons = _problems(library)
+        assert len(reasons) == 4
+        assert all("the worker cannot read it at /nonexistent/mnt/" in r for r in reasons.values())
+    finally:
+        library.close()
+
+
+def test_cli_index_on_a_cluster_says_where_photos_go(
+    ray_local: Any, cli_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_photos(tmp_path / "pics", 6)
+    assert main(["add", str(tmp_path / "pics")]) == 0
+    assert main(["index", "--cluster", "local", "--batch-size", "4"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[-1] == "done; 6 photos processed: 6 embedded, 0 reused"
+    destination = [line for line in captured.err.splitlines() if "sending photos" in line]
+    assert destination == [
+        "sending photos to a local Ray instance on 127.0.0.1 for decoding and embedding "
+        "(their bytes go through Ray's object store)"
+    ]
+
+
+def test_cli_path_map_needs_cluster_and_a_valid_map(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["index", "--cluster", "local", "--path-map", "relative=/mnt"])
+    assert "must be absolute" in capsys.readouterr().err
+    assert main(["index", "--path-map", "/a=/b"]) != 0
+    assert "--path-map applies to --cluster runs only" in capsys.readouterr().err
+
+
+def _hide_ray(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Simulate Ray absent: importing it fails, as where the extra is not installed."""
+    real_import = builtins.__import__
+
+    def no_ray(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "ray" or name.startswith("ray."):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_ray)
+    for name in [m for m in sys.modules if m == "ray" or m.startswith("ray.")]:
+        monkeypatch.delitem(sys.modules, name)
+
+
+def test_cli_without_ray_says_how_to_install_it(
+    cli_env: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _hide_ray(monkeypatch)
+    make_photos(tmp_path / "pics", 2)
+    assert main(["add", str(tmp_path / "pics")]) == 0
+    assert main(["index", "--cluster", "local"]) != 0
+    assert CLUSTER_EXTRA_HINT in capsys.readouterr().err
+
+
+def test_without_ray_the_message_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _hide_ray(monkeypatch)
+    make_photos(tmp_path / "pics", 2)
+    library = tiny_library(tmp_path / "data")
+    try:
+        library.add_folder(tmp_path / "pics")
+        with pytest.raises(ClusterUnavailableError, match=CLUSTER_EXTRA_HINT.replace("[", r"\[")):
+            next(library.index(cluster=ClusterOptions("local")))
+        rows = library.catalog._query("SELECT COUNT(*) FROM photos")
+        assert rows[0][0] == 0  # raised before anything slow: not even the scan ran
+    finally:
+        library.close()
