@@ -147,27 +147,20 @@ class Jobs(LibraryBase):
         if not self._model_recorded:
             self.catalog.set_meta(LAST_MODEL_KEY, str(self.model_id))
             self._model_recorded = True
-        if cluster is not None:
-            from photoseek.core.cluster.job import ClusterIndexJob
-
-            return ClusterIndexJob(
-                self.catalog,
-                self.image_encoder(),
-                self.model_id,
-                self.thumbnails,
-                lambda: self._after_batch(keeper),
-                self.indexer_options,
-                cluster=cluster,
-                settings=self.settings,
-                models_dir=str(self.paths.models_dir),
-            )
-        return IndexJob(
+        parts = (
             self.catalog,
             self.image_encoder(),
             self.model_id,
             self.thumbnails,
             lambda: self._after_batch(keeper),
             self.indexer_options,
+        )
+        if cluster is None:
+            return IndexJob(*parts)
+        from photoseek.core.cluster.job import ClusterIndexJob
+
+        return ClusterIndexJob(
+            *parts, cluster=cluster, settings=self.settings, models_dir=str(self.paths.models_dir)
         )
 
     def _after_batch(self, keeper: IndexKeeper) -> None:

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from photoseek.core.catalog.base import CatalogBase
+from photoseek.core.catalog.store import Catalog
 
 CHOSEN_MODEL_KEY = "chosen_model"
 SWITCH_KEY = "model_switch"
@@ -96,27 +96,24 @@ class SwitchRecord:
         return replace(self, done=done, total=total, rate=rate, updated_at=time.time())
 
 
-def read_choice(catalog: CatalogBase) -> ModelName | None:
+def read_choice(catalog: Catalog) -> ModelName | None:
     """The library's chosen model (None: never chosen, the default applies)."""
-    return _choice_from(_meta(catalog, CHOSEN_MODEL_KEY))
+    return _choice_from(catalog.get_meta(CHOSEN_MODEL_KEY))
 
 
-def read_switch(catalog: CatalogBase) -> SwitchRecord | None:
+def read_switch(catalog: Catalog) -> SwitchRecord | None:
     """The switch in progress, if any."""
-    text = _meta(catalog, SWITCH_KEY)
+    text = catalog.get_meta(SWITCH_KEY)
     return None if text is None else SwitchRecord.from_json(text)
 
 
-def write_switch(catalog: CatalogBase, record: SwitchRecord | None) -> None:
+def write_switch(catalog: Catalog, record: SwitchRecord | None) -> None:
     """Store (or, with None, forget) the switch record."""
+    if record is not None:
+        catalog.set_meta(SWITCH_KEY, record.to_json())
+        return
     with catalog.transaction() as tx:
-        if record is None:
-            tx.execute("DELETE FROM meta WHERE key = ?", (SWITCH_KEY,))
-        else:
-            tx.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                (SWITCH_KEY, record.to_json()),
-            )
+        tx.execute("DELETE FROM meta WHERE key = ?", (SWITCH_KEY,))
 
 
 def choice_json(name: ModelName) -> str:
@@ -144,11 +141,6 @@ def stored_choice(catalog_file: Path) -> ModelName | None:
     except sqlite3.Error:
         return None
     return _choice_from(None if row is None else str(row[0]))
-
-
-def _meta(catalog: CatalogBase, key: str) -> str | None:
-    rows = catalog._query("SELECT value FROM meta WHERE key = ?", (key,))
-    return str(rows[0][0]) if rows else None
 
 
 def _choice_from(text: str | None) -> ModelName | None:
