@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 if TYPE_CHECKING:
     from photoseek.core.indexing.stages import StageTime
 
-__all__ = ["Phase", "Progress", "ProgressCallback", "run_reporting"]
+__all__ = ["ClusterLoad", "NodeLoad", "Phase", "Progress", "ProgressCallback", "run_reporting"]
 
 T = TypeVar("T")
 
@@ -51,6 +51,40 @@ class Phase(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class NodeLoad:
+    """One cluster node's share of an indexing run: ``photos`` embedded there, at ``rate``/s.
+
+    ``devices`` names what its model actors run on (``cpu``, ``cuda``), ``actors``
+    how many of the run's model actors answered from it.
+    """
+
+    node: str
+    photos: int
+    rate: float
+    devices: str
+    actors: int
+
+
+@dataclass(frozen=True)
+class ClusterLoad:
+    """What a cluster run uses: its model actors, the GPUs they hold, the cluster's CPUs
+    (which decode), and each node's throughput."""
+
+    address: str
+    actors: int
+    gpus: float
+    cpus: float
+    nodes: tuple[NodeLoad, ...] = ()
+
+    def summary(self) -> str:
+        """One line, e.g. ``2 actors, 2 GPUs, 16 CPUs: gpu-box 41.0/s (cuda), nas 3.2/s (cpu)``."""
+        gpus = f"{self.gpus:g} GPU{'s' if self.gpus != 1 else ''}" if self.gpus else "no GPU"
+        head = f"{self.actors} actor{'s' if self.actors != 1 else ''}, {gpus}, {self.cpus:g} CPUs"
+        nodes = ", ".join(f"{n.node} {n.rate:.1f}/s ({n.devices})" for n in self.nodes)
+        return f"{head}: {nodes}" if nodes else head
+
+
+@dataclass(frozen=True)
 class Progress:
     """A snapshot of a long step, for whoever draws it.
 
@@ -61,6 +95,7 @@ class Progress:
     the seconds left at that rate. ``problems``, ``embedded`` and ``reused``
     count photos of this run. ``stages``, on an indexing run's last
     snapshot, says where its time went (:mod:`photoseek.core.indexing.stages`).
+    ``cluster``, on a run that embeds on a Ray cluster, what the cluster does.
     """
 
     phase: Phase
@@ -74,6 +109,7 @@ class Progress:
     embedded: int = 0
     reused: int = 0
     stages: tuple[StageTime, ...] = ()
+    cluster: ClusterLoad | None = None
 
 
 ProgressCallback = Callable[[Progress], None]

@@ -12,6 +12,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,12 +23,16 @@ import pytest
 
 from photoseek.cli import main
 from photoseek.core.cluster import ClusterOptions, parse_path_map
+from photoseek.core.cluster import job as cluster_job
+from photoseek.core.cluster import stream as cluster_stream
 from photoseek.core.cluster.availability import CLUSTER_EXTRA_HINT, ClusterUnavailableError
 from photoseek.core.cluster.job import ClusterIndexJob
-from photoseek.core.cluster.tasks import EmbedActor
+from photoseek.core.cluster.tasks import EmbedActor, decode_batch
 from photoseek.core.library import Library
-from photoseek.core.progress import Progress
-from tests.conftest import make_photos, tiny_env, tiny_library
+from photoseek.core.progress import Phase, Progress
+from photoseek.paths import resolve_paths
+from tests.conftest import make_photo, make_photos, tiny_env, tiny_library, tiny_settings
+from tests.core.test_textpath import _weights_file
 
 pytestmark = pytest.mark.slow
 
@@ -37,12 +43,12 @@ KILL_MARKER_DIR = "PHOTOSEEK_TEST_KILL_MARKER_DIR"
 class DiesOnceActor(EmbedActor):
     """Fault injected: the first model call of the run kills its actor's process."""
 
-    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+    def embed(self, batch: dict[str, Any]) -> dict[str, Any]:
         marker = Path(os.environ[KILL_MARKER_DIR]) / "killed"
         try:
             marker.touch(exist_ok=False)
         except FileExistsError:
-            return super().__call__(batch)
+            return super().embed(batch)
         os._exit(1)  # as a node or worker dies: no clean-up, no exception
 
 
@@ -50,10 +56,8 @@ class DiesOnceActor(EmbedActor):
 def ray_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """One local Ray instance for the module (starting one takes seconds)."""
     ray = pytest.importorskip("ray")
-    pytest.importorskip("ray.data")
     os.environ[KILL_MARKER_DIR] = str(tmp_path_factory.mktemp("kills"))  # workers inherit it
     ray.init(num_cpus=2, _node_ip_address="127.0.0.1", include_dashboard=False)
-    ray.data.DataContext.get_current().enable_progress_bars = False
     yield ray
     ray.shutdown()
 
@@ -291,5 +295,207 @@ def test_without_ray_the_message_says_how_to_install_it(
             next(library.index(cluster=ClusterOptions("local")))
         rows = library.catalog._query("SELECT COUNT(*) FROM photos")
         assert rows[0][0] == 0  # raised before anything slow: not even the scan ran
+    finally:
+        library.close()
+
+
+class CountingActor(EmbedActor):
+    """Notes every start of a model actor in a file (each start loads the model)."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        with (Path(os.environ[KILL_MARKER_DIR]) / "starts").open("a", encoding="utf-8") as out:
+            out.write(f"{os.getpid()}\n")
+
+
+def _cluster_loads(seen: list[Progress]) -> list[Any]:
+    return [p.cluster for p in seen if p.cluster is not None]
+
+
+def test_one_model_load_per_actor_for_a_whole_run_and_progress_per_node(
+    ray_local: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_photos(tmp_path / "pics", 24)
+    starts = Path(os.environ[KILL_MARKER_DIR]) / "starts"
+    starts.unlink(missing_ok=True)
+    monkeypatch.setattr(ClusterIndexJob, "actor_class", CountingActor)
+    library = tiny_library(tmp_path / "data", batch_size=4)  # six batches through the cluster
+    try:
+        library.add_folder(tmp_path / "pics")
+        seen = list(library.index(cluster=ClusterOptions("auto")))
+        assert seen[-1].embedded == 24
+        assert len(starts.read_text(encoding="utf-8").splitlines()) == 1  # not once a batch
+        load = _cluster_loads(seen)[-1]
+        assert (load.address, load.actors, load.gpus, load.cpus) == ("auto", 1, 0.0, 2.0)
+        assert [(n.photos, n.devices, n.actors) for n in load.nodes] == [(24, "cpu", 1)]
+        assert load.nodes[0].rate > 0
+        assert load.summary().startswith("1 actor, no GPU, 2 CPUs: ")
+    finally:
+        library.close()
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["sent-from-driver", "shared-storage"])
+def test_weights_reach_the_workers_and_give_the_same_vectors(
+    ray_local: Any, tmp_path: Path, shared: bool
+) -> None:
+    (tmp_path / "weights").mkdir()
+    weights = _weights_file(tmp_path / "weights")
+    settings = tiny_settings(str(weights))
+    maps: tuple[Any, ...] = ()
+    if shared:
+        mount = tmp_path / "mount"
+        (tmp_path / "weights").rename(mount)  # the workers' view of the same folder
+        (tmp_path / "weights").symlink_to(mount)
+        maps = (parse_path_map(f"{tmp_path / 'weights'}={mount}"),)
+    _photos_with_a_corrupt_file(tmp_path / "pics")
+    local = Library(resolve_paths(tmp_path / "a"), settings)
+    remote = Library(resolve_paths(tmp_path / "b"), settings)
+    try:
+        for library in (local, remote):
+            library.add_folder(tmp_path / "pics")
+        _run(local)
+        _run(remote, ClusterOptions("auto", maps))
+        _compare(local, remote)
+        assert remote.image_encoder().identity == local.image_encoder().identity
+        assert remote.image_encoder().identity.pretrained == weights.name
+    finally:
+        local.close()
+        remote.close()
+
+
+def _alive_photoseek_actors() -> list[Any]:
+    """photoseek's model actors still alive (from Ray's control store: no dashboard needed)."""
+    from ray._private import state
+
+    alive = state.actors(actor_state_name="ALIVE").values()
+    return [a for a in alive if str(a.get("ActorClassName", "")).endswith("Actor")]
+
+
+def test_cancel_stops_the_pipeline_leaves_the_cluster_clean_and_resumes(
+    ray_local: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_photos(tmp_path / "pics", 24)
+    cancel = threading.Event()
+    commit = ClusterIndexJob._commit
+    alive_while_running: list[int] = []
+
+    def commit_then_cancel(self: ClusterIndexJob, batch: list[Any]) -> None:
+        commit(self, batch)
+        alive_while_running.append(len(_alive_photoseek_actors()))
+        cancel.set()  # as Ctrl-C does: after the first committed batch
+
+    monkeypatch.setattr(ClusterIndexJob, "_commit", commit_then_cancel)
+    library = tiny_library(tmp_path / "data", batch_size=4)
+    try:
+        library.add_folder(tmp_path / "pics")
+        seen = list(library.index(cancel, ClusterOptions("auto")))
+        assert seen[-1].phase == Phase.CANCELLED
+        assert seen[-1].embedded == 4 and _embedding_rows(library) == 4
+        assert alive_while_running == [1]  # the check below sees actors when there are some
+        _wait_for(lambda: not _alive_photoseek_actors(), "the run's actors to stop")
+        monkeypatch.undo()
+        last = _run(library, ClusterOptions("auto"))
+        assert (last.embedded, _embedding_rows(library)) == (20, 24)
+    finally:
+        library.close()
+
+
+def _wait_for(condition: Any, what: str, deadline_s: float = 300.0) -> None:
+    """Poll until ``condition()``: Ray stops actors and processes asynchronously."""
+    deadline = time.monotonic() + deadline_s
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.5)
+
+
+def _group_processes(pgid: int) -> list[int]:
+    """The processes left in process group ``pgid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(stat[2]) == pgid and stat[0] != "Z":
+                found.append(int(entry.name))
+    return found
+
+
+INTERRUPT_AFTER_FIRST_COMMIT = """
+import os, signal, sys
+from photoseek.cli import main
+from photoseek.core.cluster.job import ClusterIndexJob
+
+commit = ClusterIndexJob._commit
+
+def commit_then_interrupt(self, batch):
+    commit(self, batch)
+    if any(o.__class__.__name__ == "Decoded" for o in batch):
+        ClusterIndexJob._commit = commit
+        os.killpg(os.getpgid(0), signal.SIGINT)  # a terminal's Ctrl-C reaches the whole group
+
+ClusterIndexJob._commit = commit_then_interrupt
+sys.exit(main(["index", "--cluster", "local", "--batch-size", "4"]))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process table from /proc")
+def test_ctrl_c_on_a_local_cluster_run_stops_cleanly_and_resumes(
+    ray_local: Any, data_dir: Path, tmp_path: Path
+) -> None:
+    make_photos(tmp_path / "pics", 24)
+    library = tiny_library(data_dir, batch_size=4)
+    try:
+        library.add_folder(tmp_path / "pics")
+    finally:
+        library.close()
+    interrupted = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPT_AFTER_FIRST_COMMIT],
+        env=tiny_env(data_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own group, as a terminal's foreground job
+    )
+    try:
+        out, err = interrupted.communicate(timeout=300)
+        _wait_for(lambda: not _group_processes(interrupted.pid), "its Ray processes to exit")
+    finally:
+        _kill_group(interrupted.pid)
+    assert interrupted.returncode == 130, err.decode()[-3000:]
+    assert "Traceback" not in err.decode(), err.decode()[-3000:]
+    assert out.decode().splitlines()[-1].startswith("stopped; ")
+    library = tiny_library(data_dir, batch_size=4)
+    try:
+        done = _embedding_rows(library)
+        assert 4 <= done < 24
+        last = _run(library, ClusterOptions("auto"))
+        assert (last.embedded, _embedding_rows(library)) == (24 - done, 24)
+    finally:
+        library.close()
+
+
+def decode_or_die(batch: dict[str, Any], min_side: int | None) -> dict[str, Any]:
+    """Fault injected: a batch holding ``crash.jpg`` kills its worker, as a hostile file might."""
+    if "crash.jpg" in [str(name) for name in batch["name"]]:
+        os._exit(1)
+    return decode_batch(batch, min_side)
+
+
+def test_a_photo_that_kills_its_worker_is_one_problem_and_the_rest_land(
+    ray_local: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_photos(tmp_path / "pics", 8)
+    make_photo(tmp_path / "pics" / "crash.jpg", seed=999)
+    monkeypatch.setattr(cluster_job, "decode_batch", decode_or_die)
+    monkeypatch.setattr(cluster_stream, "TASK_RETRIES", 0)  # each crash costs a worker start
+    library = tiny_library(tmp_path / "data", batch_size=4)
+    try:
+        library.add_folder(tmp_path / "pics")
+        last = _run(library, ClusterOptions("auto"))
+        assert (last.embedded, last.problems) == (8, 1)
+        reasons = _problems(library)
+        assert list(reasons) == ["crash.jpg"]
+        assert reasons["crash.jpg"].startswith("the cluster failed on this photo: ")
+        assert _embedding_rows(library) == 8
     finally:
         library.close()

@@ -3,8 +3,10 @@
 The local writer still scans, fingerprints, reuses known vectors and commits
 exactly as in local indexing (:class:`~photoseek.core.indexing.pipeline.IndexJob`);
 only the decoding and embedding of the photos that need a vector run on Ray,
-as a Ray Data pipeline: CPU tasks read and decode, model actors embed, and
-the results stream back and are committed one transaction per batch.
+as one streaming pipeline for the whole run (:mod:`.stream`): CPU tasks read
+and decode, long-lived model actors (on GPUs where the cluster has them)
+embed, and the results stream back and are committed one transaction per
+batch, with the cluster's load per node in the run's progress.
 
 Security: photoseek itself unpickles nothing. Ray pickles tasks and their
 data between the machines of the user's own cluster; secure the cluster with

@@ -15,10 +15,9 @@ class ClusterUnavailableError(MissingExtraError):
 
 
 def require_ray() -> ModuleType:
-    """The ``ray`` module, with Ray Data importable; raises :class:`ClusterUnavailableError`."""
+    """The ``ray`` module; raises :class:`ClusterUnavailableError` when it is not installed."""
     try:
         ray = importlib.import_module("ray")
-        importlib.import_module("ray.data")
     except ImportError as exc:
         raise ClusterUnavailableError(
             f"indexing on a cluster needs Ray, which is not installed ({exc}): "

@@ -34,7 +34,6 @@ def connected(address: str) -> Iterator[None]:
         )
     else:
         ray.init(address=address, log_to_driver=False)
-    ray.data.DataContext.get_current().enable_progress_bars = False  # photoseek draws progress
     log.info("connected to Ray (%s): %s", address, ray.cluster_resources())
     try:
         yield

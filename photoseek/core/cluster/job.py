@@ -9,19 +9,21 @@ transaction, tags, the vector index and progress are the local job's own
 code. Thumbnails of cluster-embedded photos are made by the run's closing
 thumbnail pass (:meth:`Jobs.rebuild_thumbnails`), from the local files.
 
-The driver works in windows of ``ClusterOptions.window`` photos: it reads
-and fingerprints a window locally, runs its pending photos through one Ray
-Data pipeline (from_items -> read+decode tasks -> model actors) and commits
-the results as they stream back, one transaction per batch.
+The driver streams: it keeps reading and fingerprinting batches while up to
+:attr:`ClusterStream.depth` batches are decoded and embedded on the cluster
+(:mod:`.stream`, one pipeline and one set of model actors for the whole run),
+and commits each batch as it comes back, one transaction per batch. Photos
+that need nothing from the cluster (known vectors, files that vanished or
+fail locally) are committed at once.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from functools import partial
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,7 +31,9 @@ import numpy as np
 from photoseek.core.catalog.store import Catalog
 from photoseek.core.cluster.availability import require_ray
 from photoseek.core.cluster.options import ClusterOptions
+from photoseek.core.cluster.stream import ClusterStream
 from photoseek.core.cluster.tasks import EmbedActor, decode_batch
+from photoseek.core.cluster.weights import driver_weights
 from photoseek.core.imaging.thumbnails import ThumbnailCache
 from photoseek.core.indexing.options import IndexerOptions
 from photoseek.core.indexing.outcomes import Decoded, Failed, Outcome
@@ -37,6 +41,7 @@ from photoseek.core.indexing.pipeline import IndexJob
 from photoseek.core.indexing.reading import FileRead
 from photoseek.core.model.embedder import ModelSettings
 from photoseek.core.model.imagepath import ImageEncoder
+from photoseek.core.progress import Progress
 from photoseek.core.records import PhotoMeta, WorkItem
 from photoseek.core.vectors import codec as vectorcodec
 
@@ -57,7 +62,7 @@ class ClusterIndexJob(IndexJob):
     """An :class:`IndexJob` whose decode + embed steps run on Ray (already connected)."""
 
     actor_class: type[EmbedActor] = EmbedActor
-    """The model actor (Ray restarts one that dies and re-runs its batches)."""
+    """The model actor (Ray restarts one that dies and re-runs its calls)."""
 
     def __init__(
         self,
@@ -73,10 +78,13 @@ class ClusterIndexJob(IndexJob):
         models_dir: str,
     ) -> None:
         super().__init__(catalog, embedder, model_id, thumbnails, after_commit, options)
+        self.options = replace(
+            self.options, batch_size=cluster.model_batch_size(self.options.batch_size)
+        )
         self.cluster = cluster
         self.settings = settings
         self.models_dir = models_dir
-        self._stream: Iterator[list[Outcome]] | None = None
+        self._stream: ClusterStream | None = None
 
     # -- the local job's two steps, replaced -----------------------------------------
 
@@ -97,68 +105,59 @@ class ClusterIndexJob(IndexJob):
         matrix = vectorcodec.quantize(np.stack([d.tensor for d in decoded]))
         return {d.fingerprint: matrix[i] for i, d in enumerate(decoded)}, {}
 
+    # -- streaming --------------------------------------------------------------------
+
     def _next_batch(self, cancel: threading.Event) -> list[Outcome]:
-        if self._stream is None:
-            self._stream = self._batches(cancel)
-        return next(self._stream, [])
-
-    # -- windows ----------------------------------------------------------------------
-
-    def _batches(self, cancel: threading.Event) -> Iterator[list[Outcome]]:
-        size = self.options.batch_size
-        while not cancel.is_set():
-            window = self._read_window(cancel)
-            if not window:
-                return
-            local = [o for o in window if not _shipped(o)]
-            for start in range(0, len(local), size):
-                yield local[start : start + size]
-            shipped = [o for o in window if _shipped(o)]
-            if shipped:
-                yield from self._through_cluster(shipped, cancel)
-
-    def _read_window(self, cancel: threading.Event) -> list[Outcome]:
-        """Read and fingerprint up to a window of photos locally (the local job's code)."""
-        window: list[Outcome] = []
-        while len(window) < self.cluster.window and not cancel.is_set():
+        """The next batch to commit: photos that need no cluster, else the oldest sent batch."""
+        stream = self._started_stream()
+        while not stream.busy() and not cancel.is_set():
             batch = super()._next_batch(cancel)
             if not batch:
                 break
-            window += batch
-        return window
+            shipped = [o for o in batch if isinstance(o, Decoded) and _shipped(o)]
+            if shipped:
+                stream.send([_row(i, o) for i, o in enumerate(shipped)], shipped)
+            local = [o for o in batch if not _shipped(o)]
+            if local:
+                return local
+        if stream.idle():
+            return []
+        received = stream.receive(cancel)
+        if received is None:
+            return []
+        sent, result = received
+        return [_outcome(outcome, result, i) for i, outcome in enumerate(sent)]
 
-    def _through_cluster(
-        self, shipped: list[Outcome], cancel: threading.Event
-    ) -> Iterator[list[Outcome]]:
-        """Run one window's photos through the Ray Data pipeline; yield committed-size batches."""
-        ray = require_ray()
-        by_key = {i: o for i, o in enumerate(shipped) if isinstance(o, Decoded)}
-        rows = [_row(key, outcome) for key, outcome in by_key.items()]
-        min_side = self.embedder.image_size if self.options.draft else None
-        model_batch = self.cluster.model_batch_size(self.options.batch_size)
-        dataset = (
-            ray.data.from_items(rows)
-            .map_batches(partial(decode_batch, min_side=min_side), batch_format="numpy")
-            .map_batches(
-                self.actor_class,
-                fn_constructor_args=(
-                    self.settings,
-                    self.models_dir,
-                    self.embedder.identity.key,
-                ),
-                batch_size=model_batch,
-                batch_format="numpy",
-                concurrency=self.cluster.actors,
-                num_gpus=self.cluster.gpus_per_actor or None,
+    def _started_stream(self) -> ClusterStream:
+        """The run's stream: model actors started, the weights sent once (first call only)."""
+        if self._stream is None:
+            ray = require_ray()
+            weights, file = driver_weights(self.settings, Path(self.models_dir), self.cluster)
+            data = ray.put(file.read_bytes()) if file is not None else None
+            device = "auto" if self.cluster.gpus_per_actor > 0 else "cpu"
+            actor_args = (
+                replace(self.settings, device=device),
+                weights,
+                data,
+                self.embedder.identity.key,
             )
-        )
-        results = dataset.iter_batches(
-            batch_size=self.options.batch_size, batch_format="numpy", prefetch_batches=1
-        )
-        for result in results:
-            yield [_outcome(by_key[int(k)], result, i) for i, k in enumerate(result["key"])]
-            if cancel.is_set():
-                return
+            min_side = self.embedder.image_size if self.options.draft else None
+            self._stream = ClusterStream(
+                ray, self.cluster, self.actor_class, actor_args, decode_batch, min_side
+            )
+        return self._stream
+
+    def _snapshot(self) -> Progress:
+        progress = super()._snapshot()
+        if self._stream is None:
+            return progress
+        return replace(progress, cluster=self._stream.load())
+
+    def close(self) -> None:
+        """Drop what is in flight, stop the model actors, then the local job's own close."""
+        if self._stream is not None:
+            self._stream.close()
+        super().close()
 
 
 def _shipped(outcome: Outcome) -> bool:

@@ -8,13 +8,6 @@ from pathlib import PurePath, PurePosixPath
 LOCAL_ADDRESS = "local"
 """Start a Ray instance on this machine for this run, bound to the loopback address."""
 
-DEFAULT_WINDOW = 1024
-"""Photos read and fingerprinted by the driver before they go to the cluster as one dataset.
-
-The bytes of a window's photos are held at once (in the driver and Ray's object
-store), and each window starts its model actors anew: a larger window loads the
-model less often and holds more bytes."""
-
 
 @dataclass(frozen=True)
 class PathMap:
@@ -58,7 +51,6 @@ class ClusterOptions:
     actors: int = 1
     gpus_per_actor: float = 0.0
     batch_size: int | None = None
-    window: int = DEFAULT_WINDOW
 
     def model_batch_size(self, local_default: int) -> int:
         """Photos per model call on an actor: larger on a GPU, the local size on a CPU."""

@@ -10,12 +10,19 @@ reason, never an exception that stops the run.
 from __future__ import annotations
 
 import logging
+import socket
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
+from photoseek.core.cluster.weights import (
+    WorkerWeights,
+    private_folder,
+    remove_folder,
+    worker_settings,
+)
 from photoseek.core.duplicates.phash import phash_image
 from photoseek.core.errors import ImageError
 from photoseek.core.imaging.decode import decode_image_data
@@ -72,15 +79,35 @@ def _decode_one(batch: Batch, i: int, min_side: int | None) -> dict[str, Any]:
 
 
 class EmbedActor:
-    """A model actor: loads the weights once, through the same safe loader as local runs."""
+    """A model actor: gets the weights once, loads them through the same safe loader as local runs.
 
-    def __init__(self, settings: ModelSettings, models_dir: str, identity_key: str) -> None:
-        self.embedder = load_embedder(settings, Path(models_dir))
+    It lives for the whole run (Ray restarts one that dies and re-runs its
+    calls); ``embed`` takes a batch :func:`decode_batch` made on any worker.
+    """
+
+    def __init__(
+        self,
+        settings: ModelSettings,
+        weights: WorkerWeights,
+        data: bytes | None,
+        identity_key: str,
+    ) -> None:
+        folder = private_folder()
+        try:
+            local_settings, models_dir = worker_settings(settings, weights, data, folder)
+            self.embedder = load_embedder(local_settings, models_dir)
+        finally:
+            remove_folder(folder)  # the weights are in memory now
         if self.embedder.identity.key != identity_key:
             raise RuntimeError(
                 f"the worker loaded {self.embedder.identity.key}, not the library's "
                 f"{identity_key}: give the workers the same weights"
             )
+        self.where = {"node": socket.gethostname(), "device": str(self.embedder.device)}
+
+    def embed(self, batch: Batch) -> Batch:
+        """The batch's vectors, ``ok`` and ``reason`` per photo, and where it ran."""
+        return {**self(batch), **self.where}
 
     def __call__(self, batch: Batch) -> Batch:
         """Embed the decoded rows; a photo the model fails on becomes a failed row."""

@@ -117,19 +117,23 @@ class IndexJob:
         """
         cancel = cancel or threading.Event()
         self.tracker.start()
-        yield self.tracker.snapshot(Phase.INDEXING)
+        yield self._snapshot()
         while not cancel.is_set():
             batch = self._next_batch(cancel)
             if not batch:
                 break
             self._commit(batch)
             if self.tracker.due():
-                yield self.tracker.snapshot(Phase.INDEXING)
+                yield self._snapshot()
             if until is not None and time.monotonic() >= until:
                 break
             if hold is not None and hold():
                 break
-        yield replace(self.tracker.snapshot(Phase.INDEXING), stages=self.stages.totals())
+        yield replace(self._snapshot(), stages=self.stages.totals())
+
+    def _snapshot(self) -> Progress:
+        """The run's progress now (a cluster job adds what the cluster does)."""
+        return self.tracker.snapshot(Phase.INDEXING)
 
     def close(self) -> None:
         """Drop work not yet committed and stop the decode workers."""
