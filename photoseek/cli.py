@@ -133,7 +133,7 @@ def _add_index_commands(commands: _Commands) -> None:
         action="store_true",
         help="print where the time went: each phase, and each stage of the photos' pipeline",
     )
-    _add_cluster_arguments(index)
+    add_cluster_arguments(index, "this run")
     for name, help_text in (
         ("status", "folders, counts, pending work and the watch service"),
         ("problems", "files that were skipped, and why"),
@@ -162,6 +162,7 @@ def _add_index_commands(commands: _Commands) -> None:
         default=8,
         help="photos per batch (default 8: a stop request is honoured within a batch)",
     )
+    add_cluster_arguments(watch, "catch-up, new photos and a model switch")
     service = _command(commands, "service", "start the watcher at login (autostart)")
     service.add_argument("action", choices=("install", "uninstall", "status"))
 
@@ -274,7 +275,8 @@ def _add_tag_commands(commands: _Commands) -> None:
 def _add_switch_commands(commands: _Commands) -> None:
     from photoseek.cli_switch import add_switch_commands
 
-    add_switch_commands(commands)
+    model = add_switch_commands(commands)
+    add_cluster_arguments(model, "use/resume: the re-embedding")
 
 
 def _add_album_commands(commands: _Commands) -> None:
@@ -308,9 +310,11 @@ def _add_album_commands(commands: _Commands) -> None:
     export.add_argument("--show-hidden", action="store_true", help=_SHOW_HIDDEN)
 
 
-def _add_cluster_arguments(index: argparse.ArgumentParser) -> None:
-    cluster = index.add_argument_group(
-        "cluster", "decode and embed on a Ray cluster (needs `pip install 'photoseek[cluster]'`)"
+def add_cluster_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--cluster`` and its options, for a command that embeds photos (``what`` it embeds)."""
+    cluster = parser.add_argument_group(
+        "cluster",
+        f"decode and embed on a Ray cluster ({what}; needs `pip install 'photoseek[cluster]'`)",
     )
     cluster.add_argument(
         "--cluster",

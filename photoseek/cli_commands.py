@@ -179,7 +179,7 @@ class _Interrupt:
 
 def cmd_index(args: argparse.Namespace) -> int:
     """``index``: scan, then embed what is new or changed (the model loads only for that)."""
-    cluster = _cluster(args)  # without Ray, says how to install it before anything slow
+    cluster = cluster_options(args)  # without Ray, says how to install it before anything slow
     with open_writer(args) as library:
         if not library.folders():
             print("the library has no folders yet: add one with `photoseek add PATH`")
@@ -197,12 +197,14 @@ def cmd_index(args: argparse.Namespace) -> int:
                 show(last)
         status = library.status()
     _print_index_summary(last, status.counts.get("error", 0))
+    if last.cluster is not None:
+        print(f"cluster: {last.cluster.summary()}", file=sys.stderr)
     if args.timings:
         print_timings(clock, last, sys.stderr)
     return EXIT_INTERRUPTED if last.phase == Phase.CANCELLED else EXIT_OK
 
 
-def _cluster(args: argparse.Namespace) -> ClusterOptions | None:
+def cluster_options(args: argparse.Namespace) -> ClusterOptions | None:
     """The ``--cluster`` run asked for (raises at once when Ray is not installed)."""
     if getattr(args, "cluster", None) is None:
         if getattr(args, "path_map", None):
@@ -239,15 +241,20 @@ def _print_index_summary(last: Progress, problems_in_library: int) -> None:
 
 def cmd_watch(args: argparse.Namespace) -> int:
     """``watch``: SIGTERM or Ctrl-C stops cleanly (batch committed, index saved)."""
+    from photoseek.core.watch.service import ServiceOptions
     from photoseek.daemon import run_service
     from photoseek.warm.server import serving_warm_searches
 
+    cluster = cluster_options(args)  # without Ray, says how to install it before anything slow
+    if cluster is not None:
+        print(cluster.destination(), file=sys.stderr)
+    options = ServiceOptions(cluster=cluster) if cluster is not None else None
     with (
         open_writer(args) as library,
         serving_warm_searches(library),  # `photoseek search` asks this process
         progress_printer(sys.stderr) as show,
     ):
-        run_service(library, once=args.once, wait=not args.once, on_progress=show)
+        run_service(library, once=args.once, wait=not args.once, on_progress=show, options=options)
         if args.once:
             status = library.status()
             problems = status.counts.get("error", 0)

@@ -18,7 +18,7 @@ from typing import IO, Any, TextIO
 
 from photoseek.core.imaging.pairs import raw_originals
 from photoseek.core.library import LibraryStatus, ServiceStatus
-from photoseek.core.progress import Phase, Progress
+from photoseek.core.progress import ClusterLoad, Phase, Progress
 from photoseek.core.records import Folder, Problem
 from photoseek.core.search.searcher import SearchHit
 from photoseek.pathtext import display_path, escape_undecodable, path_to_json
@@ -216,6 +216,7 @@ class _Bars:
         self.stream = stream
         self.phase: Phase | None = None
         self.bar: Any = None
+        self.status: Any = None  # the cluster's line, on a cluster run
 
     def show(self, progress: Progress) -> None:
         if progress.phase.final:
@@ -229,6 +230,19 @@ class _Bars:
         if progress.phase.embeds:
             bar.set_postfix(problems=progress.problems, refresh=False)
         bar.refresh()
+        if progress.cluster is not None:
+            self._show_cluster(progress.cluster)
+
+    def _show_cluster(self, cluster: ClusterLoad) -> None:
+        """A status line under the bar: the cluster's actors, GPUs and each node's rate."""
+        from tqdm import tqdm
+
+        if self.status is None:
+            size = shutil.get_terminal_size()
+            self.status = tqdm(
+                total=0, position=1, bar_format="{desc}", file=self.stream, ncols=size.columns
+            )
+        self.status.set_description_str(f"cluster: {cluster.summary()}")
 
     def _open(self, progress: Progress) -> None:
         from tqdm import tqdm
@@ -252,6 +266,9 @@ class _Bars:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+        if self.status is not None:
+            self.status.close()
+            self.status = None
 
 
 def _unit(unit: str) -> str:
@@ -298,4 +315,6 @@ def _plain_line(progress: Progress) -> str:
     if progress.phase.embeds:
         eta = f", ETA {progress.eta_s:.0f}s" if progress.eta_s is not None else ""
         line += f" ({progress.rate:.1f}/s{eta}), {plural(progress.problems, 'problem')}"
+        if progress.cluster is not None:
+            line += f"; cluster: {progress.cluster.summary()}"
     return line

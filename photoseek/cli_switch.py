@@ -15,9 +15,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from photoseek.cli_commands import EXIT_INTERRUPTED, EXIT_OK, Handler, _Interrupt, open_writer
+from photoseek.cli_commands import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    Handler,
+    _Interrupt,
+    cluster_options,
+    open_writer,
+)
 from photoseek.cli_output import plural, progress_printer
 from photoseek.cli_switchtext import name_json, switch_line, switch_summary
+from photoseek.core.cluster.connection import connected_if
+from photoseek.core.cluster.options import ClusterOptions
 from photoseek.core.errors import LibraryError, PhotoseekError
 from photoseek.core.library import Library
 from photoseek.core.library.modelchoice import ModelName, SwitchRecord
@@ -30,8 +39,8 @@ from photoseek.core.writerlock import LibraryLockedError
 _ACTIONS = ("status", "use", "pause", "resume", "cancel", "drop")
 
 
-def add_switch_commands(commands: Any) -> None:
-    """The ``model`` command's arguments."""
+def add_switch_commands(commands: Any) -> Any:
+    """The ``model`` command's arguments (its parser is returned)."""
     model = commands.add_parser(
         "model",
         help="the library's model: status, switch (use), pause, resume, cancel, drop",
@@ -56,6 +65,7 @@ def add_switch_commands(commands: Any) -> None:
         help="use/resume: only record it; the watch service or the app does the work",
     )
     model.add_argument("--json", action="store_true", help="status: machine-readable output")
+    return model
 
 
 def cmd_model(args: argparse.Namespace) -> int:
@@ -64,15 +74,16 @@ def cmd_model(args: argparse.Namespace) -> int:
     if action in ("use", "drop") and not args.name:
         raise PhotoseekError(f"`photoseek model {action}` needs a model: photoseek model {action} "
                              "ARCH [WEIGHTS]")  # fmt: skip
+    cluster = cluster_options(args) if action in ("use", "resume") else None
     with open_writer(args) as library:
         if action == "status":
             return _status(library, as_json=args.json)
         if action == "use":
             record = library.start_model_switch(_target(args))
-            return _run_or_leave(library, record, background=args.background)
+            return _run_or_leave(library, record, background=args.background, cluster=cluster)
         if action == "resume":
             record = library.resume_model_switch()
-            return _run_or_leave(library, record, background=args.background)
+            return _run_or_leave(library, record, background=args.background, cluster=cluster)
         if action == "pause":
             record = library.pause_model_switch()
             print(f"paused the switch to {record.target} at {_fraction(record)}; "
@@ -116,8 +127,14 @@ def _absolute_if_file(text: str) -> str:
     return str(path.resolve()) if path.exists() else text
 
 
-def _run_or_leave(library: Library, record: SwitchRecord, *, background: bool) -> int:
-    """Run the switch here, or say who will."""
+def _run_or_leave(
+    library: Library,
+    record: SwitchRecord,
+    *,
+    background: bool,
+    cluster: ClusterOptions | None = None,
+) -> int:
+    """Run the switch here (on ``cluster`` when given), or say who will."""
     if background:
         print(f"switching to {record.target} in the background: the watch service or the app "
               "does it; `photoseek model` shows how far it got")  # fmt: skip
@@ -130,21 +147,24 @@ def _run_or_leave(library: Library, record: SwitchRecord, *, background: bool) -
         return EXIT_OK
     print(f"switching to {record.target}; {record.source} answers searches until it is done. "
           "Ctrl-C pauses it.", file=sys.stderr)  # fmt: skip
-    switcher = library.model_switcher()
+    if cluster is not None:
+        print(cluster.destination(), file=sys.stderr)
     last = Progress(Phase.SWITCHING_MODEL)
-    try:
-        with (
-            _Interrupt("pausing after the current batch") as cancel,
-            progress_printer(sys.stderr) as show,
-        ):
-            for last in switcher.run(cancel):
-                show(last)
-    except PhotoseekError:
-        if last.done == 0 and library.model_switch() == record:
-            library.cancel_model_switch()  # a model that cannot load is not left recorded
-        raise
-    finally:
-        switcher.close()
+    with connected_if(cluster):
+        switcher = library.model_switcher(cluster)
+        try:
+            with (
+                _Interrupt("pausing after the current batch") as cancel,
+                progress_printer(sys.stderr) as show,
+            ):
+                for last in switcher.run(cancel):
+                    show(last)
+        except PhotoseekError:
+            if last.done == 0 and library.model_switch() == record:
+                library.cancel_model_switch()  # a model that cannot load is not left recorded
+            raise
+        finally:
+            switcher.close()
     if switcher.finished:
         source = arch_name(record.source.arch)
         kept = [n for n, _vectors, _ in library.stored_models() if n.arch == source]

@@ -8,7 +8,7 @@ import pytest
 
 from photoseek.cli_output import plural, progress_printer
 from photoseek.core.indexing.tracker import Tracker
-from photoseek.core.progress import Phase, Progress
+from photoseek.core.progress import ClusterLoad, NodeLoad, Phase, Progress
 
 RUN = [
     Progress(Phase.SCANNING, 0, None, unit="files"),
@@ -79,3 +79,28 @@ def test_plural() -> None:
         "2 problems",
         "1,204 problems",
     ]
+
+
+CLUSTER = ClusterLoad(
+    "ray://gpu-box:10001",
+    actors=2,
+    gpus=2.0,
+    cpus=16.0,
+    nodes=(NodeLoad("gpu-box", 900, 41.0, "cuda", 2), NodeLoad("nas", 60, 3.2, "cpu", 0)),
+)
+
+
+def test_a_cluster_run_shows_its_actors_gpus_and_each_nodes_rate() -> None:
+    assert CLUSTER.summary() == "2 actors, 2 GPUs, 16 CPUs: gpu-box 41.0/s (cuda), nas 3.2/s (cpu)"
+    one = ClusterLoad("local", 1, 0.0, 2.0)
+    assert one.summary() == "1 actor, no GPU, 2 CPUs"
+    stream = io.StringIO()
+    with progress_printer(stream) as show:
+        show(Progress(Phase.INDEXING, 960, 2000, rate=44.2, eta_s=24.0, cluster=CLUSTER))
+    assert stream.getvalue().splitlines() == [
+        "indexing: 960/2,000 photos (44.2/s, ETA 24s), 0 problems; cluster: " + CLUSTER.summary()
+    ]
+    terminal = _Terminal()
+    with progress_printer(terminal) as show:
+        show(Progress(Phase.INDEXING, 960, 2000, rate=44.2, cluster=CLUSTER))
+    assert f"cluster: {CLUSTER.summary()}" in terminal.getvalue()

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtGui import QAction
 
 from photoseek.core.library import ServiceStatus
-from photoseek.core.progress import Phase, Progress
+from photoseek.core.progress import ClusterLoad, NodeLoad, Phase, Progress
 from photoseek.gui.views.progresstext import (
     duration_text,
     progress_text,
@@ -58,6 +58,12 @@ def test_words_for_durations_sizes_and_progress() -> None:
     assert progress_text(Progress(Phase.LOADING_MODEL)) == "loading the model"
     assert progress_text(Progress(Phase.SCANNING, 40, None, unit="files")).endswith("40 files")
     assert progress_text(Progress(Phase.DONE, problems=2)) == "up to date · 2 skipped"
+    cluster = ClusterLoad("auto", 1, 1.0, 8.0, (NodeLoad("gpu-box", 40, 20.5, "cuda", 1),))
+    on_cluster = Progress(Phase.INDEXING, 40, 100, rate=20.0, eta_s=3, cluster=cluster)
+    assert progress_text(on_cluster) == (
+        "indexing 40 / 100 · 20.0/s · ETA 3 s · on the cluster: "
+        "1 actor, 1 GPU, 8 CPUs: gpu-box 20.5/s (cuda)"
+    )
 
 
 def test_indexing_progress_shows_counts_rate_eta_bar_and_file(bar: StatusBar) -> None:

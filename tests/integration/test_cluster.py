@@ -29,12 +29,16 @@ from photoseek.core.cluster.availability import CLUSTER_EXTRA_HINT, ClusterUnava
 from photoseek.core.cluster.job import ClusterIndexJob
 from photoseek.core.cluster.tasks import EmbedActor, decode_batch
 from photoseek.core.library import Library
+from photoseek.core.library.modelchoice import ModelName
 from photoseek.core.progress import Phase, Progress
+from photoseek.core.watch.service import ServiceOptions, WatchService
 from photoseek.paths import resolve_paths
 from tests.conftest import make_photo, make_photos, tiny_env, tiny_library, tiny_settings
 from tests.core.test_textpath import _weights_file
 
 pytestmark = pytest.mark.slow
+
+TINY_B = Path(__file__).resolve().parents[1] / "fixtures" / "tiny-clip-b.json"
 
 
 KILL_MARKER_DIR = "PHOTOSEEK_TEST_KILL_MARKER_DIR"
@@ -244,6 +248,9 @@ def test_cli_index_on_a_cluster_says_where_photos_go(
         "sending photos to a local Ray instance on 127.0.0.1 for decoding and embedding "
         "(their bytes go through Ray's object store)"
     ]
+    summary = [line for line in captured.err.splitlines() if line.startswith("cluster: ")]
+    assert len(summary) == 1 and summary[0].startswith("cluster: 1 actor, no GPU, 2 CPUs: ")
+    assert summary[0].endswith("/s (cpu)")
 
 
 def test_cli_path_map_needs_cluster_and_a_valid_map(
@@ -497,5 +504,53 @@ def test_a_photo_that_kills_its_worker_is_one_problem_and_the_rest_land(
         assert list(reasons) == ["crash.jpg"]
         assert reasons["crash.jpg"].startswith("the cluster failed on this photo: ")
         assert _embedding_rows(library) == 8
+    finally:
+        library.close()
+
+
+def test_the_watch_service_catches_up_on_the_cluster(
+    ray_local: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_photos(tmp_path / "pics", 12)
+    starts = Path(os.environ[KILL_MARKER_DIR]) / "starts"
+    starts.unlink(missing_ok=True)
+    monkeypatch.setattr(ClusterIndexJob, "actor_class", CountingActor)
+    local, remote = tiny_library(tmp_path / "a"), tiny_library(tmp_path / "b")
+    try:
+        for library in (local, remote):
+            library.add_folder(tmp_path / "pics")
+        _run(local)
+        options = ServiceOptions(cluster=ClusterOptions("auto"), low_priority=False)
+        WatchService(remote, options).run(threading.Event(), once=True, wait=False)
+        assert len(starts.read_text(encoding="utf-8").splitlines()) == 1  # it ran there
+        here, there = _vectors(local), _vectors(remote)
+        assert set(here) == set(there) and len(there) == 12
+        assert all(float(np.dot(here[n], there[n])) >= 0.999 for n in here)
+    finally:
+        local.close()
+        remote.close()
+
+
+def test_a_model_switch_re_embeds_on_the_cluster(
+    ray_local: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_photos(tmp_path / "pics", 8)
+    library = tiny_library(tmp_path / "data")
+    try:
+        library.add_folder(tmp_path / "pics")
+        _run(library)  # indexed locally with the tiny model
+        starts = Path(os.environ[KILL_MARKER_DIR]) / "starts"
+        starts.unlink(missing_ok=True)
+        monkeypatch.setattr(ClusterIndexJob, "actor_class", CountingActor)
+        library.start_model_switch(ModelName(str(TINY_B), "none"))
+        switcher = library.model_switcher(ClusterOptions("auto"))
+        try:
+            phases = [p.phase for p in switcher.run()]
+        finally:
+            switcher.close()
+        assert switcher.finished and phases[-1] == Phase.DONE
+        assert len(starts.read_text(encoding="utf-8").splitlines()) == 1  # embedded there
+        assert library.image_encoder().identity.arch.startswith("tiny-clip-b")
+        assert len(_vectors(library)) == 8
     finally:
         library.close()

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import TYPE_CHECKING
 
 from photoseek.core.cluster.availability import require_ray
 from photoseek.core.cluster.options import LOCAL_ADDRESS
+
+if TYPE_CHECKING:
+    from photoseek.core.cluster.options import ClusterOptions
 
 log = logging.getLogger(__name__)
 
@@ -39,3 +43,8 @@ def connected(address: str) -> Iterator[None]:
         yield
     finally:
         ray.shutdown()
+
+
+def connected_if(cluster: ClusterOptions | None) -> AbstractContextManager[None]:
+    """:func:`connected` to ``cluster``'s address, or nothing when it is None."""
+    return nullcontext() if cluster is None else connected(cluster.address)

@@ -28,6 +28,7 @@ from photoseek.core.watch.scanner import exclusion_keys
 if TYPE_CHECKING:
     from photoseek.core.cluster.options import ClusterOptions
     from photoseek.core.indexing.pipeline import IndexJob
+    from photoseek.core.model.embedder import ModelSettings
 
 
 class Jobs(LibraryBase):
@@ -83,8 +84,7 @@ class Jobs(LibraryBase):
             from photoseek.core.cluster.availability import require_ray
 
             require_ray()  # before anything slow
-            if self.settings.precision != "fp32":
-                raise LibraryError("indexing on a cluster embeds at fp32 only for now")
+            check_cluster_precision(self.settings)
         with self.writing("indexing"):
             try:
                 yield from self._index_run(cancel, cluster)
@@ -157,6 +157,7 @@ class Jobs(LibraryBase):
         )
         if cluster is None:
             return IndexJob(*parts)
+        check_cluster_precision(self.settings)
         from photoseek.core.cluster.job import ClusterIndexJob
 
         return ClusterIndexJob(
@@ -186,3 +187,9 @@ class Jobs(LibraryBase):
                 yield final
             else:
                 yield Progress(Phase.DONE)
+
+
+def check_cluster_precision(settings: ModelSettings) -> None:
+    """A cluster embeds with the fp32 torch model only (raises ``LibraryError`` otherwise)."""
+    if settings.precision != "fp32":
+        raise LibraryError("indexing on a cluster embeds at fp32 only for now")

@@ -46,6 +46,7 @@ from photoseek.core.model.naming import expected_model
 from photoseek.core.progress import Phase, Progress
 
 if TYPE_CHECKING:
+    from photoseek.core.cluster.options import ClusterOptions
     from photoseek.core.indexing.pipeline import IndexJob
     from photoseek.core.library import Library
 
@@ -121,9 +122,12 @@ class SwitchOps(LibraryBase):
             raise LibraryError("no model switch is in progress")
         return record
 
-    def model_switcher(self) -> ModelSwitcher:
-        """Whatever runs the recorded switch (raises when there is none)."""
-        return ModelSwitcher(self, self._switch_or_error())  # type: ignore[arg-type]
+    def model_switcher(self, cluster: ClusterOptions | None = None) -> ModelSwitcher:
+        """Whatever runs the recorded switch (raises when there is none).
+
+        With ``cluster`` (Ray connected by the caller), the re-embedding runs there.
+        """
+        return ModelSwitcher(self, self._switch_or_error(), cluster)  # type: ignore[arg-type]
 
     def drop_model(self, name: ModelName) -> DroppedModel:
         """Delete every vector, tag and index file of ``name`` (all its weights files).
@@ -205,9 +209,12 @@ class ModelSwitcher:
     runs :meth:`run` in the thread that may write the library.
     """
 
-    def __init__(self, library: Library, record: SwitchRecord) -> None:
+    def __init__(
+        self, library: Library, record: SwitchRecord, cluster: ClusterOptions | None = None
+    ) -> None:
         self.library = library
         self.record = record
+        self.cluster = cluster
         self._target: Library | None = None
         self._job: IndexJob | None = None
         self._base = 0  # photos that had a target vector when the job started
@@ -283,7 +290,7 @@ class ModelSwitcher:
         yield from run_reporting(lambda report: target._prepare_model(report, cancel))
         pending = target.work_count()
         self._base = max(self._library_total() - pending, 0)
-        self._job = target.index_job()
+        self._job = target.index_job(self.cluster)
 
     def _library_total(self) -> int:
         rows = self.library.catalog._query(

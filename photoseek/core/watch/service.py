@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from photoseek.core.atomicfile import write_json_atomically
+from photoseek.core.cluster.connection import connected_if
 from photoseek.core.errors import Cancelled, PhotoseekError
 from photoseek.core.library import Library
 from photoseek.core.progress import Progress
@@ -46,6 +47,7 @@ from photoseek.core.watch.priority import lower_thread_priority, on_battery
 from photoseek.core.watch.timing import POLL_INTERVAL_S, STABLE_S
 
 if TYPE_CHECKING:
+    from photoseek.core.cluster.options import ClusterOptions
     from photoseek.core.indexing.pipeline import IndexJob
     from photoseek.core.library.switch import ModelSwitcher
 
@@ -72,6 +74,7 @@ class ServiceOptions:
     battery_check_s: float = 30.0
     hand_over: bool = False  # give the writer role up when another process waits for it
     release_after_s: float = 120.0  # idle this long: the image tower's memory is given back
+    cluster: ClusterOptions | None = None  # embed (catch-up, new photos, a switch) on Ray
 
 
 @dataclass
@@ -168,6 +171,14 @@ class WatchService:
             return
         self.handed_over = False
         try:
+            with connected_if(self.options.cluster):
+                self._run_writer(stop, once=once)
+        finally:
+            self._shutdown()
+
+    def _run_writer(self, stop: threading.Event, *, once: bool) -> None:
+        """The service's work while it holds the writer role (and the cluster, if any)."""
+        try:
             if not once:  # watch first, so changes during the (long) catch-up are queued
                 self.watcher.start()
                 self._rewatch()
@@ -181,14 +192,17 @@ class WatchService:
             if not once:
                 self._watch(stop)
         finally:
-            self._shutdown()
+            self._close_jobs()  # while the cluster is still connected: its actors stop
 
-    def _shutdown(self) -> None:
-        self.watcher.stop()
+    def _close_jobs(self) -> None:
         if self._job is not None:
             self._job.close()
             self._job = None
         self._close_switcher()
+
+    def _shutdown(self) -> None:
+        self.watcher.stop()
+        self._close_jobs()
         try:
             self.library.release_writer()
         except PhotoseekError as exc:  # the index is a cache: caught up at the next start
@@ -287,12 +301,16 @@ class WatchService:
         if self._job is None:
             self._set_state("loading model", force=True)
             self.library.image_encoder(self._report, stop)  # the light image path where exact
-            self._job = self.library.index_job()
+            self._job = self.library.index_job(self.options.cluster)
         self._idle_since = None
         self._set_state("indexing", force=True)
         self._follow(self._job.run(stop, until=until, hold=lambda: self._held() is not None))
         if self._job.finished:
             self._idle_since = time.monotonic()
+            if self.options.cluster is not None:  # the cluster's actors are not held while idle
+                self._job.close()
+                self._job = None
+                self._work_waiting = None
             self._set_state("watching", force=True)
 
     # -- a model switch -------------------------------------------------------------
@@ -310,7 +328,7 @@ class WatchService:
     def _switch_slice(self, stop: threading.Event, *, until: float | None) -> None:
         """Embed a slice for the switch's target; on completion answer with it."""
         if self._switcher is None:
-            self._switcher = self.library.model_switcher()
+            self._switcher = self.library.model_switcher(self.options.cluster)
         self._idle_since = None
         self._set_state("switching model", force=True)
         switcher = self._switcher

@@ -66,6 +66,11 @@ def _pace(progress: Progress, *, as_bytes: bool = False) -> str:
     return "".join(f" · {part}" for part in parts)
 
 
+def _on_cluster(progress: Progress) -> str:
+    """`` · on the cluster: 2 actors, 1 GPU, 16 CPUs: gpu-box 41.0/s (cuda)``, or nothing."""
+    return f" · on the cluster: {progress.cluster.summary()}" if progress.cluster else ""
+
+
 def progress_text(progress: Progress) -> str:
     """One line for a progress snapshot, e.g. ``indexing 1,204 / 5,310 · 12.4/s · ETA 5 min``."""
     phase = progress.phase
@@ -80,9 +85,12 @@ def progress_text(progress: Progress) -> str:
     if phase == Phase.BUILDING_INDEX:
         return f"building the search index: {_counts(progress)}"
     if phase == Phase.INDEXING:
-        return f"indexing {_counts(progress)}{_pace(progress)}"
+        return f"indexing {_counts(progress)}{_pace(progress)}{_on_cluster(progress)}"
     if phase == Phase.SWITCHING_MODEL:
-        return f"re-embedding for the new model {_counts(progress)}{_pace(progress)}"
+        return (
+            f"re-embedding for the new model {_counts(progress)}{_pace(progress)}"
+            f"{_on_cluster(progress)}"
+        )
     if phase == Phase.THUMBNAILS:
         return f"making thumbnails {_counts(progress)}"
     if phase == Phase.CANCELLED:
