@@ -25,7 +25,10 @@ back, in bounded memory.
 ``python -m tests.benchmarks.scalelibrary ROOT [--matrix]`` opens a built
 library in a fresh process and prints, as one JSON line, what opening it costs
 (time, RSS growth) and the first browse of the newest 200 photos: see
-:func:`measure_open`.
+:func:`measure_open`. ``... ROOT --catch-up N`` first makes a copy of the
+library whose catalog has ``N`` photos more than its saved index (as after a
+crash, or photos indexed by another computer's run), then opens the copy the
+same way: the open includes the index catching up (:func:`catch_up_copy`).
 """
 
 from __future__ import annotations
@@ -289,7 +292,7 @@ def queries(size: int, kind: str, count: int) -> Floats:
 # -- opening in a fresh process -----------------------------------------------------------
 
 
-def measure_open(root: Path, *, matrix: bool) -> dict[str, float]:
+def measure_open(root: Path, *, matrix: bool, catch_up: bool = False) -> dict[str, float]:
     """Open the library under ``root`` as the app does at start, in this (fresh) process.
 
     Figures: ``open_s`` (``Library(...)`` + ``preload_index``: sidecar and
@@ -300,7 +303,8 @@ def measure_open(root: Path, *, matrix: bool) -> dict[str, float]:
     open), and with ``matrix``, ``matrix_growth`` and ``matrix_s`` (the bytes
     the exact-scan matrix adds, and the seconds it takes, when the first search
     with a relevance cut-off builds it; both 0 without). Raises RuntimeError
-    unless the saved index was loaded as it is (not rebuilt or caught up).
+    unless the saved index was loaded as it is (not rebuilt; caught up only
+    with ``catch_up``).
     """
     import hnswlib  # noqa: F401  # imported before the baseline: its import is not the library's
     import psutil
@@ -314,8 +318,9 @@ def measure_open(root: Path, *, matrix: bool) -> dict[str, float]:
     open_s = time.perf_counter() - started
     after = process.memory_info().rss
     health = library.index_health()
-    if not health.endswith("(loaded)"):
-        raise RuntimeError(f"the saved index was not loaded as it is ({health}): rebuild it")
+    wanted = "caught up: +" if catch_up else "(loaded)"
+    if wanted not in health:
+        raise RuntimeError(f"the saved index was not opened as expected ({health}): rebuild it")
     started = time.perf_counter()
     page = library.browse(limit=200)
     browse_ms = (time.perf_counter() - started) * 1e3
@@ -337,6 +342,42 @@ def measure_open(root: Path, *, matrix: bool) -> dict[str, float]:
     }
 
 
+def catch_up_copy(root: Path, size: int, kind: str, added: int) -> Path:
+    """A copy of the library under ``root`` with ``added`` photos the saved index lacks.
+
+    The copy's files are hard links (the product replaces files, never
+    writes into them), except the catalog, which is copied and then gains
+    ``added`` photo rows with vectors of the same set (:func:`_draw`).
+    """
+    copy = root.with_name(root.name + "-catchup")
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(root, copy, copy_function=os.link)
+    catalog = resolve_paths(copy / "data").catalog
+    for path in catalog.parent.glob(catalog.name + "*"):  # the db, and -wal/-shm if any
+        path.unlink()
+        shutil.copy2(resolve_paths(root / "data").catalog.parent / path.name, path)
+    rng = np.random.default_rng([SEED, KINDS.index(kind), 2**33])
+    vectors = codec.quantize(_draw(_shape(size, kind), added, rng, query=False))
+    with Library(resolve_paths(copy / "data"), settings_for(copy)) as library:
+        model_id = library.known_model_id()
+        with library.catalog.transaction() as tx:
+            tx.executemany(
+                "INSERT INTO photos (id, folder_id, path, size, mtime_ns, inode, fingerprint, "
+                "format, width, height, taken_at, sort_date, status, added_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 'jpeg', 4032, 3024, ?, ?, 'indexed', ?, ?)",
+                [_photo_row(size + i, size + added) for i in range(added)],
+            )
+            tx.executemany(
+                "INSERT INTO embeddings (model_id, fingerprint, vector, decoder) "
+                "VALUES (?, ?, ?, 'jpeg/1;prep/1')",
+                [
+                    (model_id, _fingerprint(size + i), codec.encode(vectors[i]))
+                    for i in range(added)
+                ],
+            )
+    return copy
+
+
 def peak_rss() -> int:
     """This process's peak RSS in bytes: ``VmHWM`` where ``/proc`` has it, else ``ru_maxrss``.
 
@@ -353,9 +394,20 @@ def peak_rss() -> int:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m tests.benchmarks.scalelibrary ROOT [--matrix]``: :func:`measure_open`, JSON."""
+    """``python -m tests.benchmarks.scalelibrary ROOT [--matrix | --catch-up N]``, JSON."""
     logging.basicConfig(level=logging.WARNING)
-    figures = measure_open(Path(argv[0]), matrix="--matrix" in argv[1:])
+    root = Path(argv[0])
+    if "--catch-up" in argv:
+        record = json.loads((root / _RECORD).read_text(encoding="utf-8"))
+        added = int(argv[argv.index("--catch-up") + 1])
+        copy = catch_up_copy(root, int(record["size"]), str(record["kind"]), added)
+        try:
+            figures = measure_open(copy, matrix=False, catch_up=True)
+        finally:
+            shutil.rmtree(copy, ignore_errors=True)
+        sys.stdout.write(json.dumps({**figures, "added": added}) + "\n")
+        return 0
+    figures = measure_open(root, matrix="--matrix" in argv[1:])
     sys.stdout.write(json.dumps(figures) + "\n")
     return 0
 
