@@ -127,6 +127,15 @@ class AppSettings:
         self._store.setValue("behaviour/pause_on_battery", bool(value))
 
     @property
+    def cluster_address(self) -> str:
+        """The Ray cluster the app's indexing embeds on ("": this computer), from the next start."""
+        return self._str("indexing/cluster", "").strip()
+
+    @cluster_address.setter
+    def cluster_address(self, value: str) -> None:
+        self._store.setValue("indexing/cluster", value.strip())
+
+    @property
     def short_query_prompts(self) -> bool:
         """A one- or two-word search goes through the prompt templates, as a label (off:
         README, "Prompts for searches")."""

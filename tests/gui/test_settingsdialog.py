@@ -13,6 +13,7 @@ from photoseek.core.model.embedder import DEFAULT_ARCH, DEFAULT_PRETRAINED
 from photoseek.gui.context import AppContext
 from photoseek.gui.settings import AppSettings
 from photoseek.gui.views.settingsdialog import MODEL_CHOICES, SettingsDialog, model_options
+from photoseek.gui.workers.appworkers import service_options_for
 from photoseek.gui.workers.offthread import OffThread
 from photoseek.paths import resolve_paths
 from tests.conftest import TINY_MODEL
@@ -215,3 +216,22 @@ def test_the_switch_in_words() -> None:
     )
     paused = SwitchRecord(new, old, "paused", done=500, total=2000)
     assert switch_text(paused, old) == "Switching to ViT-L-14 / x is paused at 500 of 2,000 photos."
+
+
+def test_a_cluster_address_is_stored_and_the_next_start_indexes_there(
+    qtbot, context: AppContext, calls: OffThread
+) -> None:  # type: ignore[no-untyped-def]
+    dialog = _dialog(qtbot, context, calls, FakeAutostart())
+    changed: list[str] = []
+    dialog.changed.connect(changed.append)
+    assert dialog.cluster_row.edit.text() == ""  # this computer by default
+    assert service_options_for(context.settings.cluster_address).cluster is None
+    dialog.cluster_row.edit.setText("  ray://gpu-box:10001 ")
+    dialog.cluster_row.edit.editingFinished.emit()
+    dialog.cluster_row.edit.editingFinished.emit()  # unchanged: said once
+    assert changed == ["cluster_address"]
+    stored = _reread(context).cluster_address
+    assert stored == "ray://gpu-box:10001"
+    options = service_options_for(stored)
+    assert options.cluster is not None and options.cluster.address == "ray://gpu-box:10001"
+    assert "photoseek[cluster]" in dialog.cluster_row.note.text()

@@ -34,6 +34,7 @@ from photoseek.core.model.catalogue import offered_models
 from photoseek.core.model.embedder import DEFAULT_ARCH, DEFAULT_PRETRAINED, DEVICES, ModelSettings
 from photoseek.gui.context import AppContext
 from photoseek.gui.settings import THUMBNAIL_SIZES
+from photoseek.gui.views.clusterrow import ClusterRow
 from photoseek.gui.views.switchpanel import SwitchPanel
 from photoseek.gui.workers.offthread import OffThread
 
@@ -254,6 +255,9 @@ class SettingsDialog(QDialog):
         self.prompts_box.setChecked(self.settings.short_query_prompts)
         self.prompts_box.toggled.connect(self._prompts_chosen)
         form.addRow("", self.prompts_box)
+        self.cluster_row = ClusterRow(self.settings, self)
+        self.cluster_row.changed.connect(self.changed)
+        form.addRow("Index on a cluster:", self.cluster_row)
 
     def _prompts_chosen(self, checked: bool) -> None:
         self.settings.short_query_prompts = checked

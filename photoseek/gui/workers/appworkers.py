@@ -18,6 +18,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from photoseek.core.cluster.options import ClusterOptions
 from photoseek.core.watch.service import ServiceOptions
 from photoseek.gui.context import AppContext
 from photoseek.gui.memory import freeze_long_lived_objects
@@ -51,7 +52,7 @@ class AppWorkers(QObject):
         self.background = BackgroundWorker(
             library,
             self,
-            options=service_options,
+            options=service_options or service_options_for(context.settings.cluster_address),
             pause_on_battery=context.settings.pause_on_battery,
             events=events,
         )
@@ -100,3 +101,9 @@ class AppWorkers(QObject):
         stopped = self.background.stop(timeout_s)
         followed = self.follower.stop(timeout_s=3.0)
         return loaded and stopped and followed
+
+
+def service_options_for(cluster_address: str) -> ServiceOptions:
+    """The app's watch-loop options: on the Ray cluster at ``cluster_address`` unless empty."""
+    cluster = ClusterOptions(cluster_address) if cluster_address else None
+    return ServiceOptions(low_priority=True, cluster=cluster)
