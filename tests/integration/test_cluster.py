@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -315,23 +315,29 @@ class CountingActor(EmbedActor):
             out.write(f"{os.getpid()}\n")
 
 
+@pytest.fixture
+def actor_starts(monkeypatch: pytest.MonkeyPatch) -> Callable[[], int]:
+    """The run's model actors count their starts: call the result for how many so far."""
+    starts = Path(os.environ[KILL_MARKER_DIR]) / "starts"
+    starts.unlink(missing_ok=True)
+    monkeypatch.setattr(ClusterIndexJob, "actor_class", CountingActor)
+    return lambda: len(starts.read_text(encoding="utf-8").splitlines()) if starts.exists() else 0
+
+
 def _cluster_loads(seen: list[Progress]) -> list[Any]:
     return [p.cluster for p in seen if p.cluster is not None]
 
 
 def test_one_model_load_per_actor_for_a_whole_run_and_progress_per_node(
-    ray_local: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ray_local: Any, tmp_path: Path, actor_starts: Callable[[], int]
 ) -> None:
     make_photos(tmp_path / "pics", 24)
-    starts = Path(os.environ[KILL_MARKER_DIR]) / "starts"
-    starts.unlink(missing_ok=True)
-    monkeypatch.setattr(ClusterIndexJob, "actor_class", CountingActor)
     library = tiny_library(tmp_path / "data", batch_size=4)  # six batches through the cluster
     try:
         library.add_folder(tmp_path / "pics")
         seen = list(library.index(cluster=ClusterOptions("auto")))
         assert seen[-1].embedded == 24
-        assert len(starts.read_text(encoding="utf-8").splitlines()) == 1  # not once a batch
+        assert actor_starts() == 1  # not once a batch
         load = _cluster_loads(seen)[-1]
         assert (load.address, load.actors, load.gpus, load.cpus) == ("auto", 1, 0.0, 2.0)
         assert [(n.photos, n.devices, n.actors) for n in load.nodes] == [(24, "cpu", 1)]
@@ -509,12 +515,9 @@ def test_a_photo_that_kills_its_worker_is_one_problem_and_the_rest_land(
 
 
 def test_the_watch_service_catches_up_on_the_cluster(
-    ray_local: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ray_local: Any, tmp_path: Path, actor_starts: Callable[[], int]
 ) -> None:
     make_photos(tmp_path / "pics", 12)
-    starts = Path(os.environ[KILL_MARKER_DIR]) / "starts"
-    starts.unlink(missing_ok=True)
-    monkeypatch.setattr(ClusterIndexJob, "actor_class", CountingActor)
     local, remote = tiny_library(tmp_path / "a"), tiny_library(tmp_path / "b")
     try:
         for library in (local, remote):
@@ -522,7 +525,7 @@ def test_the_watch_service_catches_up_on_the_cluster(
         _run(local)
         options = ServiceOptions(cluster=ClusterOptions("auto"), low_priority=False)
         WatchService(remote, options).run(threading.Event(), once=True, wait=False)
-        assert len(starts.read_text(encoding="utf-8").splitlines()) == 1  # it ran there
+        assert actor_starts() == 1  # it ran there
         here, there = _vectors(local), _vectors(remote)
         assert set(here) == set(there) and len(there) == 12
         assert all(float(np.dot(here[n], there[n])) >= 0.999 for n in here)
@@ -532,16 +535,14 @@ def test_the_watch_service_catches_up_on_the_cluster(
 
 
 def test_a_model_switch_re_embeds_on_the_cluster(
-    ray_local: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ray_local: Any, tmp_path: Path, actor_starts: Callable[[], int]
 ) -> None:
     make_photos(tmp_path / "pics", 8)
     library = tiny_library(tmp_path / "data")
     try:
         library.add_folder(tmp_path / "pics")
         _run(library)  # indexed locally with the tiny model
-        starts = Path(os.environ[KILL_MARKER_DIR]) / "starts"
-        starts.unlink(missing_ok=True)
-        monkeypatch.setattr(ClusterIndexJob, "actor_class", CountingActor)
+        assert actor_starts() == 0
         library.start_model_switch(ModelName(str(TINY_B), "none"))
         switcher = library.model_switcher(ClusterOptions("auto"))
         try:
@@ -549,7 +550,7 @@ def test_a_model_switch_re_embeds_on_the_cluster(
         finally:
             switcher.close()
         assert switcher.finished and phases[-1] == Phase.DONE
-        assert len(starts.read_text(encoding="utf-8").splitlines()) == 1  # embedded there
+        assert actor_starts() == 1  # embedded there
         assert library.image_encoder().identity.arch.startswith("tiny-clip-b")
         assert len(_vectors(library)) == 8
     finally:

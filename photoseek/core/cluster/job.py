@@ -147,6 +147,15 @@ class ClusterIndexJob(IndexJob):
             )
         return self._stream
 
+    @property
+    def finished(self) -> bool:
+        """Whether every known piece of work is done, none of it still on the cluster."""
+        return super().finished and (self._stream is None or self._stream.idle())
+
+    def _in_progress(self) -> int:
+        in_flight = self._stream.photos_in_flight() if self._stream is not None else 0
+        return super()._in_progress() + in_flight
+
     def _snapshot(self) -> Progress:
         progress = super()._snapshot()
         if self._stream is None:

@@ -137,6 +137,10 @@ class ClusterStream:
         """Whether no batch is in flight."""
         return not self._sent
 
+    def photos_in_flight(self) -> int:
+        """Photos sent and not received yet."""
+        return sum(len(sent.keys) for sent in self._sent)
+
     def send(self, rows: list[dict[str, Any]], keys: list[Any]) -> None:
         """Send a batch: decoded by a task anywhere, embedded by the next actor in turn."""
         self._sent.append(self._submit(rows, keys))

@@ -100,7 +100,11 @@ class IndexJob:
     def refresh(self) -> None:
         """New work may exist (a scan ran): look for it and grow the total."""
         self.source.refresh()
-        self.tracker.grow(self.tracker.done + len(self._queue) + self.source.count())
+        self.tracker.grow(self.tracker.done + self._in_progress() + self.source.count())
+
+    def _in_progress(self) -> int:
+        """Photos taken from the work source and not committed yet."""
+        return len(self._queue)
 
     def run(
         self,
