@@ -18,7 +18,9 @@ seeded random weights read from a ``.safetensors`` file (the cost of real ones).
 On one machine a cluster can only cost: the driver still reads and
 fingerprints every photo, Ray moves each photo's bytes and pixels between
 processes, and the model runs in an actor on the same cores. The table says
-by how much; a cluster pays off where its nodes add GPUs or cores.
+by how much; a cluster pays off where its nodes add GPUs or cores. The last
+column is the node's own rate as ``index`` prints it at the end (photos/s from
+the actor's first answer on: Ray's start and the model's load excluded).
 """
 
 from __future__ import annotations
@@ -74,12 +76,19 @@ def _index_once(photos: Path, mode: str, round_no: int) -> Measured:
     return measured
 
 
+def _node_rate(stderr: str) -> float:
+    """The node's photos/s from the cluster line ``index`` prints (from its first answer on)."""
+    line = next(x for x in stderr.splitlines()[::-1] if x.startswith("cluster: "))
+    return float(line.rsplit(" ", 2)[-2].removesuffix("/s"))
+
+
 def test_indexing_through_a_local_ray_instance_against_local(photos: Path) -> None:
     runs: dict[str, list[Measured]] = {mode: [] for mode in MODES}
     for round_no in range(ROUNDS):
         for mode in MODES:  # alternated: the machine's load falls on both alike
             runs[mode].append(_index_once(photos, mode, round_no))
     seconds = {mode: statistics.median(m.seconds for m in ms) for mode, ms in runs.items()}
+    steady = [_node_rate(m.stderr_tail) for m in runs["--cluster local"]]
     rows = [
         [
             f"photoseek index {mode}".strip(),
@@ -88,12 +97,21 @@ def test_indexing_through_a_local_ray_instance_against_local(photos: Path) -> No
             f"{PHOTOS / seconds[mode]:.1f}",
             f"{max(m.peak_mib for m in ms):,.0f}",
             f"{seconds[mode] / seconds['local']:.2f}x",
+            " / ".join(f"{r:.1f}" for r in steady) if mode != "local" else "",
         ]
         for mode, ms in runs.items()
     ]
     print_table(
         f"indexing {PHOTOS} COCO photos, {DEFAULT_ARCH} fp32 on the CPU, {os.cpu_count()} "
         f"CPUs; whole `index` process, median of {ROUNDS} alternated rounds",
-        ["command", "s", "each round s", "photos/s", "peak RSS MiB (largest)", "time vs local"],
+        [
+            "command",
+            "s",
+            "each round s",
+            "photos/s",
+            "peak RSS MiB (largest)",
+            "time vs local",
+            "node photos/s after start",
+        ],
         rows,
     )
