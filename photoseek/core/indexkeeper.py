@@ -23,6 +23,7 @@ from photoseek.core.catalog.changes import INDEX_KINDS
 from photoseek.core.catalog.store import Catalog
 from photoseek.core.records import ModelIdentity
 from photoseek.core.vectors import index as vectorindex
+from photoseek.core.vectors import opening
 from photoseek.core.vectors.index import RebuildProgress
 from photoseek.core.vectors.matrix import VectorMatrix
 
@@ -50,7 +51,7 @@ class IndexKeeper:
         self.model_id = model_id
         self._lock = threading.RLock()
         self._seq = catalog.change_seq()  # read first: changes during the load are applied again
-        self.index, self.note = vectorindex.open_or_rebuild(
+        self.index, self.note = opening.open_or_rebuild(
             path,
             dim=identity.dim,
             model_key=identity.key,
@@ -97,7 +98,7 @@ class IndexKeeper:
         self._seq = self.catalog.change_seq()
         live = self.catalog.live_ids(self.model_id)
         before = self.index.labels()
-        self.index = vectorindex.rebuild(self.identity.dim, self.identity.key, live, self._fetch)
+        self.index = opening.rebuild(self.identity.dim, self.identity.key, live, self._fetch)
         self._matrix = None  # built again on next use
         self.dirty = True
         return len(live - before), len(before - live)

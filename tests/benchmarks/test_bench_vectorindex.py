@@ -18,7 +18,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from photoseek.core.vectors.index import IndexParams, VectorIndex, open_or_rebuild
+from photoseek.core.vectors.index import IndexParams, VectorIndex
+from photoseek.core.vectors.opening import open_or_rebuild
 from tests.benchmarks.conftest import print_table
 
 pytestmark = pytest.mark.benchmark

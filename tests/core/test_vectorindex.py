@@ -19,14 +19,14 @@ import pytest
 from photoseek.core.errors import IndexCorruptError, LibraryError
 from photoseek.core.vectors import files as indexfiles
 from photoseek.core.vectors import hnsw as hnswsearch
-from photoseek.core.vectors import index as vectorindex
+from photoseek.core.vectors import opening
 from photoseek.core.vectors.index import (
     IndexMissingError,
     IndexParams,
     VectorIndex,
-    open_or_rebuild,
     sidecar_path,
 )
+from photoseek.core.vectors.opening import open_or_rebuild
 
 DIM = 32
 KEY = "ViT-test/none/sha256:0123"
@@ -564,7 +564,7 @@ def test_open_or_rebuild_catches_up_an_index_that_is_behind(tmp_path: Path) -> N
 def test_open_or_rebuild_rebuilds_an_index_that_is_mostly_deleted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(vectorindex, "_REBUILD_DELETED_MIN", 10)
+    monkeypatch.setattr(opening, "_REBUILD_DELETED_MIN", 10)
     index, labels, vectors = built(100)
     index.remove(labels[:60])
     index.save(tmp_path / "i.hnsw")

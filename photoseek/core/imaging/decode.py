@@ -47,24 +47,22 @@ from __future__ import annotations
 import io
 import logging
 import os
-import re
 import stat
-import struct
 import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Final, NoReturn
+from typing import IO, Final
 
 from PIL import Image, UnidentifiedImageError
 
 from photoseek.core.errors import ImageError
 from photoseek.core.imaging.decoders import decoder_tag, unavailable_tag
 from photoseek.core.imaging.exif import parse_exif_datetime, read_exif, taken_at
+from photoseek.core.imaging.failures import raise_translated
 from photoseek.core.imaging.limits import (
     check_dimensions,
     check_structure,
-    megapixels,
     stream_reader,
 )
 from photoseek.core.imaging.pixels import apply_orientation, fit_for_model, make_thumbnail, to_rgb
@@ -99,7 +97,6 @@ DEFAULT_MAX_PIXELS: int = 250_000_000
 """Decompression-bomb limit: images declaring more pixels are refused."""
 
 _HINT_BYTES: Final = 512  # the bytes that describe a non-image
-_MAX_REASON: Final = 160
 
 # Sniffed container -> the only Pillow plugin(s) allowed to parse it.
 _PIL_FORMATS: Final[dict[str, tuple[str, ...]]] = {
@@ -116,23 +113,6 @@ _PIL_FORMATS: Final[dict[str, tuple[str, ...]]] = {
     "ico": ("ICO",),
 }
 
-_BOMB_PIXELS_RE: Final = re.compile(r"\((\d+) pixels\)")
-
-# Everything Pillow's plugins and decoders are known to raise on bad input.
-_DECODE_ERRORS: Final = (
-    ValueError,
-    SyntaxError,
-    struct.error,
-    EOFError,
-    TypeError,
-    IndexError,
-    KeyError,
-    ZeroDivisionError,
-    RuntimeError,
-    AssertionError,
-)
-# Pillow's PNG text/ICC chunk limits (MAX_TEXT_CHUNK, MAX_TEXT_MEMORY) speak in these words.
-_TEXT_LIMIT_WORDS: Final = ("MAX_TEXT_CHUNK", "MAX_TEXT_MEMORY")
 
 _plugin_lock = threading.Lock()
 _plugins_ready = False
@@ -186,7 +166,7 @@ def decode_image(
         with open_regular_file(source) as handle:
             return _decode_stream(handle, source.name, min_side, max_pixels)
     except Exception as exc:
-        _raise_translated(exc, max_pixels, None, path)
+        raise_translated(exc, max_pixels, None, path)
 
 
 def decode_image_data(
@@ -209,7 +189,7 @@ def decode_image_data(
     try:
         return _decode_stream(io.BytesIO(data), name, min_side, max_pixels)
     except Exception as exc:
-        _raise_translated(exc, max_pixels, None, name)
+        raise_translated(exc, max_pixels, None, name)
 
 
 def open_regular_file(path: Path) -> IO[bytes]:
@@ -225,7 +205,7 @@ def open_regular_file(path: Path) -> IO[bytes]:
     try:
         return _open_regular(Path(path))
     except Exception as exc:
-        _raise_translated(exc, DEFAULT_MAX_PIXELS, None, path)
+        raise_translated(exc, DEFAULT_MAX_PIXELS, None, path)
 
 
 def _check_arguments(min_side: int | None, max_pixels: int) -> None:
@@ -283,7 +263,7 @@ def _decode_stream(
     try:
         return _decode_identified(stream, head, sniffed, min_side, max_pixels)
     except Exception as exc:
-        _raise_translated(exc, max_pixels, sniffed.format, name)
+        raise_translated(exc, max_pixels, sniffed.format, name)
 
 
 def _decode_identified(
@@ -327,7 +307,7 @@ def _decode_embedded_jpeg(data: bytes, min_side: int | None, max_pixels: int) ->
     try:
         return _decode_identified(io.BytesIO(data), head, sniffed, min_side, max_pixels)
     except Exception as exc:
-        _raise_translated(exc, max_pixels, "jpeg", "an embedded preview")
+        raise_translated(exc, max_pixels, "jpeg", "an embedded preview")
 
 
 def _not_an_image_reason(data: bytes) -> str:
@@ -428,79 +408,3 @@ def _register_heif() -> bool:
         logger.warning("pillow-heif could not be registered", exc_info=True)
         return False
     return True
-
-
-# --------------------------------------------------------------------------- errors
-
-
-def _raise_translated(exc: Exception, max_pixels: int, fmt: str | None, what: object) -> NoReturn:
-    """Raise ``exc`` as an :class:`ImageError`, with ``fmt`` and its decoder tag if known.
-
-    Called from an ``except`` block; ``what`` (the path or name) is only logged.
-    """
-    tag = decoder_tag(fmt) if fmt is not None else None
-    if isinstance(exc, ImageError):
-        if exc.decoder is not None or fmt is None:
-            raise exc
-        raise ImageError(exc.reason, format=fmt, decoder=tag, unsupported=exc.unsupported) from exc
-    if isinstance(exc, MemoryError):
-        raise ImageError("out of memory while decoding", format=fmt, decoder=tag) from None
-    reason = _reason_for(exc, max_pixels)
-    logger.debug("cannot decode %r: %s", what, reason, exc_info=True)
-    raise ImageError(reason, format=fmt, decoder=tag) from exc
-
-
-def _reason_for(exc: Exception, max_pixels: int) -> str:
-    """A short, user-facing reason for an exception raised while opening or decoding."""
-    try:
-        return _short(_describe_failure(exc, max_pixels))
-    except Exception:  # a broken __str__ must not escape either
-        return f"cannot decode: {type(exc).__name__}"
-
-
-def _describe_failure(exc: Exception, max_pixels: int) -> str:
-    """The unshortened reason behind :func:`_reason_for`."""
-    if isinstance(exc, Image.DecompressionBombError | Image.DecompressionBombWarning):
-        return _bomb_reason(exc, max_pixels)
-    if isinstance(exc, OSError):
-        return _os_reason(exc)
-    if isinstance(exc, ValueError) and "null byte" in str(exc):
-        return "invalid file name (contains a NUL character)"
-    if isinstance(exc, ValueError) and any(word in str(exc) for word in _TEXT_LIMIT_WORDS):
-        return "metadata too large (PNG text or colour profile over Pillow's limit)"
-    if isinstance(exc, RecursionError):
-        return "truncated or corrupt: structure nested too deeply"
-    if isinstance(exc, OverflowError):
-        return f"cannot decode: a number is out of range ({exc})"
-    if isinstance(exc, _DECODE_ERRORS):
-        return f"truncated or corrupt: {exc or type(exc).__name__}"
-    return f"cannot decode: {type(exc).__name__}: {exc}"
-
-
-def _os_reason(exc: OSError) -> str:
-    """Reason for an ``OSError``: a failed file access, or Pillow's decoder errors."""
-    if isinstance(exc, FileNotFoundError):
-        return "file vanished before it could be read"
-    if isinstance(exc, PermissionError):
-        return "permission denied"
-    if isinstance(exc, IsADirectoryError):
-        return "is a folder, not a file"
-    if exc.errno is not None:
-        return f"read error: {exc.strerror or exc}"
-    return f"truncated or corrupt: {exc or type(exc).__name__}"
-
-
-def _bomb_reason(exc: Exception, max_pixels: int) -> str:
-    """Reason for Pillow's decompression-bomb error (or warning turned error)."""
-    match = _BOMB_PIXELS_RE.search(str(exc))
-    pil_limit = Image.MAX_IMAGE_PIXELS
-    limit = max_pixels if pil_limit is None else min(max_pixels, 2 * pil_limit)
-    if match is None:
-        return f"image too large (limit {megapixels(limit)})"
-    return f"image too large: {megapixels(int(match.group(1)))} (limit {megapixels(limit)})"
-
-
-def _short(text: str) -> str:
-    """Cut a reason to one short line."""
-    line = " ".join(text.split())
-    return line if len(line) <= _MAX_REASON else line[: _MAX_REASON - 1] + "…"

@@ -2,7 +2,8 @@
 
 The index is a *cache* derived from the catalog: the hnsw label of a vector is
 the catalog photo id, and everything in the index can be rebuilt from the
-catalog (:func:`open_or_rebuild`). Losing or corrupting the file loses no data.
+catalog (:mod:`photoseek.core.vectors.opening`). Losing or corrupting the file
+loses no data.
 
 Files
 -----
@@ -76,9 +77,8 @@ __all__ = [
     "IndexMissingError",
     "IndexParams",
     "LabelArray",
+    "RebuildProgress",
     "VectorIndex",
-    "open_or_rebuild",
-    "rebuild",
     "sidecar_path",
 ]
 
@@ -87,11 +87,11 @@ log = logging.getLogger(__name__)
 FetchVectors = Callable[[list[int]], "npt.NDArray[Any]"]
 RebuildProgress = Callable[[int, int], None]
 
-_INITIAL_CAPACITY = 1024
-_CHUNK = 4096
+INITIAL_CAPACITY = 1024
+"""Slots a new index starts with (it grows as vectors are added)."""
+ADD_CHUNK = 4096
+"""Vectors added (and checked for reachability) per call into hnswlib."""
 _REACH_K = 4
-_REBUILD_DELETED_FRACTION = 0.25
-_REBUILD_DELETED_MIN = 1000
 _DEFAULT_PARAMS = IndexParams()
 
 
@@ -104,7 +104,7 @@ class VectorIndex:
         model_key: str,
         params: IndexParams = _DEFAULT_PARAMS,
         *,
-        capacity: int = _INITIAL_CAPACITY,
+        capacity: int = INITIAL_CAPACITY,
         threads: int = 0,
     ) -> None:
         """Create an empty index for ``dim``-dimensional vectors of model ``model_key``.
@@ -180,6 +180,11 @@ class VectorIndex:
         """
         self._add(labels, vectors, check=True)
 
+    def add_unchecked(self, labels: Sequence[int], vectors: npt.NDArray[Any]) -> None:
+        """Like :meth:`add`, without the reachability check: a rebuild checks every node
+        once at the end (:meth:`check_reachability`)."""
+        self._add(labels, vectors, check=False)
+
     def remove(self, labels: Iterable[int]) -> None:
         """Mark labels deleted; unknown or already deleted labels are ignored."""
         with self._lock:
@@ -202,8 +207,8 @@ class VectorIndex:
         extra = present - live_labels
         missing = sorted(live_labels - present)
         self.remove(extra)
-        for start in range(0, len(missing), _CHUNK):
-            chunk = missing[start : start + _CHUNK]
+        for start in range(0, len(missing), ADD_CHUNK):
+            chunk = missing[start : start + ADD_CHUNK]
             self._add(chunk, fetch_vectors(chunk), check=True)
         return len(missing), len(extra)
 
@@ -287,9 +292,9 @@ class VectorIndex:
         """
         with self._lock:
             todo = sorted(self._live if labels is None else set(labels) & self._live)
-        for start in range(0, len(todo), _CHUNK):
+        for start in range(0, len(todo), ADD_CHUNK):
             with self._lock:
-                self._check_chunk(todo[start : start + _CHUNK])
+                self._check_chunk(todo[start : start + ADD_CHUNK])
         with self._lock:
             return len(self._unreachable)
 
@@ -355,7 +360,7 @@ class VectorIndex:
         capacity = int(self._native.get_max_elements())
         needed = int(self._native.element_count) + new
         if needed > capacity:
-            target = max(needed, 2 * capacity, _INITIAL_CAPACITY)
+            target = max(needed, 2 * capacity, INITIAL_CAPACITY)
             log.debug("growing search index from %d to %d slots", capacity, target)
             self._native.resize_index(target)
 
@@ -437,7 +442,7 @@ class VectorIndex:
     def _load_once(cls, path: Path, dim: int, model_key: str, threads: int) -> VectorIndex:
         sidecar, identity = indexfiles.read_verified(path, dim, model_key)
         index = cls(dim, model_key, sidecar.params, capacity=1, threads=threads)
-        capacity = indexfiles.plausible_capacity(sidecar, _INITIAL_CAPACITY)
+        capacity = indexfiles.plausible_capacity(sidecar, INITIAL_CAPACITY)
         index._native = indexfiles.load_native(path, dim, capacity)
         indexfiles.check_unchanged(path, identity)
         index._live = indexfiles.check_labels(index._native, sidecar)
@@ -445,86 +450,3 @@ class VectorIndex:
         index._unreachable = set(sidecar.unreachable)
         log.info("loaded search index %s: %d vectors", path, len(index))
         return index
-
-
-def open_or_rebuild(
-    path: Path,
-    *,
-    dim: int,
-    model_key: str,
-    live_labels: set[int],
-    fetch_vectors: FetchVectors,
-    params: IndexParams = _DEFAULT_PARAMS,
-    threads: int = 0,
-    on_progress: RebuildProgress | None = None,
-) -> tuple[VectorIndex, str]:
-    """The index at ``path``, loaded and caught up, or rebuilt from ``fetch_vectors``.
-
-    Returns the index and what happened: ``"loaded"``, ``"caught up: +12 -3"``
-    or ``"rebuilt: <reason>"`` (a rebuild of an existing index logs a
-    warning). Nothing is saved here: a writer calls :meth:`VectorIndex.save`
-    afterwards; a read-only process just uses the index in memory.
-    ``params`` only applies to a rebuild; a loaded index keeps its own.
-    ``on_progress(done, total)`` is called as vectors are added to a rebuild.
-    """
-    index, reason = _load_usable(path, dim, model_key, threads)
-    if index is None:
-        rebuilt = rebuild(
-            dim, model_key, live_labels, fetch_vectors, params, threads, on_progress=on_progress
-        )
-        return rebuilt, f"rebuilt: {reason}"
-    added, removed = index.catch_up(live_labels, fetch_vectors)
-    if added or removed:
-        return index, f"caught up: +{added} -{removed}"
-    return index, "loaded"
-
-
-def _load_usable(
-    path: Path, dim: int, model_key: str, threads: int
-) -> tuple[VectorIndex | None, str]:
-    """The saved index, or None and why it must be rebuilt (logged)."""
-    try:
-        index = VectorIndex.load(path, dim=dim, model_key=model_key, threads=threads)
-    except IndexMissingError as exc:
-        log.info("building the search index: %s", exc)
-        return None, str(exc)
-    except IndexCorruptError as exc:
-        log.warning("rebuilding the search index from the catalog: %s", exc)
-        return None, str(exc)
-    deleted, slots = index.deleted_count, index.deleted_count + len(index)
-    if deleted >= _REBUILD_DELETED_MIN and deleted > _REBUILD_DELETED_FRACTION * slots:
-        reason = f"{deleted} of {slots} entries are deleted"
-        log.warning("rebuilding the search index from the catalog: %s", reason)
-        return None, reason
-    return index, ""
-
-
-def rebuild(
-    dim: int,
-    model_key: str,
-    live_labels: set[int],
-    fetch_vectors: FetchVectors,
-    params: IndexParams = _DEFAULT_PARAMS,
-    threads: int = 0,
-    *,
-    on_progress: RebuildProgress | None = None,
-) -> VectorIndex:
-    """A new index of ``live_labels`` with vectors from ``fetch_vectors``."""
-    started = time.perf_counter()
-    index = VectorIndex(
-        dim, model_key, params, capacity=max(len(live_labels), _INITIAL_CAPACITY), threads=threads
-    )
-    ordered = sorted(live_labels)
-    for start in range(0, len(ordered), _CHUNK):
-        chunk = ordered[start : start + _CHUNK]
-        index._add(chunk, fetch_vectors(chunk), check=False)
-        if on_progress is not None:
-            on_progress(start + len(chunk), len(ordered))
-    unreachable = index.check_reachability()
-    log.info(
-        "built search index: %d vectors in %.1fs (%d unreachable, scored exhaustively)",
-        len(index),
-        time.perf_counter() - started,
-        unreachable,
-    )
-    return index
