@@ -47,7 +47,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-import stat
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -57,6 +56,7 @@ from typing import IO, Final
 from PIL import Image, UnidentifiedImageError
 
 from photoseek.core.errors import ImageError
+from photoseek.core.filekinds import file_kind
 from photoseek.core.imaging.decoders import decoder_tag, unavailable_tag
 from photoseek.core.imaging.exif import parse_exif_datetime, read_exif, taken_at
 from photoseek.core.imaging.failures import raise_translated
@@ -218,35 +218,19 @@ def _check_arguments(min_side: int | None, max_pixels: int) -> None:
 
 def _open_regular(path: Path) -> IO[bytes]:
     """:func:`open_regular_file` without the translation of failures."""
-    kind = _file_kind(path.stat().st_mode)
+    kind = file_kind(path.stat().st_mode)
     if kind != "regular":
         raise ImageError(f"not a regular file ({kind})")
     flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
     fd = os.open(path, flags | getattr(os, "O_NOCTTY", 0))
     try:
-        kind = _file_kind(os.fstat(fd).st_mode)
+        kind = file_kind(os.fstat(fd).st_mode)
         if kind != "regular":
             raise ImageError(f"not a regular file ({kind})")
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
         raise
-
-
-def _file_kind(mode: int) -> str:
-    """Name the file type in ``mode`` ("regular", "folder", "fifo", ...)."""
-    kinds = (
-        (stat.S_ISREG, "regular"),
-        (stat.S_ISDIR, "folder"),
-        (stat.S_ISFIFO, "fifo"),
-        (stat.S_ISSOCK, "socket"),
-        (stat.S_ISCHR, "character device"),
-        (stat.S_ISBLK, "block device"),
-    )
-    for test, name in kinds:
-        if test(mode):
-            return name
-    return "unknown type"
 
 
 # --------------------------------------------------------------------------- the flow

@@ -55,11 +55,18 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
 
 from photoseek.core.catalog.values import as_int64
 from photoseek.core.errors import Cancelled
+from photoseek.core.filekinds import file_kind
 from photoseek.core.imaging.pairs import raws_with_developed_sibling
+from photoseek.core.watch.entries import (
+    first_visit,
+    folder_key,
+    folder_link_reason,
+    hidden_by_attributes,
+    why,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -102,9 +109,6 @@ SYSTEM_FOLDER_NAMES: frozenset[str] = frozenset(
 
 SYSTEM_FILE_NAMES: frozenset[str] = frozenset({"thumbs.db", "desktop.ini", "icon\r"})
 """Lower-cased names of system files that are ignored silently."""
-
-_WINDOWS_HIDDEN: Final = 0x2 | 0x4  # FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_SYSTEM
-_MAC_UF_HIDDEN: Final = getattr(stat, "UF_HIDDEN", 0)
 
 
 @dataclass(frozen=True)
@@ -269,12 +273,12 @@ def scan_directory(
     except (FileNotFoundError, NotADirectoryError):
         return walk.scan
     except (OSError, ValueError) as exc:
-        _unlisted(walk.scan, folder, f"folder not readable: {_why(exc)}")
+        _unlisted(walk.scan, folder, f"folder not readable: {why(exc)}")
         return walk.scan
     if recursive:
         _walk(folder, folder_stat, entries, walk)
     else:
-        walk.visited.add(_folder_key(folder, folder_stat))
+        walk.visited.add(folder_key(folder, folder_stat))
         _scan_entries(entries, walk)
     return walk.scan
 
@@ -346,7 +350,7 @@ def _walk(
     walk: _Walk,
 ) -> None:
     """Depth-first walk with an explicit stack, filling ``walk.scan``."""
-    walk.visited.add(_folder_key(root, root_stat))
+    walk.visited.add(folder_key(root, root_stat))
     stack: list[tuple[Path, list[os.DirEntry[str]] | None]] = [(root, root_entries)]
     while stack:
         walk.check_cancel()
@@ -366,7 +370,7 @@ def _list_subfolder(folder: Path, scan: FolderScan) -> list[os.DirEntry[str]]:
     except PermissionError:
         _unlisted(scan, folder, "permission denied (folder)")
     except (OSError, ValueError) as exc:
-        _unlisted(scan, folder, f"folder not readable: {_why(exc)}")
+        _unlisted(scan, folder, f"folder not readable: {why(exc)}")
     return []
 
 
@@ -404,7 +408,7 @@ def _scan_entries(entries: list[os.DirEntry[str]], walk: _Walk) -> list[Path]:
             _scan_entry(entry, path, walk, subfolders)
         except Exception as exc:  # one entry never stops the scan, whatever it raises
             logger.warning("cannot examine %s", path, exc_info=True)
-            walk.scan.skipped.append(SkippedFile(path, f"cannot examine: {_why(exc)}"))
+            walk.scan.skipped.append(SkippedFile(path, f"cannot examine: {why(exc)}"))
     if not walk.keep_paired_raw:
         _leave_out_paired_raw(walk.scan, first)
     return subfolders
@@ -425,14 +429,14 @@ def _scan_entry(entry: os.DirEntry[str], path: Path, walk: _Walk, subfolders: li
     if walk.skip is not None and walk.skip(path):
         return  # left out by the folder's exclude patterns
     st = _stat_entry(entry, path, scan)
-    if st is None or _hidden_by_attributes(st):
+    if st is None or hidden_by_attributes(st):
         return
     if stat.S_ISDIR(st.st_mode):
         if (st.st_dev, st.st_ino) in walk.exclude:
             logger.debug("not scanning photoseek's own folder %s", path)
         elif entry.is_symlink():
-            scan.skipped.append(SkippedFile(path, _folder_link_reason(path)))
-        elif _first_visit(path, st, walk.visited):
+            scan.skipped.append(SkippedFile(path, folder_link_reason(path)))
+        elif first_visit(path, st, walk.visited):
             subfolders.append(path)
     elif stat.S_ISREG(st.st_mode):
         scan.files.append(
@@ -440,16 +444,7 @@ def _scan_entry(entry: os.DirEntry[str], path: Path, walk: _Walk, subfolders: li
         )
         walk.listed()
     else:
-        scan.skipped.append(SkippedFile(path, f"not a regular file ({_kind(st.st_mode)})"))
-
-
-def _folder_link_reason(path: Path) -> str:
-    """Why a link to a folder is skipped, naming its target so the user can add it."""
-    try:
-        target = os.path.realpath(path)
-    except (OSError, ValueError):
-        target = "its target"
-    return f"symbolic link to a folder, not followed (add {target} to the library to include it)"
+        scan.skipped.append(SkippedFile(path, f"not a regular file ({file_kind(st.st_mode)})"))
 
 
 def _stat_entry(entry: os.DirEntry[str], path: Path, scan: FolderScan) -> os.stat_result | None:
@@ -467,53 +462,3 @@ def _stat_entry(entry: os.DirEntry[str], path: Path, scan: FolderScan) -> os.sta
         reason = "broken symbolic link (loop)" if entry.is_symlink() else "cannot read"
         scan.skipped.append(SkippedFile(path, f"{reason}: {exc.strerror or exc}"))
     return None
-
-
-def _why(exc: BaseException) -> str:
-    """A short reason for an exception: the OS's words, else its type and message."""
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return f"{type(exc).__name__}: {exc}"
-
-
-def _hidden_by_attributes(st: os.stat_result) -> bool:
-    """Hidden by the OS rather than by name (Windows attributes, macOS flags)."""
-    attributes = getattr(st, "st_file_attributes", 0)
-    flags = getattr(st, "st_flags", 0)
-    return bool(attributes & _WINDOWS_HIDDEN) or bool(flags & _MAC_UF_HIDDEN)
-
-
-def _first_visit(path: Path, st: os.stat_result, visited: set[tuple[int, int | str]]) -> bool:
-    """Record a folder; ``False`` if it was walked already (symlink loop, bind mount)."""
-    key = _folder_key(path, st)
-    if key in visited:
-        logger.debug("folder already walked, not entering again: %s", path)
-        return False
-    visited.add(key)
-    return True
-
-
-def _folder_key(path: Path, st: os.stat_result) -> tuple[int, int | str]:
-    """Identity of a folder: (device, inode), or the resolved path where the
-    platform reports no inode (``DirEntry.stat`` on Windows, some file systems)."""
-    if st.st_ino == 0:
-        try:
-            st = path.stat()
-        except OSError:
-            return (st.st_dev, os.path.realpath(path))
-        if st.st_ino == 0:
-            return (st.st_dev, os.path.realpath(path))
-    return (st.st_dev, st.st_ino)
-
-
-def _kind(mode: int) -> str:
-    """Name of a non-regular, non-folder file type."""
-    if stat.S_ISFIFO(mode):
-        return "fifo"
-    if stat.S_ISSOCK(mode):
-        return "socket"
-    if stat.S_ISCHR(mode):
-        return "character device"
-    if stat.S_ISBLK(mode):
-        return "block device"
-    return "unknown type"
