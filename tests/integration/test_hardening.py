@@ -374,7 +374,7 @@ def test_index_with_nothing_to_do_never_loads_the_model(
     run_index(library)
     fresh = Library(library.paths, library.settings)
     try:
-        import photoseek.core.library.base as library_module
+        import photoseek.core.library.models as library_module
 
         monkeypatch.setattr(
             library_module,

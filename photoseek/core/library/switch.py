@@ -17,7 +17,7 @@ photo lacks a target vector, the target is tagged with the label set and
 templates the library used (and the content filter applied), and one
 transaction makes it the chosen model and forgets the switch; the library
 object that ran it answers with the target from then on
-(:meth:`~photoseek.core.library.base.LibraryBase.switch_to`). Both models'
+(:meth:`~photoseek.core.library.state.LibraryState.switch_to`). Both models'
 vectors stay in the catalog until ``photoseek model drop``.
 """
 
