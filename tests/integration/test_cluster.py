@@ -152,40 +152,52 @@ def _kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
-KILL_AFTER_FIRST_COMMIT = """
+AFTER_FIRST_CLUSTER_COMMIT = """
 import os, signal, sys
 from photoseek.cli import main
 from photoseek.core.cluster.job import ClusterIndexJob
 
 commit = ClusterIndexJob._commit
 
-def commit_then_die(self, batch):
+def commit_then_act(self, batch):
     commit(self, batch)
     if any(o.__class__.__name__ == "Decoded" for o in batch):
-        os.kill(os.getpid(), signal.SIGKILL)  # the driver dies right after a cluster batch
+        ClusterIndexJob._commit = commit
+        {action}
 
-ClusterIndexJob._commit = commit_then_die
+ClusterIndexJob._commit = commit_then_act
 sys.exit(main(["index", "--cluster", "local", "--batch-size", "4"]))
 """
+DIE = "os.kill(os.getpid(), signal.SIGKILL)  # the driver dies right after a cluster batch"
+CTRL_C = "os.killpg(os.getpgid(0), signal.SIGINT)  # a terminal's Ctrl-C reaches the whole group"
+
+
+def _folder_added(data_dir: Path, photos: Path, count: int) -> None:
+    """A library in ``data_dir`` with a folder of ``count`` photos, not indexed yet."""
+    make_photos(photos, count)
+    library = tiny_library(data_dir, batch_size=4)
+    try:
+        library.add_folder(photos)
+    finally:
+        library.close()
+
+
+def _index_on_local_cluster(data_dir: Path, action: str) -> subprocess.Popen[bytes]:
+    """``index --cluster local`` in its own process group, doing ``action`` after a commit."""
+    return subprocess.Popen(
+        [sys.executable, "-c", AFTER_FIRST_CLUSTER_COMMIT.format(action=action)],
+        env=tiny_env(data_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own group, as a terminal's foreground job
+    )
 
 
 def test_a_driver_killed_mid_run_resumes_with_index(
     ray_local: Any, data_dir: Path, tmp_path: Path
 ) -> None:
-    make_photos(tmp_path / "pics", 12)
-    env = tiny_env(data_dir)
-    library = tiny_library(data_dir, batch_size=4)
-    try:
-        library.add_folder(tmp_path / "pics")
-    finally:
-        library.close()
-    killed = subprocess.Popen(
-        [sys.executable, "-c", KILL_AFTER_FIRST_COMMIT],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,  # its own process group: its Ray instance goes with it below
-    )
+    _folder_added(data_dir, tmp_path / "pics", 12)
+    killed = _index_on_local_cluster(data_dir, DIE)
     try:
         _out, err = killed.communicate(timeout=300)
     finally:
@@ -434,41 +446,12 @@ def _group_processes(pgid: int) -> list[int]:
     return found
 
 
-INTERRUPT_AFTER_FIRST_COMMIT = """
-import os, signal, sys
-from photoseek.cli import main
-from photoseek.core.cluster.job import ClusterIndexJob
-
-commit = ClusterIndexJob._commit
-
-def commit_then_interrupt(self, batch):
-    commit(self, batch)
-    if any(o.__class__.__name__ == "Decoded" for o in batch):
-        ClusterIndexJob._commit = commit
-        os.killpg(os.getpgid(0), signal.SIGINT)  # a terminal's Ctrl-C reaches the whole group
-
-ClusterIndexJob._commit = commit_then_interrupt
-sys.exit(main(["index", "--cluster", "local", "--batch-size", "4"]))
-"""
-
-
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process table from /proc")
 def test_ctrl_c_on_a_local_cluster_run_stops_cleanly_and_resumes(
     ray_local: Any, data_dir: Path, tmp_path: Path
 ) -> None:
-    make_photos(tmp_path / "pics", 24)
-    library = tiny_library(data_dir, batch_size=4)
-    try:
-        library.add_folder(tmp_path / "pics")
-    finally:
-        library.close()
-    interrupted = subprocess.Popen(
-        [sys.executable, "-c", INTERRUPT_AFTER_FIRST_COMMIT],
-        env=tiny_env(data_dir),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,  # its own group, as a terminal's foreground job
-    )
+    _folder_added(data_dir, tmp_path / "pics", 24)
+    interrupted = _index_on_local_cluster(data_dir, CTRL_C)
     try:
         out, err = interrupted.communicate(timeout=300)
         _wait_for(lambda: not _group_processes(interrupted.pid), "its Ray processes to exit")

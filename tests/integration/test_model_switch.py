@@ -27,6 +27,7 @@ from photoseek.core.zeroshot.labels import Label, LabelSet
 from photoseek.core.zeroshot.templates import template_set
 from photoseek.paths import resolve_paths
 from tests.conftest import REPO, TINY_MODEL, make_photos, run_index, tiny_library
+from tests.integration.conftest import set_cli_env
 
 TINY_B = REPO / "tests" / "fixtures" / "tiny-clip-b.json"
 MODEL_A = ModelName(str(TINY_MODEL), "none")
@@ -123,10 +124,9 @@ def test_a_fresh_process_answers_with_the_chosen_model(
     library.start_model_switch(MODEL_B)
     _switch_all(library)
     library.close()
-    monkeypatch.setenv("PHOTOSEEK_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("PHOTOSEEK_DEVICE", "cpu")
-    for name in ("PHOTOSEEK_MODEL", "PHOTOSEEK_PRETRAINED"):
-        monkeypatch.delenv(name, raising=False)
+    set_cli_env(monkeypatch, data_dir)
+    for name in ("PHOTOSEEK_MODEL", "PHOTOSEEK_PRETRAINED"):  # the library's own model
+        monkeypatch.delenv(name)
     assert main(["model", "status", "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
     assert status["model"] == {"arch": str(TINY_B), "pretrained": "none"}
@@ -182,10 +182,7 @@ def test_a_switch_killed_midway_resumes_and_swaps(
         partial = [n for arch, n in counts.items() if arch.startswith("tiny-clip-b@")]
         assert partial == [8]  # the two committed batches, nothing of the batch in flight
         assert len(_ranking(reopened)) == 10  # model A still answers
-    monkeypatch.setenv("PHOTOSEEK_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("PHOTOSEEK_MODEL", str(TINY_MODEL))
-    monkeypatch.setenv("PHOTOSEEK_PRETRAINED", "none")
-    monkeypatch.setenv("PHOTOSEEK_DEVICE", "cpu")
+    set_cli_env(monkeypatch, data_dir)
     assert main(["model", "resume"]) == 0
     assert "answers with" in capsys.readouterr().out
     with Library(resolve_paths(data_dir)) as done:
@@ -316,9 +313,7 @@ def test_status_shows_a_switch_in_progress(
     library.start_model_switch(MODEL_B)
     _switch_all(library, hold=lambda: True)  # one batch, then it stops (still recorded)
     library.close()
-    monkeypatch.setenv("PHOTOSEEK_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("PHOTOSEEK_MODEL", str(TINY_MODEL))
-    monkeypatch.setenv("PHOTOSEEK_PRETRAINED", "none")
+    set_cli_env(monkeypatch, data_dir)
     assert main(["status", "--json"]) == 0
     switch = json.loads(capsys.readouterr().out)["model_switch"]
     assert switch["target"] == {"arch": str(TINY_B), "pretrained": "none"}
