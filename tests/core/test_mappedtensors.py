@@ -1,0 +1,113 @@
+"""A safetensors file mapped, not copied: the same arrays, refused where the file is wrong,
+and a tower built on the mapping that no longer reads it once the session has started."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+from safetensors.numpy import save_file
+
+from photoseek.core.model import imagepath, onnxvision
+from photoseek.core.model.embedder import load_embedder
+from photoseek.core.model.mappedtensors import MappedTensors
+from tests.conftest import tiny_settings
+from tests.core.test_textpath import _weights_file
+
+
+def _tensors() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(3)
+    return {
+        "module.visual.a": rng.normal(size=(4, 6)).astype(np.float32),
+        "module.visual.b": rng.normal(size=(5,)).astype(np.float16),
+        "text.c": rng.normal(size=(3, 3)).astype(np.float32),
+    }
+
+
+def _mapped(file: Path) -> MappedTensors:
+    return MappedTensors(
+        file,
+        wanted=lambda name: "visual" in name,
+        rename=lambda name: name.removeprefix("module."),
+    )
+
+
+def test_the_mapped_arrays_are_the_files_tensors(tmp_path: Path) -> None:
+    file = tmp_path / "w.safetensors"
+    tensors = _tensors()
+    save_file(tensors, str(file))
+    mapped = _mapped(file)
+    assert sorted(mapped) == ["visual.a", "visual.b"]
+    for name, array in mapped.items():
+        expected = tensors[f"module.{name}"]
+        assert array.dtype == expected.dtype and np.array_equal(array, expected)
+    mapped.release_pages()  # dropped pages are read back from the file
+    assert np.array_equal(mapped["visual.a"], tensors["module.visual.a"])
+
+
+def _rewritten_header(file: Path, edit: dict[str, object]) -> None:
+    """Replace one tensor's header entry, keeping the header's length (padded with spaces)."""
+    data = file.read_bytes()
+    (length,) = struct.unpack_from("<Q", data)
+    header = json.loads(data[8 : 8 + length])
+    header["module.visual.a"].update(edit)
+    text = json.dumps(header, separators=(",", ":")).encode()
+    assert len(text) <= length
+    file.write_bytes(data[:8] + text.ljust(length) + data[8 + length :])
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {"data_offsets": [0, 8]},  # shorter than its shape
+        {"shape": [4, 7]},  # longer than its bytes
+        {"dtype": "I32"},  # not a float type numpy maps
+    ],
+)
+def test_a_file_whose_header_lies_is_refused(tmp_path: Path, edit: dict[str, object]) -> None:
+    file = tmp_path / "w.safetensors"
+    save_file(_tensors(), str(file))
+    _rewritten_header(file, edit)
+    with pytest.raises(Exception, match=r"."):  # the library's error, or this module's
+        _mapped(file)
+
+
+def test_a_type_numpy_cannot_hold_is_refused_by_name(tmp_path: Path) -> None:
+    file = tmp_path / "w.safetensors"
+    save_file({"module.visual.a": np.zeros((2, 2), np.int32)}, str(file))
+    with pytest.raises(ValueError, match="I32; float32 or float16 needed"):
+        _mapped(file)
+
+
+def test_a_tower_on_the_mapping_ignores_the_file_rewritten_in_place(tmp_path: Path) -> None:
+    """Only matrices the session packs stay views of the mapping, so once the session has
+    started the file's bytes no longer matter: rewriting them in place (same size) leaves
+    the tower's vectors as they were."""
+    weights = _weights_file(tmp_path)
+    spec = load_embedder(tiny_settings(str(weights)), tmp_path / "models").vision_spec
+    assert spec is not None
+    pixels = np.random.default_rng(0).normal(size=(3, 3, spec.image_size, spec.image_size))
+    pixels = pixels.astype(np.float32)
+    mapped = imagepath.vision_tensors(weights)
+    tower = onnxvision.OnnxImageTower(spec, mapped, "fp32")
+    before = tower.encode(pixels)
+    description = onnxvision.describe(spec, mapped, "fp32")
+    packed = {inputs[1] for op, inputs, *_ in description.nodes if op in {"FusedMatMul", "MatMul"}}
+    views = {
+        name
+        for name, array in description.initializers.items()
+        if any(np.shares_memory(array, source) for source in mapped.values())
+    }
+    assert views and views <= packed  # norms, biases, embeddings, the convolution: copies
+
+    data = bytearray(weights.read_bytes())
+    (length,) = struct.unpack_from("<Q", data)
+    start = 8 + length
+    data[start:] = np.random.default_rng(1).bytes(len(data) - start)
+    with weights.open("r+b") as handle:  # in place: the same inode the mapping sees
+        handle.write(data)
+    assert not np.array_equal(mapped["visual.proj"], description.initializers["visual.proj"])
+    assert np.allclose(tower.encode(pixels), before, atol=1e-6)
