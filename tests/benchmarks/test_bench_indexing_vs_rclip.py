@@ -256,6 +256,10 @@ def work_bound(photos: Path, weights: Path) -> float:
     for start in range(0, len(pixels), 32):
         tower.encode(np.stack(pixels[start : start + 32]))
     model_cpu = _process_cpu() - before
+    print(
+        f"work bound: model {model_cpu:.2f} CPU-s + decode and prepare {decode_cpu:.2f} CPU-s, "
+        f"{os.cpu_count()} cores"
+    )
     return (model_cpu + decode_cpu) / (os.cpu_count() or 1)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,12 @@ def test_the_fast_mode_refuses_random_weights_with_a_clear_error(
     assert "int8 mode needs" in error and "fp32" in error
 
 
+def _stage_rows(report: str) -> dict[str, list[str]]:
+    """``stage name -> [busy, CPU, ms/photo, times]`` from the timings table."""
+    rows = re.findall(r"^  (\S.*?)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+(\d+)$", report, re.M)
+    return {name: list(figures) for name, *figures in rows}
+
+
 def test_index_timings_name_every_stage(
     weights_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -71,9 +78,23 @@ def test_index_timings_name_every_stage(
     assert main(["index", "--timings", "--batch-size", "2"]) == 0
     report = capsys.readouterr().err
     assert "timings:" in report and "loading model" in report and "indexing" in report
-    rows = {line.split()[0]: line.split()[1:] for line in report.splitlines() if line.strip()}
-    for stage in STAGES:
-        assert stage in rows, report
+    rows = _stage_rows(report)
+    assert set(STAGES) <= set(rows), report
     # Seconds may round to 0.00 for the tiny model on a fast machine; the counts may not.
     assert int(rows["model"][3]) >= 1, report
     assert int(rows["decode"][3]) == 5, report
+    assert int(rows["model load"][3]) == 0, report  # the full model loaded before the phase
+
+
+def test_index_timings_count_the_light_towers_load(
+    weights_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_photos(tmp_path / "pics", 3)
+    assert main(["add", str(tmp_path / "pics")]) == 0
+    assert main(["index"]) == 0  # the full model, which records the light image path
+    make_photos(tmp_path / "more", 3, start=50)
+    assert main(["add", str(tmp_path / "more")]) == 0
+    capsys.readouterr()
+    assert main(["index", "--timings", "--batch-size", "2"]) == 0
+    rows = _stage_rows(capsys.readouterr().err)
+    assert int(rows["model load"][3]) == 1 and int(rows["model"][3]) == 2, rows

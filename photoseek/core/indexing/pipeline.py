@@ -87,6 +87,7 @@ class IndexJob:
         self.source = WorkSource(catalog, model_id)
         self.tracker = Tracker(total=self.source.count())
         self.stages = StageClock()  # where the time goes (the CLI's ``index --timings``)
+        self._model_load_counted = False
         self._pool = ThreadPoolExecutor(_decode_workers(embedder, self.options), "decode")
         self._queue: deque[tuple[WorkItem, Future[Outcome]]] = deque()
 
@@ -257,6 +258,7 @@ class IndexJob:
         decoded = [o for o in batch if isinstance(o, Decoded)]
         with self.stages.stage("model", getattr(self.embedder, "cpu_seconds", None)):
             vectors, model_failures = self._embed(decoded)
+        self._count_model_load()
         with self.stages.stage("database"):
             self._store(batch, vectors, model_failures)
         failed = sum(isinstance(o, Failed) for o in batch) + len(model_failures)
@@ -270,6 +272,16 @@ class IndexJob:
         self.source.release(o.item.id for o in batch)
         with self.stages.stage("index"):
             self.after_commit()
+
+    def _count_model_load(self) -> None:
+        """Add the image tower's load to the stage table, once, when the encoder timed one."""
+        if self._model_load_counted:
+            return
+        load_times = getattr(self.embedder, "load_times", None)
+        timed = load_times() if load_times is not None else None
+        if timed is not None:
+            self.stages.add("model load", *timed)
+            self._model_load_counted = True
 
     def _store(
         self,

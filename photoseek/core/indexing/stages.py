@@ -8,7 +8,10 @@ stage sums two figures over all its threads: *busy* seconds (wall time
 inside the stage) and *CPU* seconds (the thread's own CPU time inside it;
 for the model, the CPU time of the threads that ran it where the encoder
 counts it, as the ONNX image tower does, else the calling thread's share
-only, and the busy time is then the figure to read). ``wait``
+only, and the busy time is then the figure to read). ``model load`` is the
+light image tower's start (mapping its weights, planning its session), which
+runs in a thread of its own while the first photos decode; a full model
+loads before the indexing phase and is not in the table. ``wait``
 is the committing thread's time blocked on decoding: when it is large,
 decoding is the bottleneck; when it is near zero, the model is.
 """
@@ -29,6 +32,7 @@ STAGES = (
     "thumbnail",
     "phash",
     "wait",
+    "model load",
     "model",
     "database",
     "index",
@@ -68,6 +72,14 @@ class StageClock:
                 self._busy[name] += busy
                 self._cpu[name] += used
                 self._count[name] += 1
+
+    def add(self, name: str, busy_s: float, cpu_s: float) -> None:
+        """Count one pass of stage ``name`` timed elsewhere (the image tower's load, which
+        runs in a thread of its own beside the first decodes)."""
+        with self._lock:
+            self._busy[name] += busy_s
+            self._cpu[name] += cpu_s
+            self._count[name] += 1
 
     def totals(self) -> tuple[StageTime, ...]:
         """Each stage's totals so far, in pipeline order."""

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -162,9 +163,21 @@ class LightImageEncoder:
         self.precision = precision
         self._prep = prep
         self._on_failure = on_failure
+        self._load_times: tuple[float, float] | None = None
         loader = ThreadPoolExecutor(1, "image-tower")
-        self._tower = loader.submit(load)
+        self._tower = loader.submit(self._timed, load)
         loader.shutdown(wait=False)  # its one thread ends with the load
+
+    def _timed(self, load: Callable[[], OnnxImageTower]) -> OnnxImageTower:
+        wall, cpu = time.perf_counter(), time.thread_time()
+        tower = load()
+        self._load_times = (time.perf_counter() - wall, time.thread_time() - cpu)
+        return tower
+
+    def load_times(self) -> tuple[float, float] | None:
+        """``(wall, CPU)`` seconds the tower's load took, once it has loaded (the session
+        is planned on the loading thread, so its CPU time is the load's)."""
+        return self._load_times
 
     def tower(self) -> OnnxImageTower:
         """The loaded tower (waits for the load)."""
