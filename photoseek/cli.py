@@ -20,7 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import TypeAlias
 
-from photoseek import __version__
+from photoseek import __version__, hugepages
 from photoseek.cli_commands import COMMANDS
 from photoseek.cli_models import add_models_command
 from photoseek.core.errors import PhotoseekError
@@ -465,6 +465,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(protect_dash_queries(sys.argv[1:] if argv is None else argv, parser))
     handler = getattr(args, "handler", None)
+    if args.command is None or (args.command == "watch" and not args.once):
+        hugepages.restart()  # long-lived: huge pages for the index (where the entry allows)
     if handler is None:  # no command: the desktop app
         from photoseek.gui.app import main as run_app
 

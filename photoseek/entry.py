@@ -12,16 +12,26 @@ from collections.abc import Sequence
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``photoseek`` console script and of ``python -m photoseek``."""
-    words = list(sys.argv[1:] if argv is None else argv)
-    from photoseek.warm.client import ask
+    """Entry point of the ``photoseek`` console script and of ``python -m photoseek``.
 
-    answer = ask(words)
-    if answer is not None:
-        sys.stdout.write(answer.stdout)
-        sys.stderr.write(answer.stderr)
-        sys.stdout.flush()
-        return answer.code
+    As a process's entry (``argv`` None), it lets a long-lived command (the
+    app, ``watch``) restart once with huge pages for its large allocations
+    (:mod:`photoseek.hugepages`)."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    from photoseek import hugepages
+
+    restarted = argv is None and hugepages.restarted()
+    if not restarted:  # a restart's parent asked already
+        from photoseek.warm.client import ask
+
+        answer = ask(words)
+        if answer is not None:
+            sys.stdout.write(answer.stdout)
+            sys.stderr.write(answer.stderr)
+            sys.stdout.flush()
+            return answer.code
+    if argv is None:
+        hugepages.allow_restart()
     from photoseek.cli import main as full_main
 
     return full_main(words)

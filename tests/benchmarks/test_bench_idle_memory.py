@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.benchmarks.conftest import print_table
+from tests.benchmarks.conftest import as_photoseek_process, print_table
 from tests.benchmarks.rclipsetup import ROOT
 from tests.benchmarks.weightsfile import random_weights_file
 from tests.conftest import REPO, SHARED_PHOTOS
@@ -88,7 +88,7 @@ def test_idle_service_memory() -> None:
     for path in sorted(coco.glob("*.jpg"))[:64]:
         os.link(path, photos / path.name)
     weights = random_weights_file("ViT-B-32-256")
-    env = {**os.environ, "PYTHONPATH": str(REPO), "HNSWLIB_NO_NATIVE": "1"}
+    env = as_photoseek_process({**os.environ, "PYTHONPATH": str(REPO), "HNSWLIB_NO_NATIVE": "1"})
     command = [sys.executable, "-c", _SERVICE, str(root / "data"), str(photos), str(weights)]
     subprocess.run([*command, "record"], env=env, check=True, capture_output=True, timeout=900)
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1500)

@@ -57,7 +57,7 @@ from photoseek.core.model.textcache import TextVector
 from photoseek.core.records import ModelIdentity
 from photoseek.core.search.searcher import MIN_CANDIDATES, Searcher, SearchOptions
 from photoseek.core.vectors.index import VectorIndex
-from tests.benchmarks.conftest import print_table
+from tests.benchmarks.conftest import as_photoseek_process, print_table
 from tests.benchmarks.scalelibrary import (
     DIM,
     ScaleLibrary,
@@ -183,17 +183,20 @@ def browse_ms(library: Library) -> float:
 
 
 def open_in_fresh_process(
-    built: ScaleLibrary, *, matrix: bool = False, catch_up: int = 0
+    built: ScaleLibrary, *, matrix: bool = False, catch_up: int = 0, huge_pages: bool = True
 ) -> dict[str, float]:
     """:func:`scalelibrary.measure_open` in a new Python process (pytest's memory excluded).
 
     ``catch_up``: open a copy whose catalog has that many photos its saved index lacks.
+    ``huge_pages``: as the app's process is (:mod:`photoseek.hugepages`); else as a
+    one-shot command's (a cold ``search``), in 4 KB pages.
     """
     command = [sys.executable, "-m", "tests.benchmarks.scalelibrary", str(built.root)]
     command += ["--matrix"] if matrix else []
     command += ["--catch-up", str(catch_up)] if catch_up else []
+    env = as_photoseek_process(dict(os.environ)) if huge_pages else dict(os.environ)
     done = subprocess.run(
-        command, cwd=REPO, capture_output=True, text=True, timeout=3600, check=False
+        command, cwd=REPO, env=env, capture_output=True, text=True, timeout=3600, check=False
     )
     assert done.returncode == 0, done.stderr[-3000:]
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -228,6 +231,7 @@ class Figures:
     first_open: dict[str, float]
     warm_open: dict[str, float]
     catch_up: dict[str, float] = field(default_factory=dict)
+    one_shot_open: dict[str, float] = field(default_factory=dict)
     disk: tuple[int, int] = (0, 0)
     browse_ms: float = 0.0
     unreachable: int = 0
@@ -253,7 +257,8 @@ def measure(kind: str) -> Figures:
     first = open_in_fresh_process(built, matrix=False)
     warm = open_in_fresh_process(built, matrix=True)  # the files are in the OS cache now
     caught_up = open_in_fresh_process(built, catch_up=catch_up_count())
-    figures = Figures(built, first, warm, caught_up, disk=disk_bytes(built))
+    one_shot = open_in_fresh_process(built, huge_pages=False)
+    figures = Figures(built, first, warm, caught_up, one_shot, disk=disk_bytes(built))
     wanted = queries(PHOTOS, kind, LATENCY_QUERIES)
     with built.open() as library:
         check_stored_vectors(library, PHOTOS, kind)
@@ -347,8 +352,15 @@ def rows_for(figures: list[Figures]) -> list[list[object]]:
             "open s",
             lambda f: f"{f.warm_open['open_s']:.2f} (first {f.first_open['open_s']:.2f})",
             "",
-            "fresh process: Library(...) + preload_index (checksum, hnswlib load, catch-up "
-            "check); model not loaded; whole index in RAM; OS file cache warm (first: as found)",
+            "fresh process as the app's (huge pages): Library(...) + preload_index (checksum, "
+            "hnswlib load, catch-up check); model not loaded; whole index in RAM; OS file "
+            "cache warm (first: as found)",
+        ),
+        row(
+            "open s, one-shot command",
+            lambda f: f"{f.one_shot_open['open_s']:.2f}",
+            "",
+            "the same open in 4 KB pages, as a cold `photoseek search` opens (no huge pages)",
         ),
         row(
             "open + catch up s",
