@@ -23,6 +23,10 @@ place while a process runs could change what the mapping reads. The caller
 copies every tensor that ONNX Runtime reads on each run (norms, biases,
 embeddings) and maps only the matrices it packs (:mod:`.onnxvision`), and
 downloads replace files by renaming, which a mapping does not see.
+
+Where pages cannot be given back (no ``madvise``: Windows), the tensors are
+copied out of the mapping and it is closed at once, as before this module:
+a mapped file cannot be replaced or deleted there while it stays mapped.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MappedTensors"]
 
+CAN_RELEASE: Final = hasattr(mmap, "MADV_DONTNEED")
 _HEADER_LENGTH: Final = struct.Struct("<Q")
 _DTYPES: Final = {"F32": "float32", "F16": "float16"}
 
@@ -63,8 +68,10 @@ class MappedTensors(Mapping[str, "Array"]):
             if end > len(self._map):
                 raise ValueError(f"{file.name}: tensor {name} ends past the end of the file")
             count = (end - start) // np.dtype(dtype).itemsize
-            array = np.frombuffer(self._map, dtype, count=count, offset=start)
-            self._arrays[rename(name)] = array.reshape(shape)
+            array = np.frombuffer(self._map, dtype, count=count, offset=start).reshape(shape)
+            self._arrays[rename(name)] = array if CAN_RELEASE else array.copy()
+        if not CAN_RELEASE:  # copies: a mapped file could not be replaced there meanwhile
+            self._map.close()
 
     def __getitem__(self, name: str) -> Array:
         return self._arrays[name]
@@ -78,7 +85,7 @@ class MappedTensors(Mapping[str, "Array"]):
     def release_pages(self) -> None:
         """Drop the file's pages from this process's memory (read back from the file if
         touched again): for after a consumer has copied or packed what it needs."""
-        if hasattr(mmap, "MADV_DONTNEED"):  # Linux, macOS; elsewhere the pages stay
+        if CAN_RELEASE:
             self._map.madvise(mmap.MADV_DONTNEED)
 
 
