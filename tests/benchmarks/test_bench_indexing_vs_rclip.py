@@ -21,13 +21,13 @@ must differ). Both tools run the same random-weight ``ViT-B-32-256`` weights
 The ratio is the median of each round's rclip/photoseek time (above 1:
 photoseek is faster). The **work bound** is measured on the same photos, in a
 fresh process set up as ``photoseek index``'s is (4 KB pages, where this
-benchmark's own process has the app's huge pages): the fp32 image tower's CPU-seconds for them in batches of 32,
-plus decoding and preparing each (single-threaded, draft-mode JPEG decode as
-both tools do), divided by the cores; photoseek's indexing phase is
-compared with it. The int8 tower's cosine to fp32 and its top-10
-neighbour agreement with fp32 (image to image, over the COCO photos) are
-printed as its quality note. The last round's stage table says where
-photoseek's time went.
+benchmark's own process has the app's huge pages): the fp32 image tower's
+CPU-seconds for them in batches of 32, plus decoding and preparing each
+(single-threaded, draft-mode JPEG decode as both tools do), divided by the
+cores; photoseek's indexing phase is compared with it. The int8 tower's cosine
+to fp32 and its top-10 neighbour agreement with fp32 (image to image, over the
+COCO photos) are printed as its quality note. The last round's stage table says
+where photoseek's time went.
 """
 
 from __future__ import annotations

@@ -68,8 +68,9 @@ class MappedTensors(Mapping[str, "Array"]):
             if end > len(self._map):
                 raise ValueError(f"{file.name}: tensor {name} ends past the end of the file")
             count = (end - start) // np.dtype(dtype).itemsize
-            array = np.frombuffer(self._map, dtype, count=count, offset=start).reshape(shape)
-            self._arrays[rename(name)] = array if CAN_RELEASE else array.copy()
+            view = np.frombuffer(self._map, dtype, count=count, offset=start).reshape(shape)
+            self._arrays[rename(name)] = view if CAN_RELEASE else view.copy()
+            del view  # no view but the kept ones may hold the mapping
         if not CAN_RELEASE:  # copies: a mapped file could not be replaced there meanwhile
             self._map.close()
 
