@@ -24,10 +24,10 @@ fresh process set up as ``photoseek index``'s is (4 KB pages, where this
 benchmark's own process has the app's huge pages): the fp32 image tower's
 CPU-seconds for them in batches of 32, plus decoding and preparing each
 (single-threaded, draft-mode JPEG decode as both tools do), divided by the
-cores; photoseek's indexing phase is compared with it. The int8 tower's cosine
-to fp32 and its top-10 neighbour agreement with fp32 (image to image, over the
-COCO photos) are printed as its quality note. The last round's stage table says
-where photoseek's time went.
+cores, once in each round; the median of each round's bound over its indexing
+phase is printed. The int8 tower's cosine to fp32 and its top-10 neighbour
+agreement with fp32 (image to image, over the COCO photos) are printed as its
+quality note. The last round's stage table says where photoseek's time went.
 """
 
 from __future__ import annotations
@@ -178,20 +178,22 @@ def test_indexing_beside_rclip(
     executable, rclip_env = rclip
     runs: dict[str, list[list[Measured]]] = {"fp32": [], "int8": []}
     theirs: list[Measured] = []
+    bounds: list[float] = []  # one per round, beside it: the machine's speed drifts
     for n in range(ROUNDS):
         for precision in ("fp32", "int8"):
             env = _fresh_library(weights, warm_models, f"{photo_set}-{precision}")
             runs[precision].append(_photoseek_round(env, photos, precision))
         theirs.append(_rclip_round(executable, rclip_env, photos))
+        bounds.append(work_bound_as_index_runs(photos, weights))
         print(
             f"round {n + 1}: "
             + ", ".join(f"{p} {sum(m.seconds for m in runs[p][-1]):.1f} s" for p in runs)
-            + f", rclip {theirs[-1].seconds:.1f} s"
+            + f", rclip {theirs[-1].seconds:.1f} s, work bound {bounds[-1]:.2f} s"
         )
-    bound = work_bound_as_index_runs(photos, weights)
     rows = [_rclip_row(theirs, count)]
     for precision, rounds in runs.items():
-        rows.append(_photoseek_row(precision, rounds, theirs, count, bound))
+        rows.append(_photoseek_row(precision, rounds, theirs, count, bounds))
+    bound = statistics.median(bounds)
     rows.append(["work bound (fp32)", f"{bound:.1f} s", f"{count / bound:.2f}/s", "", "", ""])
     print_table(
         f"indexing, {count} {photo_set} photos, {DEFAULT_ARCH} random weights, CPU, "
@@ -216,13 +218,20 @@ def _rclip_row(theirs: list[Measured], count: int) -> list[object]:
 
 
 def _photoseek_row(
-    precision: str, rounds: list[list[Measured]], theirs: list[Measured], count: int, bound: float
+    precision: str,
+    rounds: list[list[Measured]],
+    theirs: list[Measured],
+    count: int,
+    bounds: list[float],
 ) -> list[object]:
     totals = [sum(m.seconds for m in r) for r in rounds]
     ratio = statistics.median(t.seconds / s for s, t in zip(totals, theirs, strict=True))
-    indexing = [_indexing_seconds(r[1].stderr_tail) for r in rounds]
-    phase = statistics.median(s for s in indexing if s is not None) if any(indexing) else None
-    share = f"{bound / phase:.0%} (indexing phase {phase:.1f} s)" if phase else ""
+    phases = [_indexing_seconds(r[1].stderr_tail) for r in rounds]
+    share = ""
+    if all(phases):  # the median of each round's bound / its indexing phase
+        shares = [b / p for b, p in zip(bounds, phases, strict=True) if p]
+        phase = statistics.median(p for p in phases if p)
+        share = f"{statistics.median(shares):.0%} (indexing phase {phase:.1f} s)"
     wall = statistics.median(totals)
     return [
         f"photoseek {precision} add + index + search",
