@@ -24,6 +24,7 @@ def pytest_configure(config: pytest.Config) -> None:
         if others:
             os.environ["GLIBC_TUNABLES"] = others
     else:
+        hugepages.allow_restart()  # this process is the run's own entry
         hugepages.restart()
 
 
