@@ -20,8 +20,10 @@ index once and exits, and stays in 4 KB pages.
 
 glibc reads tunables only when a process starts, so :func:`restart` runs
 the command again, once, in place (``execve``: the same process id, no
-child) with the tunable in ``GLIBC_TUNABLES``. It costs one interpreter
-start (about 30 ms here) and is skipped:
+child) with the tunable in ``GLIBC_TUNABLES``, as soon as the command line
+is read. It costs what came before: the interpreter's start, the command
+line's imports and parsing, about 0.2 s here, once per app or service
+start. It is skipped:
 
 * unless the command's entry allowed it (:func:`allow_restart`; a call of
   the command line's ``main`` from Python code never restarts);

@@ -127,3 +127,10 @@ def test_a_tower_on_the_mapping_ignores_the_file_rewritten_in_place(tmp_path: Pa
         handle.write(data)
     assert not np.array_equal(mapped["visual.proj"], description.initializers["visual.proj"])
     assert np.allclose(tower.encode(pixels), before, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (63, 5), (64, 7), (130, 9), (2304, 12)])
+def test_the_blocked_transpose_is_the_transpose(shape: tuple[int, int]) -> None:
+    matrix = np.random.default_rng(2).normal(size=shape).astype(np.float32)
+    result = onnxvision.transposed(matrix)
+    assert result.flags["C_CONTIGUOUS"] and np.array_equal(result, matrix.T)

@@ -2,8 +2,9 @@
 
 The light image path starts a tower on every ``index`` run. Copying the
 tower's 350 MB out of the file (``safe_open(framework="numpy")``) cost 0.5-0.8
-CPU-seconds on a fresh process, most of it faulting in new memory: a fifth
-of a 48-photo run on 2 cores, spent while the decoders need those cores.
+CPU-seconds in a fresh process, most of it faulting in new memory, of a
+tower start of 1.9 CPU-seconds: a fifth of a 48-photo run on 2 cores, spent
+while the decoders need those cores.
 Mapped, the arrays cost nothing until read, and ONNX Runtime reads the big
 matrices once, when it packs them into its own layout at session start;
 :meth:`MappedTensors.release_pages` then lets go of the file's pages (they

@@ -3,13 +3,17 @@
 No torch and no export: the graph (about 400 nodes) is described here from a
 :class:`~.visionspec.VisionTowerSpec`, and the weights are handed to ONNX
 Runtime as initializers straight from the checkpoint's arrays (a
-safetensors file read as data; nothing of them is written to disk). The
+safetensors file mapped read-only, :mod:`.mappedtensors`; nothing of them is
+written to disk). The matrices ONNX Runtime packs into its own layout at the
+session's start stay views of the mapping, whose pages are then let go;
+every other tensor is copied (see :meth:`_Builder.weight`). The
 description needs only numpy; turning it into ONNX bytes needs the ``onnx``
 package, whose import costs 1.1 s here (``ml_dtypes``), so the bytes (100 KB,
 no weights) are cached by the description's digest in the models folder and
-a later start reads them. A start then costs reading 350 MB of weights and
-planning the session, about a second for ``ViT-B-32``, where torch and
-open_clip cost 6-8 s to import and build on a 2-core CPU.
+a later start reads them. A start then costs planning the session (ONNX
+Runtime copies and packs the weights), 0.5-0.9 CPU-seconds for
+``ViT-B-32``, where torch and open_clip cost 6-8 s to import and build on a
+2-core CPU.
 
 The graph computes what open_clip's ``VisionTransformer.forward`` computes
 in evaluation: patch convolution, class token, positions, ``ln_pre``,
