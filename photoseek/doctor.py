@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from photoseek import __version__
+from photoseek import __version__, hugepages
 from photoseek.core.catalog.migrations import latest_version
 from photoseek.core.errors import PhotoseekError
 from photoseek.core.library import Library
@@ -118,6 +118,7 @@ def iter_checks(paths: AppPaths, settings: ModelSettings) -> Iterator[Check]:
     try:
         yield _guard("photoseek", _about)
         yield _guard("packages", _packages)
+        yield _guard("huge pages", _huge_pages)
         yield _guard("data dir", lambda: _folder_check("data dir", paths.data_dir, paths))
         yield _guard("cache dir", lambda: _folder_check("cache dir", paths.cache_dir, paths))
         yield _guard("log dir", lambda: _folder_check("log dir", paths.log_dir, paths))
@@ -148,6 +149,13 @@ def run_checks(library: Library) -> list[Check]:
 def _about() -> Check:
     detail = f"{__version__} on Python {sys.version.split()[0]}, {platform.platform()}"
     return Check("photoseek", True, detail)
+
+
+def _huge_pages() -> Check:
+    """Whether the app and the watch service keep the index in huge pages (never a failure:
+    without them searches at a million photos are slower, nothing more)."""
+    _, why = hugepages.state(os.environ)
+    return Check("huge pages", True, why)
 
 
 def _packages() -> Check:

@@ -54,12 +54,28 @@ _THP_SETTING: Final = Path("/sys/kernel/mm/transparent_hugepage/enabled")
 _MIN_GLIBC: Final = (2, 35)
 
 
-def environment(base: Mapping[str, str]) -> dict[str, str] | None:
-    """``base`` with the tunable added, or None where it does not apply (see the module)."""
-    if sys.platform != "linux" or base.get(OPT_OUT, "") not in ("", "0"):
-        return None
+def state(base: Mapping[str, str]) -> tuple[bool, str]:
+    """Whether the app and ``watch`` run in huge pages with ``base`` as their environment,
+    and why (a line for ``photoseek doctor``)."""
     tunables = base.get("GLIBC_TUNABLES", "")
-    if "glibc.malloc.hugetlb" in tunables or not _glibc_has_tunable() or not _thp_usable():
+    if sys.platform != "linux":
+        return False, "off: Linux only"
+    if base.get(OPT_OUT, "") not in ("", "0"):
+        return False, f"off: {OPT_OUT} is set"
+    if "glibc.malloc.hugetlb" in tunables:
+        return TUNABLE in tunables.split(":"), f"as GLIBC_TUNABLES sets it ({tunables})"
+    if not _glibc_has_tunable():
+        return False, "off: needs glibc 2.35 or later"
+    if not _thp_usable():
+        return False, "off: the kernel's transparent huge pages are set to never"
+    return True, f"on for the app and `watch` (they restart with {TUNABLE})"
+
+
+def environment(base: Mapping[str, str]) -> dict[str, str] | None:
+    """``base`` with the tunable added, or None where it does not apply or is set already
+    (see the module)."""
+    tunables = base.get("GLIBC_TUNABLES", "")
+    if "glibc.malloc.hugetlb" in tunables or not state(base)[0]:
         return None
     return {**base, "GLIBC_TUNABLES": f"{tunables}:{TUNABLE}" if tunables else TUNABLE}
 

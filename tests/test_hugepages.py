@@ -8,11 +8,14 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from photoseek import cli, cli_commands, entry, hugepages
-from tests.conftest import REPO
+from photoseek.doctor import iter_checks
+from photoseek.paths import resolve_paths
+from tests.conftest import REPO, tiny_settings
 
 applies = hugepages.environment({}) is not None
 needs_it = pytest.mark.skipif(not applies, reason="Linux with glibc 2.35+ and huge pages only")
@@ -29,6 +32,20 @@ def test_the_tunable_is_added_once_and_kept_beside_the_users_own() -> None:
     assert hugepages.environment({"GLIBC_TUNABLES": "glibc.malloc.hugetlb=0"}) is None  # theirs
     assert hugepages.environment({hugepages.OPT_OUT: "1"}) is None
     assert hugepages.without_tunable(added) == {"GLIBC_TUNABLES": "glibc.malloc.arena_max=2"}
+
+
+def test_the_doctor_says_whether_and_why() -> None:
+    assert hugepages.state({hugepages.OPT_OUT: "1"}) == (
+        False,
+        f"off: {hugepages.OPT_OUT} is set" if sys.platform == "linux" else "off: Linux only",
+    )
+    on, why = hugepages.state({})
+    assert on == applies and (why.startswith("on for the app") if on else why.startswith("off"))
+    if applies:
+        assert hugepages.state({"GLIBC_TUNABLES": "glibc.malloc.hugetlb=0"})[0] is False
+        assert hugepages.state({"GLIBC_TUNABLES": hugepages.TUNABLE})[0] is True
+    checks = {c.name: c for c in iter_checks(resolve_paths(Path("/nonexistent")), tiny_settings())}
+    assert checks["huge pages"].ok and checks["huge pages"].detail == hugepages.state(os.environ)[1]
 
 
 def _run(code: str, env: dict[str, str]) -> list[str]:
