@@ -6,9 +6,10 @@ nearly every read also misses the CPU's address cache (TLB). glibc 2.35+
 asks the kernel for transparent huge pages (2 MB) for the blocks its
 ``malloc`` maps when the tunable ``glibc.malloc.hugetlb=1`` is set, and
 hnswlib's block is then made of them. Measured on the scale benchmark's
-million CLIP-like vectors (2 cores, one query thread, ef 1024): knn p99
-12.3-14.2 ms in 4 KB pages, 8.3-8.6 ms in huge pages (p50 3.9-4.5 and
-3.0 ms). The price is paid once, when the index is read into memory: the
+million CLIP-like vectors (2 cores, one query thread, ef 1024), alternating
+processes: knn p99 12.3-14.2 ms in 4 KB pages, 8.3-8.6 ms in huge pages
+(p50 3.9-4.5 and 3.0 ms) in a busy hour; 9.7-9.8 and 7.7-7.9 ms in a quiet
+one. The price is paid once, when the index is read into memory: the
 kernel zeroes and, where memory is fragmented, compacts 2 MB pages. hnswlib
 read that block in 1.6-1.9 s of system time in 4 KB pages and 2.7-7.4 s in
 huge pages (the slow case right after 4 KB pages had been freed).
