@@ -1,11 +1,15 @@
 """A safetensors file mapped, not copied: the same arrays, refused where the file is wrong,
-and a tower built on the mapping that no longer reads it once the session has started."""
+a tower that has ONNX Runtime read its matrices from the file by name and gives the
+vectors of one handed them from memory, and that no longer reads the file once the
+session has started, nor trusts a file replaced as it started."""
 
 from __future__ import annotations
 
 import json
+import os
 import struct
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -129,8 +133,105 @@ def test_a_tower_on_the_mapping_ignores_the_file_rewritten_in_place(tmp_path: Pa
     assert np.allclose(tower.encode(pixels), before, atol=1e-6)
 
 
-@pytest.mark.parametrize("shape", [(1, 1), (63, 5), (64, 7), (130, 9), (2304, 12)])
-def test_the_blocked_transpose_is_the_transpose(shape: tuple[int, int]) -> None:
-    matrix = np.random.default_rng(2).normal(size=shape).astype(np.float32)
-    result = onnxvision.transposed(matrix)
-    assert result.flags["C_CONTIGUOUS"] and np.array_equal(result, matrix.T)
+def _tower_inputs(tmp_path: Path) -> tuple[Path, Any, np.ndarray]:
+    weights = _weights_file(tmp_path)
+    spec = load_embedder(tiny_settings(str(weights)), tmp_path / "models").vision_spec
+    assert spec is not None
+    pixels = np.random.default_rng(0).normal(size=(3, 3, spec.image_size, spec.image_size))
+    return weights, spec, pixels.astype(np.float32)
+
+
+def _external_places(data: bytes) -> dict[str, str]:
+    """Each initializer's external data location in a serialised graph."""
+    import onnx
+
+    model = onnx.load_from_string(data)
+    return {
+        tensor.name: {entry.key: entry.value for entry in tensor.external_data}["location"]
+        for tensor in model.graph.initializer
+        if tensor.external_data
+    }
+
+
+@pytest.mark.skipif(not mappedtensors.CAN_RELEASE, reason="tensors are copies here")
+def test_the_packed_matrices_are_read_from_the_file_by_name(tmp_path: Path) -> None:
+    """Every matrix the session packs is named in the weights file (ONNX Runtime maps it
+    itself: no copy of ours or its own), the rest come from memory, and the vectors are
+    those of a tower handed every tensor from memory."""
+    weights, spec, pixels = _tower_inputs(tmp_path)
+    mapped = imagepath.vision_tensors(weights)
+    description = onnxvision.describe(spec, mapped, "fp32")
+    backing = onnxvision.FileBacking.of(mapped, description)
+    assert backing is not None
+    assert backing.folder == weights.parent and set(backing.spans) == description.packed
+    places = _external_places(onnxvision.model_bytes(description, backing))
+    assert {n for n, place in places.items() if place == weights.name} == description.packed
+    assert {n for n, place in places.items() if place == "in-memory"} == (
+        set(description.initializers) - description.packed
+    )
+    for name, (offset, length) in backing.spans.items():  # the bytes the view has
+        with weights.open("rb") as handle:
+            handle.seek(offset)
+            assert handle.read(length) == description.initializers[name].tobytes()
+
+    in_memory = {name: np.array(array) for name, array in mapped.items()}
+    from_file = onnxvision.OnnxImageTower(spec, mapped, "fp32").encode(pixels)
+    from_memory = onnxvision.OnnxImageTower(spec, in_memory, "fp32").encode(pixels)
+    assert np.array_equal(from_file, from_memory)
+
+
+def test_where_tensors_are_copies_nothing_is_read_by_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    weights, spec, _ = _tower_inputs(tmp_path)
+    monkeypatch.setattr(mappedtensors, "CAN_RELEASE", False)
+    mapped = imagepath.vision_tensors(weights)
+    assert onnxvision.FileBacking.of(mapped, onnxvision.describe(spec, mapped, "fp32")) is None
+
+
+def test_a_file_name_a_graph_cannot_hold_is_not_read_by_name(tmp_path: Path) -> None:
+    weights, spec, pixels = _tower_inputs(tmp_path)
+    odd = tmp_path / os.fsdecode(b"w\xff.safetensors")  # not UTF-8: as a Linux disk may have
+    try:
+        weights.rename(odd)
+    except (OSError, UnicodeError):
+        pytest.skip("this file system refuses a name that is not UTF-8")
+    mapped = imagepath.vision_tensors(odd)
+    assert onnxvision.FileBacking.of(mapped, onnxvision.describe(spec, mapped, "fp32")) is None
+    assert onnxvision.OnnxImageTower(spec, mapped, "fp32").encode(pixels).shape[0] == 3
+
+
+@pytest.mark.skipif(not mappedtensors.CAN_RELEASE, reason="tensors are copies here")
+def test_a_file_replaced_as_the_tower_starts_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ONNX Runtime opens the file by name after it was validated and mapped: another file
+    renamed over it in between (same size, other weights) would be read instead. The
+    tower sees the change and starts again from its mapping, so its vectors are those of
+    the file it validated."""
+    weights, spec, pixels = _tower_inputs(tmp_path)
+    expected = onnxvision.OnnxImageTower(
+        spec, {n: np.array(a) for n, a in imagepath.vision_tensors(weights).items()}, "fp32"
+    ).encode(pixels)
+    other = tmp_path / "other.safetensors"
+    data = bytearray(weights.read_bytes())
+    (length,) = struct.unpack_from("<Q", data)
+    start = 8 + length
+    data[start:] = np.random.default_rng(5).bytes(len(data) - start)
+    other.write_bytes(data)
+
+    real_of = onnxvision.FileBacking.of
+
+    def replaced_meanwhile(
+        mapped: MappedTensors, description: onnxvision.Description
+    ) -> onnxvision.FileBacking | None:
+        backing = real_of(mapped, description)
+        other.replace(weights)  # between the validation and the session's read
+        return backing
+
+    monkeypatch.setattr(onnxvision.FileBacking, "of", staticmethod(replaced_meanwhile))
+    mapped = imagepath.vision_tensors(weights)
+    assert mapped.unchanged()
+    tower = onnxvision.OnnxImageTower(spec, mapped, "fp32")
+    assert not mapped.unchanged()
+    assert np.allclose(tower.encode(pixels), expected, atol=1e-6)

@@ -1,38 +1,44 @@
 """A plain CLIP image tower as an ONNX graph, built from the checkpoint's tensors, on ONNX Runtime.
 
 No torch and no export: the graph (about 400 nodes) is described here from a
-:class:`~.visionspec.VisionTowerSpec`, and the weights are handed to ONNX
-Runtime as initializers straight from the checkpoint's arrays (a
-safetensors file mapped read-only, :mod:`.mappedtensors`; nothing of them is
-written to disk). The matrices ONNX Runtime packs into its own layout at the
-session's start stay views of the mapping, whose pages are then let go;
-every other tensor is copied (see :meth:`_Builder.weight`). The
-description needs only numpy; turning it into ONNX bytes needs the ``onnx``
-package, whose import costs 1.1 s here (``ml_dtypes``), so the bytes (100 KB,
-no weights) are cached by the description's digest in the models folder and
-a later start reads them. A start then costs planning the session (ONNX
-Runtime copies and packs the weights), 0.5-0.9 CPU-seconds for
-``ViT-B-32``, where torch and open_clip cost 6-8 s to import and build on a
-2-core CPU.
+:class:`~.visionspec.VisionTowerSpec`, and the weights come straight from the
+checkpoint (a safetensors file mapped read-only, :mod:`.mappedtensors`;
+nothing of them is written to disk). Every matrix ONNX Runtime packs into
+its own layout at the session's start is a plain slice of the file, and the
+graph names the file as its external data (:class:`FileBacking`), so ONNX
+Runtime maps and packs those bytes itself; the norms, biases, embeddings
+and the convolution are copies handed over from memory (see
+:meth:`_Builder.weight`). The description needs only numpy; turning it into
+ONNX bytes needs the ``onnx`` package, whose import costs 1.1 s here
+(``ml_dtypes``), so the bytes (100 KB, no weights) are cached in the models
+folder by the description's digest and the file's spans, and a later start
+reads them. A start then costs ONNX Runtime's packing of the weights:
+0.4-0.45 CPU-seconds for ``ViT-B-32`` in an ``index`` run (0.55-0.75 when
+it copied the matrices handed over from memory and the attention's were
+transposed here first; its peak memory was 330 MB higher), where torch and
+open_clip cost 6-8 s to import and build on a 2-core CPU.
 
 The graph computes what open_clip's ``VisionTransformer.forward`` computes
 in evaluation: patch convolution, class token, positions, ``ln_pre``,
-pre-norm blocks (attention with the scale on the queries, then an exact-erf
-or quick GELU MLP), ``ln_post`` on the class token, the projection. Linear
-layers multiply by the checkpoint's (out, in) matrices as they are
-(``FusedMatMul`` with ``transB``), so no transposed copy is made, except
-the attention's input projection where its float32 (``Attention``: the
-projection, the heads, the softmax and the weighted sum in one operator,
-which wants the matrix (in, out)). Its vectors are checked against the full
-model's before the path is recorded (:mod:`.imagepath`); the fidelity test
-holds them to cosine >= 0.9999.
+pre-norm blocks (attention, then an exact-erf or quick GELU MLP),
+``ln_post`` on the class token, the projection. Linear layers multiply by
+the checkpoint's (out, in) matrices as they are (``FusedMatMul`` with
+``transB``), the attention's input projection too: its query, key and value
+rows are three products, and ``MultiHeadAttention`` adds their biases and
+computes the heads, the scaled softmax and the weighted sum in one
+operator. (The ``Attention`` operator, used before, does the projection
+itself but wants the matrix transposed, a 85 MB copy per start; the two
+graphs measured within noise of each other per photo, 69-79 ms each in
+alternation, and agree to a cosine of 0.9999998.) Its vectors are checked
+against the full model's before the path is recorded (:mod:`.imagepath`);
+the fidelity test holds them to cosine >= 0.9999.
 
-Where the time goes, ONNX Runtime's profile of one thread at fp32: the
-matrix products 90 % (``FusedMatMul`` 64 %, most of ``Attention``'s 26 %),
-``BiasGelu`` 5 %, the patch convolution 3 %, the rest 2.5 %. Fusing the
-attention and the GELU took 8 % off a photo's time against the graph of
-plain operators; a ``SkipLayerNormalization`` for the residual sums was
-measured no faster and is not used.
+Where the time goes, ONNX Runtime's profile of one thread at fp32 (of the
+``Attention`` graph): the matrix products 90 % (``FusedMatMul`` 64 %, most
+of ``Attention``'s 26 %), ``BiasGelu`` 5 %, the patch convolution 3 %, the
+rest 2.5 %. Fusing the attention and the GELU took 8 % off a photo's time
+against the graph of plain operators; a ``SkipLayerNormalization`` for the
+residual sums was measured no faster and is not used.
 
 **Precisions.** ``fp32`` is the reference. The opt-in fast mode has two
 graphs. ``int8``: both MLP matrices of every block (two thirds of its
@@ -82,9 +88,10 @@ log = logging.getLogger(__name__)
 
 PRECISIONS = ("fp32", "int8", "int8-full")
 QUANTISED = ("int8", "int8-full")
-GRAPH_VERSION = 4  # bump when the description changes: graphs are rebuilt, records re-checked
+GRAPH_VERSION = 5  # bump when the description changes: graphs are rebuilt, records re-checked
 OPSET = 17
 _MS = "com.microsoft"
+_FILE_FOLDER_KEY = "session.model_external_initializers_file_folder_path"
 _LN_EPS = 1e-5
 
 
@@ -102,6 +109,7 @@ class Description:
     nodes: list[tuple[str, list[str], str, dict[str, Any], str]] = field(default_factory=list)
     constants: dict[str, Array] = field(default_factory=dict)
     initializers: dict[str, Array] = field(default_factory=dict)
+    packed: set[str] = field(default_factory=set)  # initializers the session packs
     inputs: dict[str, list[Any]] = field(default_factory=dict)
     outputs: dict[str, list[Any]] = field(default_factory=dict)
 
@@ -136,6 +144,8 @@ class _Builder:
         lets go of the file's pages; :mod:`.mappedtensors`)."""
         held = np.ascontiguousarray(array) if packed else np.array(array, order="C")
         self.out.initializers[name] = held
+        if packed:
+            self.out.packed.add(name)
         return name
 
     def array(self, name: str) -> Array:
@@ -184,9 +194,12 @@ class _Builder:
                 added,
             ]
             return self.node("DynamicQuantizeMatMul", inputs, "qmm", domain=_MS), None
-        matrix = self.tensor(weight, packed=True)
-        product = self.node("FusedMatMul", [x, matrix], "mm", domain=_MS, transB=1, alpha=1.0)
-        return product, added
+        return self.by_rows(x, weight, self.array(weight)), added
+
+    def by_rows(self, x: str, name: str, matrix: Array) -> str:
+        """``x @ matrix.T`` for an (out, in) float32 matrix, packed by ONNX Runtime as it is."""
+        packed = self.weight(name, matrix, packed=True)
+        return self.node("FusedMatMul", [x, packed], "mm", domain=_MS, transB=1, alpha=1.0)
 
     def mlp_hidden(self, x: str, prefix: str, *, quick: bool) -> str:
         """``gelu(x @ W.T + b)`` of the MLP's first layer. The exact (erf) GELU is one
@@ -204,19 +217,20 @@ class _Builder:
 
     def attention(self, x: str, prefix: str, spec: VisionTowerSpec) -> str:
         """Multi-head self-attention as ``nn.MultiheadAttention`` computes it (no mask)."""
-        head = spec.width // spec.heads
+        width, head = spec.width, spec.width // spec.heads
         # the projections are int8 only in int8-full: with int8 queries and keys the softmax
         # sharpens their error on some CPUs' kernels (see the module's docstring)
         projections = self.precision == "int8-full"
         weight, bias = f"{prefix}.in_proj_weight", f"{prefix}.in_proj_bias"
-        if not projections:
+        if not projections:  # as the checkpoint has them: no copy, no transposing
+            rows = self.array(weight)  # (3 width, width): the q, k and v rows in turn
+            q, k, v = (
+                self.by_rows(x, f"{weight}.{part}", rows[i * width : (i + 1) * width])
+                for i, part in enumerate("qkv")
+            )
             fused = self.node(
-                "Attention",
-                [
-                    x,
-                    self.weight(f"{weight}.t", transposed(self.array(weight)), packed=True),
-                    self.tensor(bias),
-                ],
+                "MultiHeadAttention",
+                [q, k, v, self.tensor(bias)],
                 "attn",
                 domain=_MS,
                 num_heads=spec.heads,
@@ -280,16 +294,6 @@ class _Builder:
         return self.node("Add", [joined, self.weight("visual.pos", positions)], "pos")
 
 
-def transposed(matrix: Array, rows: int = 64) -> Array:
-    """A C-ordered copy of ``matrix.T``, copied ``rows`` rows at a time: each block's reads
-    and writes stay in cache (7x faster than ``np.ascontiguousarray(matrix.T)`` for the
-    attention's 2304 x 768 projection; a tower start transposes 12 of them)."""
-    out = np.empty(matrix.shape[::-1], matrix.dtype)
-    for start in range(0, matrix.shape[0], rows):
-        out[:, start : start + rows] = matrix[start : start + rows].T
-    return out
-
-
 def quantize_rows(matrix: Array) -> tuple[Array, Array]:
     """Symmetric int8 per row of an (out, in) matrix: (int8 matrix, float32 scale per row).
 
@@ -324,9 +328,41 @@ def describe(
     return b.out
 
 
-def model_bytes(description: Description) -> bytes:
-    """The ONNX model of ``description``, its initializers named as external data
-    (the session gets them from memory). Needs the ``onnx`` package."""
+@dataclass(frozen=True)
+class FileBacking:
+    """Initializers that ONNX Runtime reads from the weights file itself: the file's folder
+    and name, and each initializer's ``(offset, length)`` there (see :mod:`.mappedtensors`)."""
+
+    folder: Path
+    name: str
+    spans: Mapping[str, tuple[int, int]]
+
+    @staticmethod
+    def of(weights: MappedTensors, description: Description) -> FileBacking | None:
+        """The packed initializers of ``description`` that are views of ``weights``' file
+        mapping, or None where there are none (copies, a name the graph cannot hold)."""
+        try:
+            weights.file.name.encode("utf-8")  # the graph names the file in UTF-8
+        except UnicodeEncodeError:
+            return None
+        spans = {}
+        for name in description.packed:
+            span = weights.span(description.initializers[name])
+            if span is not None:
+                spans[name] = span
+        if not spans:
+            return None
+        return FileBacking(weights.file.parent, weights.file.name, spans)
+
+    def key(self) -> str:
+        """What the graph says of the file: its name and the spans (not the folder)."""
+        return json.dumps([self.name, sorted(self.spans.items())])
+
+
+def model_bytes(description: Description, backing: FileBacking | None = None) -> bytes:
+    """The ONNX model of ``description``, its initializers named as external data: in the
+    weights file where ``backing`` places them, else in memory (the session gets those
+    from the caller). Needs the ``onnx`` package."""
     from onnx import TensorProto, helper, numpy_helper
 
     nodes = [
@@ -334,7 +370,11 @@ def model_bytes(description: Description) -> bytes:
         for op, inputs, output, attrs, domain in description.nodes
     ]
     constants = [numpy_helper.from_array(a, name) for name, a in description.constants.items()]
-    external = [_external(name, a) for name, a in description.initializers.items()]
+    spans = backing.spans if backing is not None else {}
+    external = [
+        _external(name, a, _in_file(backing, spans[name]) if name in spans else _IN_MEMORY)
+        for name, a in description.initializers.items()
+    ]
     floats = TensorProto.FLOAT
     graph = helper.make_graph(
         nodes,
@@ -350,8 +390,17 @@ def model_bytes(description: Description) -> bytes:
     return data
 
 
-def _external(name: str, array: Array) -> Any:
-    """A tensor that names external data, which the session gets from memory instead."""
+_IN_MEMORY = (("location", "in-memory"), ("offset", "0"), ("length", "0"))
+
+
+def _in_file(backing: FileBacking | None, span: tuple[int, int]) -> tuple[tuple[str, str], ...]:
+    assert backing is not None
+    return ("location", backing.name), ("offset", str(span[0])), ("length", str(span[1]))
+
+
+def _external(name: str, array: Array, place: tuple[tuple[str, str], ...]) -> Any:
+    """A tensor whose data is elsewhere: in the weights file, or in memory (the session
+    gets it from the caller)."""
     from onnx import TensorProto, helper
 
     proto = TensorProto()
@@ -359,22 +408,27 @@ def _external(name: str, array: Array) -> Any:
     proto.data_type = helper.np_dtype_to_tensor_dtype(array.dtype)
     proto.dims.extend(array.shape)
     proto.data_location = TensorProto.EXTERNAL
-    for key, value in (("location", "in-memory"), ("offset", "0"), ("length", "0")):
+    for key, value in place:
         entry = proto.external_data.add()
         entry.key, entry.value = key, value
     return proto
 
 
-def cached_model_bytes(description: Description, cache_dir: Path | None) -> bytes:
+def cached_model_bytes(
+    description: Description, cache_dir: Path | None, backing: FileBacking | None = None
+) -> bytes:
     """:func:`model_bytes`, read from ``cache_dir`` when built before (written when not)."""
     if cache_dir is None:
-        return model_bytes(description)
-    path = cache_dir / f"visual-{description.digest()}.onnx"
+        return model_bytes(description, backing)
+    name = description.digest()
+    if backing is not None:
+        name = hashlib.blake2b(f"{name} {backing.key()}".encode(), digest_size=12).hexdigest()
+    path = cache_dir / f"visual-{name}.onnx"
     try:
         return path.read_bytes()
     except OSError:
         pass
-    data = model_bytes(description)
+    data = model_bytes(description, backing)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         part = path.with_suffix(f".{os.getpid()}.part")
@@ -411,33 +465,49 @@ class OnnxImageTower:
         graph_cache: Path | None = None,
         parts: int | None = None,
     ) -> None:
-        import onnxruntime as ort
-
         self.spec = spec
         self.precision = precision
-        description = describe(spec, weights, precision)
-        data = cached_model_bytes(description, graph_cache)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
         self._parts = max(1, parts or _default_threads())
-        names = list(description.initializers)
-        self._arrays = description.initializers  # the session reads these buffers: keep them
-        self._values = [ort.OrtValue.ortvalue_from_numpy(self._arrays[n]) for n in names]
-        options.add_external_initializers(names, self._values)
-        try:
-            self._session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own exception types
-            raise ModelUnavailableError(
-                f"the image tower cannot run on ONNX Runtime: {exc}"
-            ) from exc
-        if isinstance(weights, MappedTensors):  # the session has packed what it reads of them
-            weights.release_pages()
+        description = describe(spec, weights, precision)
+        mapped = weights if isinstance(weights, MappedTensors) else None
+        backing = FileBacking.of(mapped, description) if mapped is not None else None
+        self._session = self._start(description, graph_cache, backing)
+        if mapped is not None and backing is not None and not mapped.unchanged():
+            # read by name, the file may not be the one validated: start from the mapping
+            log.warning("the weights file changed as the image tower started; starting again")
+            self._session = self._start(description, graph_cache, None)
+        if mapped is not None:  # the session has packed what it reads of the mapping
+            mapped.release_pages()
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         self._cpu_lock = threading.Lock()
         self._cpu = 0.0
+
+    def _start(
+        self, description: Description, graph_cache: Path | None, backing: FileBacking | None
+    ) -> Any:
+        """The session: the initializers ``backing`` places are read from the weights file
+        by ONNX Runtime, the others handed over from memory (and kept alive here)."""
+        import onnxruntime as ort
+
+        data = cached_model_bytes(description, graph_cache, backing)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        if backing is not None:
+            options.add_session_config_entry(_FILE_FOLDER_KEY, str(backing.folder))
+        in_file = backing.spans if backing is not None else {}
+        names = [name for name in description.initializers if name not in in_file]
+        self._arrays = description.initializers  # the session reads these buffers: keep them
+        self._values = [ort.OrtValue.ortvalue_from_numpy(self._arrays[n]) for n in names]
+        options.add_external_initializers(names, self._values)
+        try:
+            return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ModelUnavailableError(
+                f"the image tower cannot run on ONNX Runtime: {exc}"
+            ) from exc
 
     def encode(self, pixels: Array) -> vectorcodec.FloatArray:
         """Unit vectors (N, embed_dim) of a float32 batch (N, 3, S, S)."""
