@@ -235,3 +235,18 @@ def test_a_file_replaced_as_the_tower_starts_is_not_used(
     tower = onnxvision.OnnxImageTower(spec, mapped, "fp32")
     assert not mapped.unchanged()
     assert np.allclose(tower.encode(pixels), expected, atol=1e-6)
+
+
+@pytest.mark.skipif(not mappedtensors.CAN_RELEASE, reason="tensors are copies here")
+def test_an_onnx_runtime_that_cannot_read_the_file_by_name_gets_the_matrices_from_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ONNX Runtime before 1.22 cannot be told the folder of an in-memory graph's external
+    data (1.17, 1.18 and 1.20 were tried): the tower then starts as it did before, with
+    every tensor handed over from memory, and gives the same vectors."""
+    weights, spec, pixels = _tower_inputs(tmp_path)
+    expected = onnxvision.OnnxImageTower(spec, imagepath.vision_tensors(weights), "fp32")
+    monkeypatch.setattr(onnxvision, "_FILE_FOLDER_KEY", "session.no_such_setting")
+    monkeypatch.chdir(tmp_path / "models")  # nor may the file be found beside the process
+    fallen_back = onnxvision.OnnxImageTower(spec, imagepath.vision_tensors(weights), "fp32")
+    assert np.array_equal(fallen_back.encode(pixels), expected.encode(pixels))

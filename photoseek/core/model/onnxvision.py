@@ -1,22 +1,25 @@
 """A plain CLIP image tower as an ONNX graph, built from the checkpoint's tensors, on ONNX Runtime.
 
 No torch and no export: the graph (about 400 nodes) is described here from a
-:class:`~.visionspec.VisionTowerSpec`, and the weights come straight from the
-checkpoint (a safetensors file mapped read-only, :mod:`.mappedtensors`;
+:class:`~.visionspec.VisionTowerSpec`, and the weights come straight from
+the checkpoint (a safetensors file mapped read-only, :mod:`.mappedtensors`;
 nothing of them is written to disk). Every matrix ONNX Runtime packs into
 its own layout at the session's start is a plain slice of the file, and the
 graph names the file as its external data (:class:`FileBacking`), so ONNX
-Runtime maps and packs those bytes itself; the norms, biases, embeddings
-and the convolution are copies handed over from memory (see
-:meth:`_Builder.weight`). The description needs only numpy; turning it into
-ONNX bytes needs the ``onnx`` package, whose import costs 1.1 s here
-(``ml_dtypes``), so the bytes (100 KB, no weights) are cached in the models
-folder by the description's digest and the file's spans, and a later start
-reads them. A start then costs ONNX Runtime's packing of the weights:
-0.4-0.45 CPU-seconds for ``ViT-B-32`` in an ``index`` run (0.55-0.75 when
-it copied the matrices handed over from memory and the attention's were
-transposed here first; its peak memory was 330 MB higher), where torch and
-open_clip cost 6-8 s to import and build on a 2-core CPU.
+Runtime maps and packs those bytes itself; the norms, biases, embeddings and
+the convolution are copies handed over from memory (see
+:meth:`_Builder.weight`). An ONNX Runtime that cannot be told the file's
+folder (before 1.22: 1.17, 1.18 and 1.20 were tried) is handed every tensor
+from memory instead, as before, with the same vectors. The description needs
+only numpy; turning it into ONNX bytes needs the ``onnx`` package, whose
+import costs 1.1 s here (``ml_dtypes``), so the bytes (100 KB, no weights)
+are cached in the models folder by the description's digest and the file's
+spans, and a later start reads them. A start then costs ONNX Runtime's
+packing of the weights: 0.4-0.45 CPU-seconds for ``ViT-B-32`` in an
+``index`` run (0.55-0.75 when it copied the matrices handed over from memory
+and the attention's were transposed here first; its peak memory was 330 MB
+higher), where torch and open_clip cost 6-8 s to import and build on a
+2-core CPU.
 
 The graph computes what open_clip's ``VisionTransformer.forward`` computes
 in evaluation: patch convolution, class token, positions, ``ln_pre``,
@@ -471,7 +474,15 @@ class OnnxImageTower:
         description = describe(spec, weights, precision)
         mapped = weights if isinstance(weights, MappedTensors) else None
         backing = FileBacking.of(mapped, description) if mapped is not None else None
-        self._session = self._start(description, graph_cache, backing)
+        try:
+            self._session = self._start(description, graph_cache, backing)
+        except ModelUnavailableError as exc:
+            if backing is None:
+                raise
+            # an ONNX Runtime that cannot be told the file's folder (1.17 cannot)
+            log.info("image tower: weights not read from the file by name (%s)", exc)
+            backing = None
+            self._session = self._start(description, graph_cache, None)
         if mapped is not None and backing is not None and not mapped.unchanged():
             # read by name, the file may not be the one validated: start from the mapping
             log.warning("the weights file changed as the image tower started; starting again")
