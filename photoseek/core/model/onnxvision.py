@@ -95,6 +95,7 @@ GRAPH_VERSION = 5  # bump when the description changes: graphs are rebuilt, reco
 OPSET = 17
 _MS = "com.microsoft"
 _FILE_FOLDER_KEY = "session.model_external_initializers_file_folder_path"
+_IN_MEMORY = (("location", "in-memory"), ("offset", "0"), ("length", "0"))
 _LN_EPS = 1e-5
 
 
@@ -361,6 +362,14 @@ class FileBacking:
         """What the graph says of the file: its name and the spans (not the folder)."""
         return json.dumps([self.name, sorted(self.spans.items())])
 
+    def place(self, name: str) -> tuple[tuple[str, str], ...]:
+        """Where the graph says initializer ``name``'s data is: a span of the file, or in
+        memory (handed over by the caller)."""
+        span = self.spans.get(name)
+        if span is None:
+            return _IN_MEMORY
+        return ("location", self.name), ("offset", str(span[0])), ("length", str(span[1]))
+
 
 def model_bytes(description: Description, backing: FileBacking | None = None) -> bytes:
     """The ONNX model of ``description``, its initializers named as external data: in the
@@ -373,9 +382,8 @@ def model_bytes(description: Description, backing: FileBacking | None = None) ->
         for op, inputs, output, attrs, domain in description.nodes
     ]
     constants = [numpy_helper.from_array(a, name) for name, a in description.constants.items()]
-    spans = backing.spans if backing is not None else {}
     external = [
-        _external(name, a, _in_file(backing, spans[name]) if name in spans else _IN_MEMORY)
+        _external(name, a, backing.place(name) if backing is not None else _IN_MEMORY)
         for name, a in description.initializers.items()
     ]
     floats = TensorProto.FLOAT
@@ -391,14 +399,6 @@ def model_bytes(description: Description, backing: FileBacking | None = None) ->
     model.ir_version = 8
     data: bytes = model.SerializeToString()
     return data
-
-
-_IN_MEMORY = (("location", "in-memory"), ("offset", "0"), ("length", "0"))
-
-
-def _in_file(backing: FileBacking | None, span: tuple[int, int]) -> tuple[tuple[str, str], ...]:
-    assert backing is not None
-    return ("location", backing.name), ("offset", str(span[0])), ("length", str(span[1]))
 
 
 def _external(name: str, array: Array, place: tuple[tuple[str, str], ...]) -> Any:
@@ -473,26 +473,32 @@ class OnnxImageTower:
         self._parts = max(1, parts or _default_threads())
         description = describe(spec, weights, precision)
         mapped = weights if isinstance(weights, MappedTensors) else None
-        backing = FileBacking.of(mapped, description) if mapped is not None else None
-        try:
-            self._session = self._start(description, graph_cache, backing)
-        except ModelUnavailableError as exc:
-            if backing is None:
-                raise
-            # an ONNX Runtime that cannot be told the file's folder (1.17 cannot)
-            log.info("image tower: weights not read from the file by name (%s)", exc)
-            backing = None
-            self._session = self._start(description, graph_cache, None)
-        if mapped is not None and backing is not None and not mapped.unchanged():
-            # read by name, the file may not be the one validated: start from the mapping
-            log.warning("the weights file changed as the image tower started; starting again")
-            self._session = self._start(description, graph_cache, None)
+        self._session = self._open(description, graph_cache, mapped)
         if mapped is not None:  # the session has packed what it reads of the mapping
             mapped.release_pages()
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         self._cpu_lock = threading.Lock()
         self._cpu = 0.0
+
+    def _open(
+        self, description: Description, graph_cache: Path | None, mapped: MappedTensors | None
+    ) -> Any:
+        """The session, reading the packed matrices from the weights file by name where it
+        can, and from memory where ONNX Runtime cannot be told the file's folder (before
+        1.22) or the path no longer names the file that was validated."""
+        backing = FileBacking.of(mapped, description) if mapped is not None else None
+        if backing is None:
+            return self._start(description, graph_cache, None)
+        try:
+            session = self._start(description, graph_cache, backing)
+        except ModelUnavailableError as exc:
+            log.info("image tower: weights not read from the file by name (%s)", exc)
+            return self._start(description, graph_cache, None)
+        if mapped is not None and not mapped.unchanged():
+            log.warning("the weights file changed as the image tower started; starting again")
+            return self._start(description, graph_cache, None)  # from the validated mapping
+        return session
 
     def _start(
         self, description: Description, graph_cache: Path | None, backing: FileBacking | None
