@@ -189,14 +189,22 @@ def test_where_tensors_are_copies_nothing_is_read_by_name(
     assert onnxvision.FileBacking.of(mapped, onnxvision.describe(spec, mapped, "fp32")) is None
 
 
-def test_a_file_name_a_graph_cannot_hold_is_not_read_by_name(tmp_path: Path) -> None:
+@pytest.mark.parametrize("odd", ["name", "folder"])
+def test_a_path_a_graph_cannot_hold_is_not_read_by_name(tmp_path: Path, odd: str) -> None:
+    """The graph names the file, and a session option its folder, in UTF-8: a path that is
+    not (as a Linux disk may hold) gets the matrices from memory, and the tower works."""
     weights, spec, pixels = _tower_inputs(tmp_path)
-    odd = tmp_path / os.fsdecode(b"w\xff.safetensors")  # not UTF-8: as a Linux disk may have
+    not_utf8 = os.fsdecode(b"w\xff")
+    if odd == "name":
+        moved = tmp_path / f"{not_utf8}.safetensors"
+    else:
+        moved = tmp_path / not_utf8 / weights.name
     try:
-        weights.rename(odd)
+        moved.parent.mkdir(exist_ok=True)
+        weights.rename(moved)
     except (OSError, UnicodeError):
         pytest.skip("this file system refuses a name that is not UTF-8")
-    mapped = imagepath.vision_tensors(odd)
+    mapped = imagepath.vision_tensors(moved)
     assert onnxvision.FileBacking.of(mapped, onnxvision.describe(spec, mapped, "fp32")) is None
     assert onnxvision.OnnxImageTower(spec, mapped, "fp32").encode(pixels).shape[0] == 3
 

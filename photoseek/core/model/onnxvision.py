@@ -345,9 +345,10 @@ class FileBacking:
     def of(weights: MappedTensors, description: Description) -> FileBacking | None:
         """The packed initializers of ``description`` that are views of ``weights``' file
         mapping, or None where there are none (copies, a name the graph cannot hold)."""
-        try:
-            weights.file.name.encode("utf-8")  # the graph names the file in UTF-8
-        except UnicodeEncodeError:
+        try:  # the graph names the file, and the session option its folder, in UTF-8
+            str(weights.file.resolve().parent).encode("utf-8")
+            weights.file.name.encode("utf-8")
+        except (OSError, UnicodeEncodeError):
             return None
         spans = {}
         for name in description.packed:
@@ -356,7 +357,7 @@ class FileBacking:
                 spans[name] = span
         if not spans:
             return None
-        return FileBacking(weights.file.parent, weights.file.name, spans)
+        return FileBacking(weights.file.resolve().parent, weights.file.name, spans)
 
     def key(self) -> str:
         """What the graph says of the file: its name and the spans (not the folder)."""
