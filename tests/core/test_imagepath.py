@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from photoseek.core.errors import ModelUnavailableError
-from photoseek.core.model import accelerators, imagepath, onnxvision
+from photoseek.core.model import accelerators, imagepath, onnxvision, visiongraph
 from photoseek.core.model.embedder import DEVICES, Embedder, ModelSettings, load_embedder
 from photoseek.core.model.imagepath import LightImageEncoder, load_image_encoder, remember
 from photoseek.core.model.visionspec import ImagePrep, plain_vision_spec, prep_of_transform
@@ -73,10 +73,10 @@ def test_quick_gelu_towers_are_exact_too(tmp_path: Path) -> None:
 def test_a_tower_that_differs_is_not_recorded(
     weights: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def no_activation(builder: onnxvision._Builder, x: str, prefix: str, quick: bool) -> str:
+    def no_activation(builder: visiongraph._Builder, x: str, prefix: str, quick: bool) -> str:
         return builder.linear(x, prefix)
 
-    monkeypatch.setattr(onnxvision._Builder, "mlp_hidden", no_activation)
+    monkeypatch.setattr(visiongraph._Builder, "mlp_hidden", no_activation)
     models = tmp_path / "models"
     full = load_embedder(tiny_settings(str(weights)), models)
     assert not remember(full, models)
@@ -125,7 +125,7 @@ def test_the_transform_equals_open_clips(mode: str, interpolation: str, tmp_path
 def test_int8_weights_round_trip_within_half_a_step() -> None:
     matrix = np.random.default_rng(3).normal(size=(48, 80)).astype(np.float32)
     matrix[5] = 0.0  # a zero row must not divide by zero
-    q, scale = onnxvision.quantize_rows(matrix)
+    q, scale = visiongraph.quantize_rows(matrix)
     assert q.dtype == np.int8 and scale.shape == (48,)
     error = np.abs(q.astype(np.float32) * scale[:, None] - matrix)
     assert (error <= scale[:, None] / 2 + 1e-7).all()
@@ -182,7 +182,7 @@ def test_a_record_made_for_other_graphs_is_checked_again(weights: Path, tmp_path
     full = load_embedder(settings, models)
     assert remember(full, models)
     made = imagepath.read_records(models)
-    older = ("int8_full_cosine", None), ("graph", onnxvision.GRAPH_VERSION - 1)
+    older = ("int8_full_cosine", None), ("graph", visiongraph.GRAPH_VERSION - 1)
     for key, value in older:  # before int8-full; another version's graphs
         records = json.loads(json.dumps(made))
         for record in records.values():
@@ -193,7 +193,7 @@ def test_a_record_made_for_other_graphs_is_checked_again(weights: Path, tmp_path
         assert load_image_encoder(settings, models) is None  # the caller loads the full model
         assert remember(full, models)  # which records it again, with every figure
         again = next(iter(imagepath.read_records(models).values()))
-        assert again["graph"] == onnxvision.GRAPH_VERSION and "int8_full_cosine" in again
+        assert again["graph"] == visiongraph.GRAPH_VERSION and "int8_full_cosine" in again
         assert load_image_encoder(settings, models) is not None
 
 
@@ -203,7 +203,7 @@ def test_int8_full_quantises_every_matrix_of_every_block(weights: Path, tmp_path
     assert spec is not None
 
     def quantised(precision: str) -> int:
-        graph = onnxvision.describe(spec, tensors, precision)
+        graph = visiongraph.describe(spec, tensors, precision)
         return sum(op == "DynamicQuantizeMatMul" for op, *_ in graph.nodes)
 
     assert quantised("fp32") == 0

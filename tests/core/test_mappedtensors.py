@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import save_file
 
-from photoseek.core.model import imagepath, mappedtensors, onnxvision
+from photoseek.core.model import imagepath, mappedtensors, onnxvision, visionbytes, visiongraph
 from photoseek.core.model.embedder import load_embedder
 from photoseek.core.model.mappedtensors import MappedTensors
 from tests.conftest import tiny_settings
@@ -111,7 +111,7 @@ def test_a_tower_on_the_mapping_ignores_the_file_rewritten_in_place(tmp_path: Pa
     mapped = imagepath.vision_tensors(weights)
     tower = onnxvision.OnnxImageTower(spec, mapped, "fp32")
     before = tower.encode(pixels)
-    description = onnxvision.describe(spec, mapped, "fp32")
+    description = visiongraph.describe(spec, mapped, "fp32")
     packed = {inputs[1] for op, inputs, *_ in description.nodes if op in {"FusedMatMul", "MatMul"}}
     views = {
         name
@@ -160,11 +160,11 @@ def test_the_packed_matrices_are_read_from_the_file_by_name(tmp_path: Path) -> N
     those of a tower handed every tensor from memory."""
     weights, spec, pixels = _tower_inputs(tmp_path)
     mapped = imagepath.vision_tensors(weights)
-    description = onnxvision.describe(spec, mapped, "fp32")
-    backing = onnxvision.FileBacking.of(mapped, description)
+    description = visiongraph.describe(spec, mapped, "fp32")
+    backing = visionbytes.FileBacking.of(mapped, description)
     assert backing is not None
     assert backing.folder == weights.parent and set(backing.spans) == description.packed
-    places = _external_places(onnxvision.model_bytes(description, backing))
+    places = _external_places(visionbytes.model_bytes(description, backing))
     assert {n for n, place in places.items() if place == weights.name} == description.packed
     assert {n for n, place in places.items() if place == "in-memory"} == (
         set(description.initializers) - description.packed
@@ -186,7 +186,7 @@ def test_where_tensors_are_copies_nothing_is_read_by_name(
     weights, spec, _ = _tower_inputs(tmp_path)
     monkeypatch.setattr(mappedtensors, "CAN_RELEASE", False)
     mapped = imagepath.vision_tensors(weights)
-    assert onnxvision.FileBacking.of(mapped, onnxvision.describe(spec, mapped, "fp32")) is None
+    assert visionbytes.FileBacking.of(mapped, visiongraph.describe(spec, mapped, "fp32")) is None
 
 
 @pytest.mark.parametrize("odd", ["name", "folder"])
@@ -205,7 +205,7 @@ def test_a_path_a_graph_cannot_hold_is_not_read_by_name(tmp_path: Path, odd: str
     except (OSError, UnicodeError):
         pytest.skip("this file system refuses a name that is not UTF-8")
     mapped = imagepath.vision_tensors(moved)
-    assert onnxvision.FileBacking.of(mapped, onnxvision.describe(spec, mapped, "fp32")) is None
+    assert visionbytes.FileBacking.of(mapped, visiongraph.describe(spec, mapped, "fp32")) is None
     assert onnxvision.OnnxImageTower(spec, mapped, "fp32").encode(pixels).shape[0] == 3
 
 
@@ -228,16 +228,16 @@ def test_a_file_replaced_as_the_tower_starts_is_not_used(
     data[start:] = np.random.default_rng(5).bytes(len(data) - start)
     other.write_bytes(data)
 
-    real_of = onnxvision.FileBacking.of
+    real_of = visionbytes.FileBacking.of
 
     def replaced_meanwhile(
-        mapped: MappedTensors, description: onnxvision.Description
-    ) -> onnxvision.FileBacking | None:
+        mapped: MappedTensors, description: visiongraph.Description
+    ) -> visionbytes.FileBacking | None:
         backing = real_of(mapped, description)
         other.replace(weights)  # between the validation and the session's read
         return backing
 
-    monkeypatch.setattr(onnxvision.FileBacking, "of", staticmethod(replaced_meanwhile))
+    monkeypatch.setattr(visionbytes.FileBacking, "of", staticmethod(replaced_meanwhile))
     mapped = imagepath.vision_tensors(weights)
     assert mapped.unchanged()
     tower = onnxvision.OnnxImageTower(spec, mapped, "fp32")

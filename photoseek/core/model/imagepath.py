@@ -15,7 +15,7 @@ encodes them with both towers, and records the spec and the transform in
 ``image-towers.json`` in the models folder only if the pixels agree to
 :data:`MAX_PIXEL_ERROR` and every vector has cosine >= :data:`MIN_COSINE`
 with the full model's. The record also holds the least cosine to the float32
-tower on the probes of both int8 graphs (:mod:`.onnxvision`): the fast mode
+tower on the probes of both int8 graphs (:mod:`.visiongraph`): the fast mode
 (``precision="int8"``) runs ``int8-full`` (every matrix int8, the fastest)
 where its cosine is at least :data:`MIN_INT8_FULL_COSINE`, else ``int8``
 (the MLP alone) where that one's is at least :data:`MIN_INT8_COSINE`, and is
@@ -342,7 +342,7 @@ def remember(embedder: Embedder, models_dir: Path) -> bool:
 
 def _checked_record(embedder: Embedder, file: Path, models_dir: Path) -> dict[str, Any] | None:
     """The record of ``embedder``'s light image path, or None where it is not exact."""
-    from photoseek.core.model.onnxvision import GRAPH_VERSION
+    from photoseek.core.model.visiongraph import GRAPH_VERSION
     from photoseek.core.model.visionspec import prep_of_transform
 
     spec = embedder.vision_spec
@@ -445,9 +445,9 @@ def _recorded(
 
 def _current(record: object) -> bool:
     """Whether a record vouches for the graphs this version builds: one made for another
-    :data:`~.onnxvision.GRAPH_VERSION` (or before int8-full existed) is checked again at the
+    :data:`~.visiongraph.GRAPH_VERSION` (or before int8-full existed) is checked again at the
     next full-model load (once, after an upgrade), as if absent."""
-    from photoseek.core.model.onnxvision import GRAPH_VERSION
+    from photoseek.core.model.visiongraph import GRAPH_VERSION
 
     return (
         isinstance(record, dict)

@@ -22,7 +22,7 @@ float16); another type raises :class:`ValueError`.
 A mapping sees the file as it is on disk: a weights file rewritten in
 place while a process runs could change what the mapping reads. The caller
 copies every tensor that ONNX Runtime reads on each run (norms, biases,
-embeddings) and maps only the matrices it packs (:mod:`.onnxvision`), and
+embeddings) and maps only the matrices it packs (:mod:`.visiongraph`), and
 downloads replace files by renaming, which a mapping does not see.
 
 **Read by ONNX Runtime straight from the file.** Handing ONNX Runtime the
@@ -31,7 +31,7 @@ CPU-seconds for the 330 MB of ``ViT-B-32``'s matrices, and 330 MB more at
 the start's peak) before packing them. :meth:`MappedTensors.span` gives a
 view's place in the file instead, so that the graph can name the file as the
 matrix's external data; ONNX Runtime then maps those bytes itself and packs
-them from there (:mod:`.onnxvision`). :meth:`MappedTensors.unchanged` says
+them from there (:mod:`.visionbytes`). :meth:`MappedTensors.unchanged` says
 whether the path still names the file this object validated, for the caller
 to check once ONNX Runtime has read it by name.
 

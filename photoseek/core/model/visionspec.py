@@ -1,8 +1,9 @@
 """A plain CLIP image tower's hyperparameters and input transform, as data (no torch).
 
-Apart from :mod:`.onnxvision` (which builds and runs the tower) so that a
-recorded spec is read, and an image prepared, without importing torch: the
-light image path (:mod:`.imagepath`) indexes with neither torch nor open_clip.
+Apart from :mod:`.visiongraph` and :mod:`.onnxvision` (the tower's graph, and
+its session) so that a recorded spec is read, and an image prepared,
+without importing torch: the light image path (:mod:`.imagepath`) indexes
+with neither torch nor open_clip.
 
 *Plain* means open_clip's ``VisionTransformer`` as CLIP and most of its
 successors use it: a patch convolution without bias, a class token, learned
