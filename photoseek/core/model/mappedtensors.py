@@ -51,6 +51,8 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from photoseek.core.fileidentity import identity_of
+
 if TYPE_CHECKING:
     import numpy.typing as npt
 
@@ -76,7 +78,7 @@ class MappedTensors(Mapping[str, "Array"]):
 
         with file.open("rb") as handle:
             self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-            self._identity = _identity(os.fstat(handle.fileno()))
+            self._identity = identity_of(os.fstat(handle.fileno()))
         self.file = file
         self._start = 0  # the mapping's address (0: no view has a span)
         self._arrays: dict[str, Array] = {}
@@ -118,7 +120,7 @@ class MappedTensors(Mapping[str, "Array"]):
         """Whether the path still names the file that was mapped and validated, as it was
         (the same file, size and modification time)."""
         try:
-            return _identity(self.file.stat()) == self._identity
+            return identity_of(self.file.stat()) == self._identity
         except OSError:
             return False
 
@@ -127,10 +129,6 @@ class MappedTensors(Mapping[str, "Array"]):
         touched again): for after a consumer has copied or packed what it needs."""
         if CAN_RELEASE:
             self._map.madvise(mmap.MADV_DONTNEED)
-
-
-def _identity(status: os.stat_result) -> tuple[int, int, int, int]:
-    return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns
 
 
 def _validated_entries(

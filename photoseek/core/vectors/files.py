@@ -45,6 +45,7 @@ from typing import Any
 
 from photoseek.core.atomicfile import fsync_dir, fsync_file
 from photoseek.core.errors import IndexCorruptError, LibraryError
+from photoseek.core.fileidentity import FileIdentity, identity_of
 from photoseek.core.vectors.hnsw import MAX_LABEL
 
 log = logging.getLogger(__name__)
@@ -56,8 +57,6 @@ LOAD_ATTEMPTS = 3
 _SPACE_FACTOR = 1.05
 _SPACE_MARGIN = 16 * 1024 * 1024
 _HASH_DIGEST = 32
-
-FileIdentity = tuple[int, int, int, int]
 
 
 class IndexMissingError(IndexCorruptError):
@@ -348,7 +347,7 @@ def _file_identity(path: Path) -> FileIdentity:
         st = path.stat()
     except OSError as exc:
         raise FileChangedError(f"search index {path} disappeared while loading") from exc
-    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+    return identity_of(st)
 
 
 def _verify_file(path: Path, sidecar: Sidecar) -> FileIdentity:
@@ -368,7 +367,7 @@ def _verify_file(path: Path, sidecar: Sidecar) -> FileIdentity:
         raise IndexCorruptError(f"search index file {path.name} is unreadable: {exc}") from exc
     if checksum != sidecar.checksum:
         raise IndexCorruptError("search index checksum does not match its sidecar")
-    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+    return identity_of(st)
 
 
 def plausible_capacity(sidecar: Sidecar, initial_capacity: int) -> int:
