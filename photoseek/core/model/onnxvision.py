@@ -13,9 +13,10 @@ folder (before 1.22: 1.17, 1.18 and 1.20 were tried) is handed every tensor
 from memory instead, as before, with the same vectors.
 
 A start costs ONNX Runtime's packing of the weights: 0.4-0.45 CPU-seconds
-for ``ViT-B-32`` in an ``index`` run (0.55-0.75 when it copied the matrices
-handed over from memory and the attention's were transposed first; its peak
-memory was 330 MB higher), where torch and open_clip cost 6-8 s to import
+for ``ViT-B-32`` in an ``index`` run (0.54-0.76 when it copied the matrices
+handed over from memory and the attention's were transposed first, and the
+peak resident size of an fp32 ``index`` run was 942-1,155 MiB against
+687-710 MiB now), where torch and open_clip cost 6-8 s to import
 and build on a 2-core CPU.
 """
 

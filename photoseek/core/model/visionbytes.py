@@ -47,8 +47,8 @@ class FileBacking:
         """The packed initializers of ``description`` that are views of ``weights``' file
         mapping, or None where there are none (copies, a name the graph cannot hold)."""
         try:  # the graph names the file, and the session option its folder, in UTF-8
-            str(weights.file.resolve().parent).encode("utf-8")
-            weights.file.name.encode("utf-8")
+            folder = weights.file.resolve().parent
+            f"{folder}/{weights.file.name}".encode()
         except (OSError, UnicodeEncodeError):
             return None
         spans = {}
@@ -56,9 +56,7 @@ class FileBacking:
             span = weights.span(description.initializers[name])
             if span is not None:
                 spans[name] = span
-        if not spans:
-            return None
-        return FileBacking(weights.file.resolve().parent, weights.file.name, spans)
+        return FileBacking(folder, weights.file.name, spans) if spans else None
 
     def key(self) -> str:
         """What the graph says of the file: its name and the spans (not the folder)."""
