@@ -63,17 +63,19 @@ class OnnxImageTower:
     """A tower in an ONNX Runtime session: ``(N, 3, S, S)`` pixels to unit vectors.
 
     Thread-safe: one batch runs at a time; a text query on another session
-    does not wait for it. A batch is split into ``parts`` parts (default:
-    one per usable core), and the parts run at once, each on one thread of
-    its own (the session is single-threaded; ONNX Runtime runs concurrent
-    calls of one session).
+    does not wait for it. A batch is run in pieces of ``run_size`` photos
+    (default: :func:`photos_per_run`), and ``parts`` threads (default: one per
+    usable core) take the pieces in turn, each running one at a time (the
+    session is single-threaded; ONNX Runtime runs concurrent calls of one
+    session). A batch of fewer pieces than threads is split over them all.
+
     One session splitting each operator over the cores instead makes every
     operator wait for its slowest thread, and beside the decode threads that
     share the cores one of its threads is always the slowest: measured on 2
     cores with the camera-size photos of the indexing benchmark, the model
-    took 68 ms a photo beside the decoders against 45 ms alone. Alone, the
-    parts are as fast or faster (fp32 47 against 48 ms a photo, int8-full
-    14.7 against 17.2 ms, batches of 32 on 2 cores).
+    took 68 ms a photo beside the decoders against 45 ms alone. Small pieces
+    keep each operator's rows in the CPU's caches, and a thread the decoders
+    slowed takes fewer of them, so the threads finish a batch together.
     """
 
     def __init__(
@@ -84,10 +86,12 @@ class OnnxImageTower:
         *,
         graph_cache: Path | None = None,
         parts: int | None = None,
+        run_size: int | None = None,
     ) -> None:
         self.spec = spec
         self.precision = precision
         self._parts = max(1, parts or _default_threads())
+        self._per_run = max(1, run_size or photos_per_run(spec))
         description = describe(spec, weights, precision)
         mapped = weights if isinstance(weights, MappedTensors) else None
         self._session = self._open(description, graph_cache, mapped)
@@ -154,15 +158,17 @@ class OnnxImageTower:
 
     def encode(self, pixels: Array) -> vectorcodec.FloatArray:
         """Unit vectors (N, embed_dim) of a float32 batch (N, 3, S, S)."""
-        parts = min(self._parts, len(pixels))
+        runs = max(-(-len(pixels) // self._per_run), min(self._parts, len(pixels)))
         with self._lock:
-            if parts <= 1:
+            if runs <= 1:
                 features = self._run(pixels)
+            elif self._parts <= 1:
+                features = np.concatenate([self._run(p) for p in np.array_split(pixels, runs)])
             else:
                 if self._pool is None:
                     self._pool = ThreadPoolExecutor(self._parts, "image-tower")
-                chunks = np.array_split(pixels, parts)
-                features = np.concatenate(list(self._pool.map(self._run, chunks)))
+                pieces = np.array_split(pixels, runs)
+                features = np.concatenate(list(self._pool.map(self._run, pieces)))
         return vectorcodec.normalize(features)
 
     def cpu_seconds(self) -> float:
@@ -177,6 +183,19 @@ class OnnxImageTower:
             self._cpu += time.thread_time() - started
         result: Array = features
         return result
+
+
+ROWS_PER_RUN = 256
+"""Token rows (photos x tokens a photo) a session run is sized to. CPU-ms a photo measured
+on 2 cores (2 threads, random weights), by photos a run: ``ViT-B-32-256`` (65 tokens) fp32
+2: 69-73, 4: 64-65, 8: 65-66, 16: 68-69, int8-full 4: 16-19, 8: 17-18, 16: 21-23;
+``ViT-B-16`` (197) fp32 1: 201-208, 2: 198-212, 4: 207-218, 8: 218-227, int8-full 1: 50-59,
+2: 49-50, 4: 59, 8: 70-81; ``ViT-L-14`` (257) fp32 1: 909-953, 2: 942-1,007, 4: 958-991."""
+
+
+def photos_per_run(spec: VisionTowerSpec) -> int:
+    """Photos in one session run: about :data:`ROWS_PER_RUN` token rows, at least one."""
+    return max(1, round(ROWS_PER_RUN / (spec.grid**2 + 1)))
 
 
 def _default_threads() -> int:
