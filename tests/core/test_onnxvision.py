@@ -65,3 +65,11 @@ def test_a_batch_smaller_than_a_run_still_uses_every_thread(tmp_path: Path) -> N
     tower, runs = _tower(tmp_path, parts=2, run_size=8)
     tower.encode(_pixels(3, tower.spec.image_size))
     assert sorted(runs) == [1, 2]
+
+
+def test_the_pieces_are_a_multiple_of_the_threads_so_they_end_together(tmp_path: Path) -> None:
+    """11 photos at 4 a run would be 4, 4 and 3: one thread would run two pieces while the
+    other waits; four pieces of 3, 3, 3 and 2 keep both busy to the end."""
+    tower, runs = _tower(tmp_path, parts=2, run_size=4)
+    tower.encode(_pixels(11, tower.spec.image_size))
+    assert sorted(runs) == [2, 3, 3, 3]

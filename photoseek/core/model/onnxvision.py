@@ -63,11 +63,12 @@ class OnnxImageTower:
     """A tower in an ONNX Runtime session: ``(N, 3, S, S)`` pixels to unit vectors.
 
     Thread-safe: one batch runs at a time; a text query on another session
-    does not wait for it. A batch is run in pieces of ``run_size`` photos
-    (default: :func:`photos_per_run`), and ``parts`` threads (default: one per
-    usable core) take the pieces in turn, each running one at a time (the
-    session is single-threaded; ONNX Runtime runs concurrent calls of one
-    session). A batch of fewer pieces than threads is split over them all.
+    does not wait for it. A batch is run in pieces of at most ``run_size``
+    photos (default: :func:`photos_per_run`), and ``parts`` threads (default:
+    one per usable core) take the pieces in turn, each running one at a time
+    (the session is single-threaded; ONNX Runtime runs concurrent calls of
+    one session). The number of pieces is a multiple of the threads (one a
+    photo for a batch smaller than that), so the threads end a batch together.
 
     One session splitting each operator over the cores instead makes every
     operator wait for its slowest thread, and beside the decode threads that
@@ -158,7 +159,7 @@ class OnnxImageTower:
 
     def encode(self, pixels: Array) -> vectorcodec.FloatArray:
         """Unit vectors (N, embed_dim) of a float32 batch (N, 3, S, S)."""
-        runs = max(-(-len(pixels) // self._per_run), min(self._parts, len(pixels)))
+        runs = _pieces(len(pixels), self._per_run, self._parts)
         with self._lock:
             if runs <= 1:
                 features = self._run(pixels)
@@ -196,6 +197,14 @@ on 2 cores (2 threads, random weights), by photos a run: ``ViT-B-32-256`` (65 to
 def photos_per_run(spec: VisionTowerSpec) -> int:
     """Photos in one session run: about :data:`ROWS_PER_RUN` token rows, at least one."""
     return max(1, round(ROWS_PER_RUN / (spec.grid**2 + 1)))
+
+
+def _pieces(photos: int, per_run: int, threads: int) -> int:
+    """How many pieces a batch is cut in: runs of at most ``per_run`` photos, their count
+    rounded up to a multiple of ``threads`` (at most one a photo), so the threads end
+    together: 11 photos at 4 a run are 3, 3, 3 and 2 on two threads, not 4, 4 and 3."""
+    runs = -(-photos // per_run)
+    return min(photos, -(-runs // threads) * threads)
 
 
 def _default_threads() -> int:
