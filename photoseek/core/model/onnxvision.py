@@ -110,14 +110,14 @@ class OnnxImageTower:
         can, and from memory where ONNX Runtime cannot be told the file's folder (before
         1.22) or the path no longer names the file that was validated."""
         backing = FileBacking.of(mapped, description) if mapped is not None else None
-        if backing is None:
+        if mapped is None or backing is None:
             return self._start(description, graph_cache, None)
         try:
             session = self._start(description, graph_cache, backing)
         except ModelUnavailableError as exc:
             log.info("image tower: weights not read from the file by name (%s)", exc)
             return self._start(description, graph_cache, None)
-        if mapped is not None and not mapped.unchanged():
+        if not mapped.unchanged():
             log.warning("the weights file changed as the image tower started; starting again")
             return self._start(description, graph_cache, None)  # from the validated mapping
         return session
@@ -163,14 +163,17 @@ class OnnxImageTower:
         with self._lock:
             if runs <= 1:
                 features = self._run(pixels)
-            elif self._parts <= 1:
-                features = np.concatenate([self._run(p) for p in np.array_split(pixels, runs)])
             else:
-                if self._pool is None:
-                    self._pool = ThreadPoolExecutor(self._parts, "image-tower")
                 pieces = np.array_split(pixels, runs)
-                features = np.concatenate(list(self._pool.map(self._run, pieces)))
+                spread = self._threads().map if self._parts > 1 else map
+                features = np.concatenate(list(spread(self._run, pieces)))
         return vectorcodec.normalize(features)
+
+    def _threads(self) -> ThreadPoolExecutor:
+        """The ``parts`` threads that take the pieces (started on the first batch)."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self._parts, "image-tower")
+        return self._pool
 
     def cpu_seconds(self) -> float:
         """CPU seconds spent in :meth:`encode` so far, summed over the threads that ran it."""

@@ -14,12 +14,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from photoseek.core.atomicfile import write_atomically
 from photoseek.core.model.mappedtensors import MappedTensors
 from photoseek.core.model.visiongraph import MS_DOMAIN, OPSET, Description
 
@@ -134,9 +134,7 @@ def cached_model_bytes(
     data = model_bytes(description, backing)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        part = path.with_suffix(f".{os.getpid()}.part")
-        part.write_bytes(data)
-        part.replace(path)
+        write_atomically(path, data, durable=False)  # private, and no partial file left
     except OSError as exc:  # a cache: the next start builds it again
         log.warning("image tower graph not cached: %s", exc)
     return data

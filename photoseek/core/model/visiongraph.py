@@ -185,9 +185,8 @@ class _Builder:
         width, head = spec.width, spec.width // spec.heads
         # the projections are int8 only in int8-full: with int8 queries and keys the softmax
         # sharpens their error on some CPUs' kernels (see the module's docstring)
-        projections = self.precision == "int8-full"
         weight, bias = f"{prefix}.in_proj_weight", f"{prefix}.in_proj_bias"
-        if not projections:  # as the checkpoint has them: no copy, no transposing
+        if self.precision != "int8-full":  # as the checkpoint has them: no copy, no transposing
             rows = self.array(weight)  # (3 width, width): the q, k and v rows in turn
             q, k, v = (
                 self.by_rows(x, f"{weight}.{part}", rows[i * width : (i + 1) * width])
@@ -202,7 +201,7 @@ class _Builder:
             )
             return self.linear(fused, f"{prefix}.out_proj", quantizable=False)
         self.scale_queries(weight, bias, spec.width, head**-0.5)
-        qkv = self.matmul(x, weight, bias, quantizable=projections)
+        qkv = self.matmul(x, weight, bias)
         split = self.node(
             "Reshape", [qkv, self.constant([0, 0, 3, spec.heads, head], "int64")], "r"
         )
@@ -215,7 +214,7 @@ class _Builder:
         context = self.node("MatMul", [scores, v], "av")
         by_token = self.node("Transpose", [context], "ct", perm=[0, 2, 1, 3])
         merged = self.node("Reshape", [by_token, self.constant([0, 0, spec.width], "int64")], "m")
-        return self.linear(merged, f"{prefix}.out_proj", quantizable=projections)
+        return self.linear(merged, f"{prefix}.out_proj")
 
     def scale_queries(self, weight: str, bias: str, width: int, factor: float) -> None:
         """Fold attention's scale on the queries into their rows of the projection, as a
